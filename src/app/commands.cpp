@@ -1,0 +1,103 @@
+#include "app/commands.hpp"
+
+#include "core/options.hpp"
+#include "core/session.hpp"
+#include "eqrnn/version.hpp"
+#include "io/simulation_output.hpp"
+#include <cstring>
+#include <string>
+
+namespace eqrnn {
+
+const char *const kUsage =
+    "eqrnn: equivariant recurrent networks on groups (simulate, analyse, train)\n"
+    "\n"
+    "usage: eqrnn COMMAND [options]       (options also from a YAML deck: -options_file_yaml input/ring.yaml)\n"
+    "\n"
+    "commands:\n"
+    "  simulate   integrate tau dx/dt = -x + J phi(x) + I(t) with PETSc TS; writes /trajectory and /final to HDF5\n"
+    "\n"
+    "eqrnn COMMAND -help lists that command's options with their defaults; every PETSc option (-ts_type,\n"
+    "-ts_monitor, -log_view, ...) works as well. -version prints the version.\n";
+
+namespace {
+PetscErrorCode simulateCommand(MPI_Comm comm, bool helpOnly) {
+  SimulateConfig config;
+  SimulateResult result;
+  PetscFunctionBeginUser;
+  PetscCall(readSimulateOptions(comm, &config));
+  if (helpOnly) {
+    // Build the integrator too, so its -ts_* options are listed, then stop.
+    std::unique_ptr<RateNetwork> net;
+    std::unique_ptr<Simulator> sim;
+    PetscCall(RateNetwork::create(comm, config.network, &net));
+    PetscCall(Simulator::create(*net, &sim));
+    PetscFunctionReturn(0);
+  }
+  PetscCall(runSimulate(comm, config, &result));
+  PetscCall(PetscPrintf(comm,
+                        "eqrnn: simulated %s to t = %g with %s: %" PetscInt_FMT " steps (%" PetscInt_FMT
+                        " rejected), %.2f s; %llu samples in %s\n",
+                        config.network.group.c_str(), config.run.tFinal, result.stats.method.c_str(),
+                        result.stats.steps, result.stats.rejected, result.stats.wallSeconds,
+                        static_cast<unsigned long long>(result.samples), config.output.c_str()));
+  PetscFunctionReturn(0);
+}
+} // namespace
+
+PetscErrorCode runSimulate(MPI_Comm comm, const SimulateConfig &config, SimulateResult *result, Vec *finalState) {
+  std::unique_ptr<RateNetwork> net;
+  std::unique_ptr<Simulator> sim;
+  VecHandle x;
+  SimulationOutput out;
+  PetscFunctionBeginUser;
+  PetscCall(RateNetwork::create(comm, config.network, &net));
+  PetscCall(Simulator::create(*net, &sim));
+  // Every option has now been read by someone: anything left is misspelled or meaningless here.
+  PetscCall(checkNoUnusedOptions(comm));
+  PetscCall(net->createVec(x.address()));
+  PetscCall(makeInitialState(config.init, net->group(), x));
+  PetscCall(out.create(comm, config.output, net->group(), parameterAttributes(config)));
+  auto observer = [&out](double t, Vec state) { return out.sample(t, state); };
+  PetscCall(sim->run(config.run, 0.0, x, observer, &result->stats));
+  PetscCall(out.finish(x, {{"ts_type", result->stats.method},
+                           {"steps", static_cast<long long>(result->stats.steps)},
+                           {"rejected_steps", static_cast<long long>(result->stats.rejected)},
+                           {"convolution", net->connectivity().strategy()},
+                           {"wall_seconds", result->stats.wallSeconds}}));
+  result->samples  = out.samples();
+  result->strategy = net->connectivity().strategy();
+  if (finalState) {
+    PetscCall(VecDuplicate(x, finalState));
+    PetscCall(VecCopy(x, *finalState));
+  }
+  PetscFunctionReturn(0);
+}
+
+int runCommandLine(int argc, char **argv) {
+  MPI_Comm comm = PETSC_COMM_WORLD;
+  PetscBool help = PETSC_FALSE, version = PETSC_FALSE;
+  if (PetscOptionsHasHelp(nullptr, &help)) return reportError(comm, 1);
+  if (PetscOptionsHasName(nullptr, nullptr, "-version", &version)) return reportError(comm, 1);
+  const std::string command = (argc > 1 && argv[1][0] != '-') ? argv[1] : "";
+  if (version) {
+    PetscCallAbort(comm, PetscPrintf(comm, "eqrnn %s (git %s)\n", kVersion, kGitCommit));
+    return 0;
+  }
+  if (command.empty()) {
+    PetscCallAbort(comm, PetscPrintf(comm, "%s", kUsage));
+    if (help) return 0;
+    return reportError(comm, PetscError(comm, __LINE__, "runCommandLine", __FILE__, PETSC_ERR_USER_INPUT,
+                                        PETSC_ERROR_INITIAL, "no command given (try: eqrnn simulate -help)"));
+  }
+  PetscErrorCode code = 0;
+  if (command == "simulate") {
+    code = simulateCommand(comm, help);
+  } else {
+    code = PetscError(comm, __LINE__, "runCommandLine", __FILE__, PETSC_ERR_USER_INPUT, PETSC_ERROR_INITIAL,
+                      "unknown command '%s' (commands: simulate; eqrnn -help)", command.c_str());
+  }
+  return reportError(comm, code);
+}
+
+} // namespace eqrnn

@@ -1,0 +1,140 @@
+#include "app/config.hpp"
+
+#include "core/options.hpp"
+#include <cmath>
+#include <sstream>
+
+namespace eqrnn {
+
+namespace {
+std::string joinReals(const std::vector<double> &v) {
+  std::ostringstream o;
+  for (std::size_t i = 0; i < v.size(); ++i) o << (i ? "," : "") << v[i];
+  return o.str();
+}
+std::string joinInts(const std::vector<PetscInt> &v) {
+  std::ostringstream o;
+  for (std::size_t i = 0; i < v.size(); ++i) o << (i ? "," : "") << v[i];
+  return o.str();
+}
+} // namespace
+
+PetscErrorCode readNetworkOptions(MPI_Comm comm, NetworkSpec *spec) {
+  std::string phi, planner;
+  PetscFunctionBeginUser;
+  PetscOptionsBegin(comm, nullptr, "eqrnn network: group, kernel, transfer function, input", "eqrnn");
+  OptionReader opt(comm, PetscOptionsObject);
+  PetscCall(opt.string("-group", "Group indexing the neurons: Z<n> factors joined by x, e.g. Z256, Z64xZ48",
+                       spec->group, &spec->group));
+  KernelSpec &k = spec->kernel;
+  PetscCall(opt.choice("-kernel", "Connectivity kernel w(g)", {"cosine", "vonmises", "mexican", "fourier", "file"},
+                       k.family, &k.family));
+  PetscCall(opt.real("-J0", "Uniform part of the kernel", k.J0, &k.J0));
+  PetscCall(opt.real("-J1", "Tuned amplitude of the kernel", k.J1, &k.J1));
+  PetscCall(opt.real("-kappa", "Von Mises concentration (vonmises, mexican centre)", k.kappa, &k.kappa));
+  PetscCall(opt.real("-J2", "Mexican hat: surround amplitude", k.J2, &k.J2));
+  PetscCall(opt.real("-kappa2", "Mexican hat: surround concentration", k.kappa2, &k.kappa2));
+  PetscCall(opt.intList("-fourier_modes", "Fourier kernel: wavevectors, one integer per group factor each",
+                        &k.modes));
+  PetscCall(opt.realList("-fourier_cos", "Fourier kernel: cosine coefficient of each wavevector", &k.cosCoeffs));
+  PetscCall(opt.realList("-fourier_sin", "Fourier kernel: sine coefficient of each wavevector", &k.sinCoeffs));
+  PetscCall(opt.string("-kernel_file", "File kernel: HDF5 file", k.file, &k.file));
+  PetscCall(opt.string("-kernel_dataset", "File kernel: dataset over the group", k.dataset, &k.dataset));
+  PetscCall(opt.choice("-phi", "Transfer function", {"tanh", "relu", "sigmoid", "linear"}, spec->phi.name(), &phi));
+  TransferFunction::parse(phi, &spec->phi.kind);
+  PetscCall(opt.real("-gain", "Transfer function gain", spec->phi.gain, &spec->phi.gain));
+  PetscCall(opt.real("-threshold", "Transfer function threshold", spec->phi.threshold, &spec->phi.threshold));
+  PetscCall(opt.real("-tau", "Time constant", spec->tau, &spec->tau));
+  InputSpec &in = spec->input;
+  PetscCall(opt.choice("-input", "External input", {"none", "constant", "bump"}, in.kind, &in.kind));
+  PetscCall(opt.real("-input_amplitude", "Input amplitude", in.amplitude, &in.amplitude));
+  PetscCall(opt.realList("-input_location", "Bump input centre, element coordinates per factor", &in.location));
+  PetscCall(opt.real("-input_kappa", "Bump input concentration", in.kappa, &in.kappa));
+  PetscCall(opt.real("-input_on", "Input switched on at this time", in.tOn, &in.tOn));
+  bool offSet = false;
+  double off  = 0;
+  PetscCall(opt.real("-input_off", "Input switched off at this time (default: never)", 1e300, &off, &offSet));
+  if (offSet) in.tOff = off;
+  PetscCall(opt.choice("-fft_planner", "FFTW planning effort", {"estimate", "measure", "patient"}, "estimate",
+                       &planner));
+  PetscCall(parseFftPlanner(comm, planner, &spec->fftPlanner));
+  PetscOptionsEnd();
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode readSimulateOptions(MPI_Comm comm, SimulateConfig *config) {
+  PetscInt seed = 1;
+  bool quiet    = false;
+  PetscFunctionBeginUser;
+  PetscCall(readNetworkOptions(comm, &config->network));
+  PetscOptionsBegin(comm, nullptr, "eqrnn simulate: run options", "eqrnn");
+  OptionReader opt(comm, PetscOptionsObject);
+  SimulationSpec &run = config->run;
+  PetscCall(opt.real("-t_final", "Final time", run.tFinal, &run.tFinal));
+  PetscCall(opt.real("-save_interval", "Simulated time between saved samples (<= 0: initial and final only)",
+                     run.saveInterval, &run.saveInterval));
+  PetscCall(opt.real("-progress_interval", "Wall seconds between progress lines (0: none)", run.progressInterval,
+                     &run.progressInterval));
+  PetscCall(opt.flag("-quiet", "No progress lines", false, &quiet));
+  if (quiet) run.progressInterval = 0;
+  InitialStateSpec &init = config->init;
+  PetscCall(opt.choice("-init", "Initial state", {"random", "zero", "bump", "file"}, init.kind, &init.kind));
+  PetscCall(opt.real("-init_amplitude", "Initial state amplitude (random: standard deviation)", init.amplitude,
+                     &init.amplitude));
+  PetscCall(opt.integer("-seed", "Random seed (the same state on any number of ranks)", seed, &seed));
+  PetscCheck(seed >= 0, comm, PETSC_ERR_USER_INPUT, "-seed must be >= 0 (got %" PetscInt_FMT ")", seed);
+  init.seed = static_cast<unsigned long long>(seed);
+  PetscCall(opt.realList("-init_location", "Bump initial state centre, element coordinates per factor",
+                         &init.location));
+  PetscCall(opt.real("-init_kappa", "Bump initial state concentration", init.kappa, &init.kappa));
+  PetscCall(opt.string("-init_file", "Initial state file (HDF5)", init.file, &init.file));
+  PetscCall(opt.string("-init_dataset", "Initial state dataset", init.dataset, &init.dataset));
+  PetscCall(opt.string("-output", "Output HDF5 file", config->output, &config->output));
+  PetscOptionsEnd();
+  PetscCheck(config->run.tFinal >= 0, comm, PETSC_ERR_USER_INPUT, "-t_final must be >= 0 (got %g)",
+             config->run.tFinal);
+  PetscCheck(!config->output.empty(), comm, PETSC_ERR_USER_INPUT, "-output is empty");
+  PetscFunctionReturn(0);
+}
+
+std::vector<Attribute> parameterAttributes(const SimulateConfig &c) {
+  const NetworkSpec &n = c.network;
+  const KernelSpec &k  = n.kernel;
+  std::vector<Attribute> a{
+      {"group", n.group},
+      {"kernel", k.family},
+      {"J0", k.J0},
+      {"J1", k.J1},
+      {"kappa", k.kappa},
+      {"J2", k.J2},
+      {"kappa2", k.kappa2},
+      {"fourier_modes", joinInts(k.modes)},
+      {"fourier_cos", joinReals(k.cosCoeffs)},
+      {"fourier_sin", joinReals(k.sinCoeffs)},
+      {"kernel_file", k.file},
+      {"kernel_dataset", k.dataset},
+      {"phi", n.phi.name()},
+      {"gain", n.phi.gain},
+      {"threshold", n.phi.threshold},
+      {"tau", n.tau},
+      {"input", n.input.kind},
+      {"input_amplitude", n.input.amplitude},
+      {"input_location", joinReals(n.input.location)},
+      {"input_kappa", n.input.kappa},
+      {"input_on", n.input.tOn},
+      {"input_off", n.input.tOff},
+      {"t_final", c.run.tFinal},
+      {"save_interval", c.run.saveInterval},
+      {"init", c.init.kind},
+      {"init_amplitude", c.init.amplitude},
+      {"seed", static_cast<long long>(c.init.seed)},
+      {"init_location", joinReals(c.init.location)},
+      {"init_kappa", c.init.kappa},
+      {"init_file", c.init.file},
+      {"init_dataset", c.init.dataset},
+      {"output", c.output},
+  };
+  return a;
+}
+
+} // namespace eqrnn

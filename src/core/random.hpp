@@ -1,0 +1,29 @@
+#pragma once
+// Counter-based random numbers: the value for (seed, stream, index) is a pure function of those three, so a
+// state drawn on any number of ranks, in any order, is the same. (SplitMix64 finaliser on a combined counter.)
+#include <cmath>
+#include <cstdint>
+
+namespace eqrnn {
+
+inline std::uint64_t mix64(std::uint64_t z) {
+  z += 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// Uniform in the open interval (0, 1).
+inline double counterUniform(std::uint64_t seed, std::uint64_t stream, std::uint64_t index) {
+  const std::uint64_t bits = mix64(mix64(mix64(seed) ^ stream) ^ index);
+  return (static_cast<double>(bits >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+// Standard normal (Box-Muller on two independent counters).
+inline double counterNormal(std::uint64_t seed, std::uint64_t stream, std::uint64_t index) {
+  const double u1 = counterUniform(seed, 2 * stream, index);
+  const double u2 = counterUniform(seed, 2 * stream + 1, index);
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+}
+
+} // namespace eqrnn

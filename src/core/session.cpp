@@ -1,0 +1,87 @@
+#include "core/session.hpp"
+
+#include <slepcsys.h>
+#include <fftw3-mpi.h>
+#include <hdf5.h>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <vector>
+
+namespace eqrnn {
+namespace {
+std::string gLastError;
+
+PetscErrorCode captureError(MPI_Comm, int, const char *, const char *, PetscErrorCode n, PetscErrorType p,
+                            const char *mess, void *) {
+  if (p == PETSC_ERROR_INITIAL) gLastError = (mess && *mess) ? mess : "PETSc error " + std::to_string(n);
+  return n;
+}
+
+// Files named by -options_file(_yaml) must exist before PETSc reads them, or PETSc aborts with a traceback.
+std::string missingOptionsFile(int argc, char **argv) {
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (!std::strcmp(argv[i], "-options_file_yaml") || !std::strcmp(argv[i], "-options_file")) {
+      std::ifstream f(argv[i + 1]);
+      if (!f) return argv[i + 1];
+    }
+  }
+  return {};
+}
+} // namespace
+
+const std::string &lastErrorMessage() { return gLastError; }
+void clearLastError() { gLastError.clear(); }
+
+Session::Session(int *argc, char ***argv, const char *help) {
+  int initialised = 0;
+  MPI_Initialized(&initialised);
+  if (!initialised) {
+    MPI_Init(argc, argv);
+    ownsMpi_ = true;
+  }
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  const std::string missing = missingOptionsFile(*argc, *argv);
+  if (!missing.empty()) {
+    if (rank == 0) std::fprintf(stderr, "eqrnn: error: options file '%s' not found\n", missing.c_str());
+    return;
+  }
+  if (SlepcInitialize(argc, argv, nullptr, help)) {
+    if (rank == 0) std::fprintf(stderr, "eqrnn: error: PETSc/SLEPc initialisation failed (bad options file?)\n");
+    return;
+  }
+  petscActive_ = true;
+  if (PetscPushErrorHandler(captureError, nullptr)) return;
+  fftw_mpi_init();
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); // HDF5 failures are reported through our own messages
+  ok_ = true;
+}
+
+Session::~Session() {
+  if (petscActive_) {
+    fftw_mpi_cleanup();
+    PetscCallVoid(PetscPopErrorHandler());
+    PetscCallVoid(SlepcFinalize());
+  }
+  if (ownsMpi_) MPI_Finalize();
+}
+
+int reportError(MPI_Comm comm, PetscErrorCode code) {
+  if (code == 0) return 0;
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  std::string msg = lastErrorMessage();
+  if (msg.empty()) msg = "failed with PETSc error code " + std::to_string(code);
+  // Errors are meant to be collective; print the lowest failing rank's message exactly once.
+  int failing = rank;
+  MPI_Allreduce(MPI_IN_PLACE, &failing, 1, MPI_INT, MPI_MIN, comm);
+  if (rank == failing) {
+    std::fprintf(stderr, "eqrnn: error: %s\n", msg.c_str());
+    std::fflush(stderr);
+  }
+  return 1;
+}
+
+} // namespace eqrnn

@@ -1,0 +1,12 @@
+#pragma once
+// The left-translation action (L_a x)(g) = x(a^-1 g) on distributed state vectors. Built as a VecScatter: a
+// permutation, not the hot path (use it for equivariance checks, orbit generation, tests).
+#include "groups/group.hpp"
+#include <petscvec.h>
+
+namespace eqrnn {
+
+// y = L_a x. x and y share a layout; y must not alias x.
+PetscErrorCode translate(const Group &group, PetscInt a, Vec x, Vec y);
+
+} // namespace eqrnn

@@ -1,0 +1,299 @@
+#include "io/hdf5_file.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+
+namespace eqrnn {
+
+namespace {
+H5Plist mpioAccess(MPI_Comm comm) {
+  H5Plist fapl(H5Pcreate(H5P_FILE_ACCESS));
+  H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
+  return fapl;
+}
+
+H5Plist collectiveTransfer() {
+  H5Plist dxpl(H5Pcreate(H5P_DATASET_XFER));
+  H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
+  return dxpl;
+}
+
+bool linkExists(hid_t file, const std::string &path) {
+  // Walk the path: H5Lexists fails on a missing intermediate group.
+  std::size_t pos = 0;
+  while ((pos = path.find('/', pos + 1)) != std::string::npos)
+    if (H5Lexists(file, path.substr(0, pos).c_str(), H5P_DEFAULT) <= 0) return false;
+  return H5Lexists(file, path.c_str(), H5P_DEFAULT) > 0;
+}
+
+// Selects columns [start, start+count) of row `row` (or of a 1-D space when row is null); an empty selection on
+// ranks that own nothing, which must still take part in the collective call.
+void selectRange(hid_t fspace, hid_t mspace, const hsize_t *row, hsize_t start, hsize_t count) {
+  if (count == 0) {
+    H5Sselect_none(fspace);
+    H5Sselect_none(mspace);
+    return;
+  }
+  if (row) {
+    const hsize_t s[2] = {*row, start}, c[2] = {1, count};
+    H5Sselect_hyperslab(fspace, H5S_SELECT_SET, s, nullptr, c, nullptr);
+  } else {
+    H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, nullptr, &count, nullptr);
+  }
+}
+
+PetscErrorCode ownership(Vec v, PetscInt *lo, PetscInt *n) {
+  PetscInt hi = 0;
+  PetscFunctionBeginUser;
+  PetscCall(VecGetOwnershipRange(v, lo, &hi));
+  *n = hi - *lo;
+  PetscFunctionReturn(0);
+}
+} // namespace
+
+PetscErrorCode readVector(MPI_Comm comm, const std::string &path, const std::string &dataset, Vec v) {
+  PetscInt lo = 0, n = 0, total = 0;
+  PetscFunctionBeginUser;
+  PetscCheck(std::ifstream(path).good(), comm, PETSC_ERR_FILE_OPEN, "file '%s' not found or not readable",
+             path.c_str());
+  PetscCheck(H5Fis_hdf5(path.c_str()) > 0, comm, PETSC_ERR_FILE_OPEN,
+             "file '%s' is not an HDF5 file (or is corrupt)", path.c_str());
+  H5Plist fapl = mpioAccess(comm);
+  H5File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl));
+  PetscCheck(file.valid(), comm, PETSC_ERR_FILE_OPEN, "cannot open HDF5 file '%s'", path.c_str());
+  PetscCheck(linkExists(file, dataset), comm, PETSC_ERR_FILE_READ, "file '%s' has no dataset '%s'", path.c_str(),
+             dataset.c_str());
+  H5Dataset ds(H5Dopen2(file, dataset.c_str(), H5P_DEFAULT));
+  PetscCheck(ds.valid(), comm, PETSC_ERR_FILE_READ, "'%s' in '%s' is not a dataset", dataset.c_str(), path.c_str());
+  H5Dataspace fspace(H5Dget_space(ds));
+  const int rank = H5Sget_simple_extent_ndims(fspace);
+  PetscCheck(rank >= 1 && rank <= 8, comm, PETSC_ERR_FILE_READ, "dataset '%s' in '%s' has rank %d", dataset.c_str(),
+             path.c_str(), rank);
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  H5Sget_simple_extent_dims(fspace, dims.data(), nullptr);
+  hsize_t count = 1;
+  for (hsize_t d : dims) count *= d;
+  PetscCall(VecGetSize(v, &total));
+  PetscCheck(count == static_cast<hsize_t>(total), comm, PETSC_ERR_FILE_UNEXPECTED,
+             "dataset '%s' in '%s' has %llu elements, the group needs %" PetscInt_FMT, dataset.c_str(), path.c_str(),
+             static_cast<unsigned long long>(count), total);
+  PetscCall(ownership(v, &lo, &n));
+  // Select this rank's flat range [lo, lo+n) in C order: a hyperslab for rank 1, element coordinates otherwise.
+  if (n == 0) {
+    H5Sselect_none(fspace);
+  } else if (rank == 1) {
+    const hsize_t start = static_cast<hsize_t>(lo), cnt = static_cast<hsize_t>(n);
+    H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, nullptr, &cnt, nullptr);
+  } else {
+    std::vector<hsize_t> coords(static_cast<std::size_t>(n) * rank);
+    for (PetscInt i = 0; i < n; ++i) {
+      hsize_t flat = static_cast<hsize_t>(lo + i);
+      for (int k = rank - 1; k >= 0; --k) {
+        coords[i * rank + k] = flat % dims[k];
+        flat /= dims[k];
+      }
+    }
+    H5Sselect_elements(fspace, H5S_SELECT_SET, static_cast<size_t>(n), coords.data());
+  }
+  const hsize_t mcount = static_cast<hsize_t>(n);
+  H5Dataspace mspace(H5Screate_simple(1, &mcount, nullptr));
+  if (n == 0) H5Sselect_none(mspace);
+  PetscScalar *a = nullptr;
+  PetscCall(VecGetArray(v, &a));
+  H5Plist dxpl  = collectiveTransfer();
+  int ok        = H5Dread(ds, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, a) >= 0;
+  PetscCall(VecRestoreArray(v, &a));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm));
+  PetscCheck(ok, comm, PETSC_ERR_FILE_READ, "reading dataset '%s' from '%s' failed (corrupt file?)", dataset.c_str(),
+             path.c_str());
+  // A NaN in the input would silently poison the run.
+  PetscReal norm = 0;
+  PetscCall(VecNorm(v, NORM_1, &norm));
+  PetscCheck(std::isfinite(norm), comm, PETSC_ERR_FP, "dataset '%s' in '%s' contains NaN or Inf", dataset.c_str(),
+             path.c_str());
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Hdf5File::create(MPI_Comm comm, const std::string &path, Hdf5File *f) {
+  PetscFunctionBeginUser;
+  H5Plist fapl = mpioAccess(comm);
+  f->comm_     = comm;
+  f->path_     = path;
+  f->file_     = H5File(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
+  PetscCheck(f->file_.valid(), comm, PETSC_ERR_FILE_OPEN, "cannot create output file '%s' (does its directory exist?)",
+             path.c_str());
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Hdf5File::open(MPI_Comm comm, const std::string &path, Hdf5File *f) {
+  PetscFunctionBeginUser;
+  H5Plist fapl = mpioAccess(comm);
+  f->comm_     = comm;
+  f->path_     = path;
+  f->file_     = H5File(H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl));
+  PetscCheck(f->file_.valid(), comm, PETSC_ERR_FILE_OPEN, "cannot open '%s' for appending", path.c_str());
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Hdf5File::close() {
+  PetscFunctionBeginUser;
+  if (file_.valid()) {
+    const int ok = H5Fflush(file_, H5F_SCOPE_GLOBAL) >= 0;
+    file_.reset();
+    PetscCheck(ok, comm_, PETSC_ERR_FILE_WRITE, "flushing '%s' failed", path_.c_str());
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Hdf5File::ensureGroup(const std::string &path) {
+  PetscFunctionBeginUser;
+  if (path == "/" || linkExists(file_, path)) PetscFunctionReturn(0);
+  H5Plist lcpl(H5Pcreate(H5P_LINK_CREATE));
+  H5Pset_create_intermediate_group(lcpl, 1);
+  H5Group g(H5Gcreate2(file_, path.c_str(), lcpl, H5P_DEFAULT, H5P_DEFAULT));
+  PetscCheck(g.valid(), comm_, PETSC_ERR_FILE_WRITE, "cannot create group '%s' in '%s'", path.c_str(), path_.c_str());
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Hdf5File::writeAttributes(const std::string &objectPath, const std::vector<Attribute> &attrs) {
+  PetscFunctionBeginUser;
+  H5Handle<H5Oclose> obj(H5Oopen(file_, objectPath.c_str(), H5P_DEFAULT));
+  PetscCheck(obj.valid(), comm_, PETSC_ERR_FILE_WRITE, "no object '%s' in '%s'", objectPath.c_str(), path_.c_str());
+  H5Dataspace scalar(H5Screate(H5S_SCALAR));
+  for (const auto &a : attrs) {
+    if (H5Aexists(obj, a.name.c_str()) > 0) H5Adelete(obj, a.name.c_str());
+    herr_t status = -1;
+    if (const auto *i = std::get_if<long long>(&a.value)) {
+      H5Attribute at(H5Acreate2(obj, a.name.c_str(), H5T_NATIVE_LLONG, scalar, H5P_DEFAULT, H5P_DEFAULT));
+      status = H5Awrite(at, H5T_NATIVE_LLONG, i);
+    } else if (const auto *d = std::get_if<double>(&a.value)) {
+      H5Attribute at(H5Acreate2(obj, a.name.c_str(), H5T_NATIVE_DOUBLE, scalar, H5P_DEFAULT, H5P_DEFAULT));
+      status = H5Awrite(at, H5T_NATIVE_DOUBLE, d);
+    } else {
+      // Variable-length UTF-8, so h5py hands back str rather than bytes.
+      H5Type type(H5Tcopy(H5T_C_S1));
+      H5Tset_size(type, H5T_VARIABLE);
+      H5Tset_cset(type, H5T_CSET_UTF8);
+      const char *s = std::get<std::string>(a.value).c_str();
+      H5Attribute at(H5Acreate2(obj, a.name.c_str(), type, scalar, H5P_DEFAULT, H5P_DEFAULT));
+      status = H5Awrite(at, type, &s);
+    }
+    PetscCheck(status >= 0, comm_, PETSC_ERR_FILE_WRITE, "cannot write attribute '%s' on '%s'", a.name.c_str(),
+               objectPath.c_str());
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Hdf5File::writeVector(const std::string &path, Vec v) {
+  PetscInt lo = 0, n = 0, total = 0;
+  PetscFunctionBeginUser;
+  PetscCall(VecGetSize(v, &total));
+  PetscCall(ownership(v, &lo, &n));
+  const auto slash = path.rfind('/');
+  if (slash != std::string::npos && slash > 0) PetscCall(ensureGroup(path.substr(0, slash)));
+  const hsize_t dim = static_cast<hsize_t>(total);
+  H5Dataspace fspace(H5Screate_simple(1, &dim, nullptr));
+  if (linkExists(file_, path)) H5Ldelete(file_, path.c_str(), H5P_DEFAULT);
+  H5Dataset ds(H5Dcreate2(file_, path.c_str(), H5T_NATIVE_DOUBLE, fspace, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  PetscCheck(ds.valid(), comm_, PETSC_ERR_FILE_WRITE, "cannot create dataset '%s' in '%s'", path.c_str(),
+             path_.c_str());
+  const hsize_t start = static_cast<hsize_t>(lo), cnt = static_cast<hsize_t>(n), one = 1;
+  H5Dataspace mspace(H5Screate_simple(1, n ? &cnt : &one, nullptr));
+  selectRange(fspace, mspace, nullptr, start, cnt);
+  const PetscScalar *a = nullptr;
+  PetscCall(VecGetArrayRead(v, &a));
+  H5Plist dxpl = collectiveTransfer();
+  int ok       = H5Dwrite(ds, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, a) >= 0;
+  PetscCall(VecRestoreArrayRead(v, &a));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm_));
+  PetscCheck(ok, comm_, PETSC_ERR_FILE_WRITE, "writing '%s' to '%s' failed", path.c_str(), path_.c_str());
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Hdf5File::appendRow(const std::string &path, Vec v, hsize_t *rows) {
+  PetscInt lo = 0, n = 0, total = 0;
+  PetscFunctionBeginUser;
+  PetscCall(VecGetSize(v, &total));
+  PetscCall(ownership(v, &lo, &n));
+  const hsize_t cols = static_cast<hsize_t>(total);
+  H5Dataset ds;
+  if (!linkExists(file_, path)) {
+    const auto slash = path.rfind('/');
+    if (slash != std::string::npos && slash > 0) PetscCall(ensureGroup(path.substr(0, slash)));
+    const hsize_t dims[2] = {0, cols}, maxdims[2] = {H5S_UNLIMITED, cols};
+    // One row per chunk, capped so a chunk stays well under HDF5's 4 GiB limit and cheap to grow.
+    const hsize_t chunk[2] = {1, std::min<hsize_t>(cols, 1 << 17)};
+    H5Dataspace space(H5Screate_simple(2, dims, maxdims));
+    H5Plist dcpl(H5Pcreate(H5P_DATASET_CREATE));
+    H5Pset_chunk(dcpl, 2, chunk);
+    ds = H5Dataset(H5Dcreate2(file_, path.c_str(), H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT));
+  } else {
+    ds = H5Dataset(H5Dopen2(file_, path.c_str(), H5P_DEFAULT));
+  }
+  PetscCheck(ds.valid(), comm_, PETSC_ERR_FILE_WRITE, "cannot open dataset '%s' in '%s'", path.c_str(),
+             path_.c_str());
+  hsize_t cur[2] = {0, 0};
+  {
+    H5Dataspace s(H5Dget_space(ds));
+    H5Sget_simple_extent_dims(s, cur, nullptr);
+  }
+  PetscCheck(cur[1] == cols, comm_, PETSC_ERR_FILE_UNEXPECTED, "dataset '%s' has %llu columns, expected %llu",
+             path.c_str(), static_cast<unsigned long long>(cur[1]), static_cast<unsigned long long>(cols));
+  const hsize_t newdims[2] = {cur[0] + 1, cols};
+  PetscCheck(H5Dset_extent(ds, newdims) >= 0, comm_, PETSC_ERR_FILE_WRITE, "cannot extend '%s'", path.c_str());
+  H5Dataspace fspace(H5Dget_space(ds));
+  const hsize_t start[2] = {cur[0], static_cast<hsize_t>(lo)}, cnt[2] = {1, static_cast<hsize_t>(n)};
+  const hsize_t one = 1;
+  H5Dataspace mspace(H5Screate_simple(1, n ? &cnt[1] : &one, nullptr));
+  selectRange(fspace, mspace, &start[0], start[1], cnt[1]);
+  const PetscScalar *a = nullptr;
+  PetscCall(VecGetArrayRead(v, &a));
+  H5Plist dxpl = collectiveTransfer();
+  int ok       = H5Dwrite(ds, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, a) >= 0;
+  PetscCall(VecRestoreArrayRead(v, &a));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm_));
+  PetscCheck(ok, comm_, PETSC_ERR_FILE_WRITE, "appending to '%s' in '%s' failed", path.c_str(), path_.c_str());
+  if (rows) *rows = newdims[0];
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Hdf5File::appendScalar(const std::string &path, double value) {
+  PetscMPIInt rank = 0;
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(comm_, &rank));
+  H5Dataset ds;
+  if (!linkExists(file_, path)) {
+    const auto slash = path.rfind('/');
+    if (slash != std::string::npos && slash > 0) PetscCall(ensureGroup(path.substr(0, slash)));
+    const hsize_t dim = 0, maxdim = H5S_UNLIMITED, chunk = 256;
+    H5Dataspace space(H5Screate_simple(1, &dim, &maxdim));
+    H5Plist dcpl(H5Pcreate(H5P_DATASET_CREATE));
+    H5Pset_chunk(dcpl, 1, &chunk);
+    ds = H5Dataset(H5Dcreate2(file_, path.c_str(), H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT));
+  } else {
+    ds = H5Dataset(H5Dopen2(file_, path.c_str(), H5P_DEFAULT));
+  }
+  PetscCheck(ds.valid(), comm_, PETSC_ERR_FILE_WRITE, "cannot open dataset '%s'", path.c_str());
+  hsize_t cur = 0;
+  {
+    H5Dataspace s(H5Dget_space(ds));
+    H5Sget_simple_extent_dims(s, &cur, nullptr);
+  }
+  const hsize_t newdim = cur + 1;
+  PetscCheck(H5Dset_extent(ds, &newdim) >= 0, comm_, PETSC_ERR_FILE_WRITE, "cannot extend '%s'", path.c_str());
+  H5Dataspace fspace(H5Dget_space(ds));
+  const hsize_t cnt = rank == 0 ? 1 : 0;
+  H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &cur, nullptr, &cnt, nullptr);
+  if (cnt == 0) H5Sselect_none(fspace);
+  const hsize_t one = 1;
+  H5Dataspace mspace(H5Screate_simple(1, &one, nullptr));
+  if (cnt == 0) H5Sselect_none(mspace);
+  H5Plist dxpl = collectiveTransfer();
+  int ok       = H5Dwrite(ds, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, &value) >= 0;
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm_));
+  PetscCheck(ok, comm_, PETSC_ERR_FILE_WRITE, "appending to '%s' failed", path.c_str());
+  PetscFunctionReturn(0);
+}
+
+} // namespace eqrnn

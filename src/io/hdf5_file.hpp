@@ -1,0 +1,49 @@
+#pragma once
+// Parallel HDF5 (MPI-IO) for distributed state vectors: every rank reads and writes its own block of the group
+// index, collectively; nothing is gathered on one rank. Failures are PETSc user-input/file errors with a message
+// that names the file and the dataset.
+#include "core/handles.hpp"
+#include <petscvec.h>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace eqrnn {
+
+using AttributeValue = std::variant<long long, double, std::string>;
+struct Attribute {
+  std::string name;
+  AttributeValue value;
+};
+
+// Reads dataset `dataset` of HDF5 file `path` (any shape with exactly |v| elements, flattened in C order) into v.
+PetscErrorCode readVector(MPI_Comm comm, const std::string &path, const std::string &dataset, Vec v);
+
+class Hdf5File {
+public:
+  // Creates (truncating) `path` for parallel writing.
+  static PetscErrorCode create(MPI_Comm comm, const std::string &path, Hdf5File *file);
+  // Opens an existing file read-write (appending).
+  static PetscErrorCode open(MPI_Comm comm, const std::string &path, Hdf5File *file);
+  PetscErrorCode close();
+
+  hid_t id() const { return file_; }
+  MPI_Comm comm() const { return comm_; }
+  // Creates the HDF5 group `path` (and its parents) if missing.
+  PetscErrorCode ensureGroup(const std::string &path);
+  // Writes attributes on the object at `objectPath` ("/" for the root). Collective, same values on all ranks.
+  PetscErrorCode writeAttributes(const std::string &objectPath, const std::vector<Attribute> &attrs);
+  // Fixed-size dataset holding the distributed vector v.
+  PetscErrorCode writeVector(const std::string &path, Vec v);
+  // Extendible T x N dataset: creates it if missing, appends v as one row.
+  PetscErrorCode appendRow(const std::string &path, Vec v, hsize_t *rows);
+  // Extendible 1-D dataset of scalars (the same value from every rank).
+  PetscErrorCode appendScalar(const std::string &path, double value);
+
+private:
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  H5File file_;
+  std::string path_;
+};
+
+} // namespace eqrnn

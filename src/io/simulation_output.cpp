@@ -1,0 +1,77 @@
+#include "io/simulation_output.hpp"
+
+#include "eqrnn/version.hpp"
+#include <ctime>
+#include <unistd.h>
+
+namespace eqrnn {
+
+std::string isoTimeNow() {
+  char buf[32];
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+PetscErrorCode provenanceAttributes(MPI_Comm comm, std::vector<Attribute> *attrs) {
+  PetscMPIInt size = 1;
+  char *all        = nullptr;
+  char host[256]   = "unknown";
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(PetscOptionsGetAll(nullptr, &all));
+  gethostname(host, sizeof(host) - 1);
+  // Every rank must write identical attribute values: take rank 0's host and clock.
+  std::string started = isoTimeNow();
+  char stamp[32]      = {0};
+  std::snprintf(stamp, sizeof(stamp), "%s", started.c_str());
+  PetscCallMPI(MPI_Bcast(stamp, sizeof(stamp), MPI_CHAR, 0, comm));
+  PetscCallMPI(MPI_Bcast(host, sizeof(host), MPI_CHAR, 0, comm));
+  attrs->push_back({"eqrnn_version", std::string(kVersion)});
+  attrs->push_back({"git_commit", std::string(kGitCommit)});
+  attrs->push_back({"mpi_size", static_cast<long long>(size)});
+  attrs->push_back({"host", std::string(host)});
+  attrs->push_back({"started", std::string(stamp)});
+  attrs->push_back({"options", std::string(all ? all : "")});
+  PetscCall(PetscFree(all));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SimulationOutput::create(MPI_Comm comm, const std::string &path, const Group &group,
+                                        const std::vector<Attribute> &parameters) {
+  std::vector<Attribute> root{{"group", group.spec()}, {"N", static_cast<long long>(group.order())}};
+  PetscFunctionBeginUser;
+  PetscCall(provenanceAttributes(comm, &root));
+  PetscCall(Hdf5File::create(comm, path, &file_));
+  PetscCall(file_.writeAttributes("/", root));
+  PetscCall(file_.ensureGroup("/parameters"));
+  PetscCall(file_.writeAttributes("/parameters", parameters));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SimulationOutput::sample(double t, Vec x) {
+  PetscFunctionBeginUser;
+  PetscCall(file_.appendRow("/trajectory/x", x, &samples_));
+  PetscCall(file_.appendScalar("/trajectory/t", t));
+  PetscCall(file_.writeAttributes("/trajectory", {{"count", static_cast<long long>(samples_)}}));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SimulationOutput::finish(Vec x, const std::vector<Attribute> &summary) {
+  std::vector<Attribute> attrs = summary;
+  PetscFunctionBeginUser;
+  attrs.push_back({"finished", isoTimeNow()});
+  // rank 0's clock for identical values everywhere
+  char stamp[32] = {0};
+  std::snprintf(stamp, sizeof(stamp), "%s", std::get<std::string>(attrs.back().value).c_str());
+  PetscCallMPI(MPI_Bcast(stamp, sizeof(stamp), MPI_CHAR, 0, file_.comm()));
+  attrs.back().value = std::string(stamp);
+  PetscCall(file_.writeVector("/final/x", x));
+  PetscCall(file_.writeAttributes("/", attrs));
+  PetscCall(file_.close());
+  PetscFunctionReturn(0);
+}
+
+} // namespace eqrnn

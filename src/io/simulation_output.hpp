@@ -1,0 +1,31 @@
+#pragma once
+// The simulation's HDF5 file (a stable interface, read by postprocess/):
+//   root attributes  group (spec string), N, eqrnn_version, git_commit, mpi_size, host, started, finished,
+//                    options (the whole PETSc options database as one string)
+//   /parameters      one attribute per model/run parameter
+//   /trajectory/t    (T)      sample times
+//   /trajectory/x    (T x N)  states, chunked one row per chunk, grown as the run goes
+//   /final/x         (N)      the last state
+#include "io/hdf5_file.hpp"
+#include "groups/group.hpp"
+
+namespace eqrnn {
+
+class SimulationOutput {
+public:
+  PetscErrorCode create(MPI_Comm comm, const std::string &path, const Group &group,
+                        const std::vector<Attribute> &parameters);
+  PetscErrorCode sample(double t, Vec x);
+  PetscErrorCode finish(Vec x, const std::vector<Attribute> &summary);
+  hsize_t samples() const { return samples_; }
+
+private:
+  Hdf5File file_;
+  hsize_t samples_ = 0;
+};
+
+// Provenance shared by every output file: version, commit, MPI size, host, start time, options.
+PetscErrorCode provenanceAttributes(MPI_Comm comm, std::vector<Attribute> *attrs);
+std::string isoTimeNow();
+
+} // namespace eqrnn

@@ -1,0 +1,37 @@
+#pragma once
+// External input I(g, t): none, a constant drive, or a tuned bump (von Mises profile at a location) switched on
+// at t_on and off at t_off, used to push activity along the manifold.
+#include "groups/group.hpp"
+#include "core/handles.hpp"
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace eqrnn {
+
+struct InputSpec {
+  std::string kind = "none"; // none | constant | bump
+  double amplitude = 0.0;
+  std::vector<double> location; // element coordinates per factor
+  double kappa = 4.0;
+  double tOn = 0.0, tOff = std::numeric_limits<double>::infinity();
+};
+
+class ExternalInput {
+public:
+  PetscErrorCode setup(const InputSpec &spec, const Group &group, Vec layout);
+  bool activeAt(double t) const;
+  // I(t) into v (zeroed when inactive).
+  PetscErrorCode evaluate(double t, Vec v) const;
+  // Adds I(t) to f.
+  PetscErrorCode add(double t, Vec f) const;
+  // Times where the input jumps: the integrator stops there instead of stepping over the discontinuity.
+  std::vector<double> switchTimes() const;
+  const InputSpec &spec() const { return spec_; }
+
+private:
+  InputSpec spec_;
+  VecHandle profile_;
+};
+
+} // namespace eqrnn

@@ -1,0 +1,25 @@
+#pragma once
+// Transfer functions phi with gain g and threshold th: tanh(g(x-th)), g max(0, x-th), 1/(1+exp(-g(x-th))),
+// g (x-th). ReLU's derivative at the threshold is taken as g (a subgradient choice: it lets networks that start
+// at zero activity learn, and keeps phi' defined everywhere for the Jacobian).
+#include <petscvec.h>
+#include <string>
+
+namespace eqrnn {
+
+enum class TransferKind { Tanh, Relu, Sigmoid, Linear };
+
+struct TransferFunction {
+  TransferKind kind = TransferKind::Tanh;
+  double gain = 1.0, threshold = 0.0;
+
+  static bool parse(const std::string &name, TransferKind *kind);
+  std::string name() const;
+  double value(double x) const;
+  double derivative(double x) const;
+  // r = phi(x), d = phi'(x) elementwise (local, no communication).
+  PetscErrorCode apply(Vec x, Vec r) const;
+  PetscErrorCode applyDerivative(Vec x, Vec d) const;
+};
+
+} // namespace eqrnn

@@ -1,0 +1,134 @@
+#include "solvers/simulator.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <petscsnes.h>
+#include <petscksp.h>
+
+namespace eqrnn {
+
+PetscErrorCode Simulator::rhsFunction(TS, PetscReal t, Vec x, Vec f, void *ctx) {
+  PetscFunctionBeginUser;
+  PetscCall(static_cast<Simulator *>(ctx)->net_->rhs(t, x, f));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Simulator::rhsJacobian(TS, PetscReal, Vec x, Mat, Mat, void *ctx) {
+  PetscFunctionBeginUser;
+  PetscCall(static_cast<Simulator *>(ctx)->net_->setLinearisationPoint(x));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Simulator::progressMonitor(TS ts, PetscInt step, PetscReal t, Vec, void *ctx) {
+  auto *self = static_cast<Simulator *>(ctx);
+  PetscFunctionBeginUser;
+  if (self->interval_ <= 0) PetscFunctionReturn(0);
+  const double now = MPI_Wtime();
+  // Rank 0's clock decides; the line is informational only, so no collective decision is needed.
+  if (now - self->lastReport_ < self->interval_) PetscFunctionReturn(0);
+  self->lastReport_  = now;
+  const double done  = (t - self->t0_) / std::max(self->tFinal_ - self->t0_, 1e-300);
+  const double wall  = now - self->wallStart_;
+  const double eta   = done > 0 ? wall * (1.0 - done) / done : 0.0;
+  PetscReal dt       = 0;
+  PetscCall(TSGetTimeStep(ts, &dt));
+  PetscCall(PetscPrintf(PetscObjectComm(reinterpret_cast<PetscObject>(ts)),
+                        "eqrnn: t = %.6g / %.6g (%.1f%%), step %" PetscInt_FMT ", dt = %.3g, wall %.1f s, "
+                        "about %.1f s left\n",
+                        static_cast<double>(t), self->tFinal_, 100.0 * done, step, static_cast<double>(dt), wall,
+                        eta));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Simulator::create(RateNetwork &net, std::unique_ptr<Simulator> *out) {
+  std::unique_ptr<Simulator> sim(new Simulator());
+  SNES snes;
+  KSP ksp;
+  PC pc;
+  PetscFunctionBeginUser;
+  sim->net_ = &net;
+  PetscCall(net.createJacobian(sim->jacobian_.address()));
+  PetscCall(TSCreate(net.comm(), sim->ts_.address()));
+  PetscCall(TSSetProblemType(sim->ts_, TS_NONLINEAR));
+  PetscCall(TSSetType(sim->ts_, TSRK));
+  PetscCall(TSRKSetType(sim->ts_, TSRK5DP));
+  PetscCall(TSSetRHSFunction(sim->ts_, nullptr, rhsFunction, sim.get()));
+  PetscCall(TSSetRHSJacobian(sim->ts_, sim->jacobian_, sim->jacobian_, rhsJacobian, sim.get()));
+  PetscCall(TSSetTolerances(sim->ts_, 1e-8, nullptr, 1e-8, nullptr));
+  PetscCall(TSSetTimeStep(sim->ts_, 1e-2 * net.spec().tau));
+  PetscCall(TSSetMaxSteps(sim->ts_, PETSC_MAX_INT));
+  PetscCall(TSSetExactFinalTime(sim->ts_, TS_EXACTFINALTIME_MATCHSTEP));
+  // Implicit methods: Krylov on the exact Jacobian shell, Jacobi from its known diagonal.
+  PetscCall(TSGetSNES(sim->ts_, &snes));
+  PetscCall(SNESGetKSP(snes, &ksp));
+  PetscCall(KSPGetPC(ksp, &pc));
+  PetscCall(PCSetType(pc, PCJACOBI));
+  PetscCall(TSMonitorSet(sim->ts_, progressMonitor, sim.get(), nullptr));
+  PetscCall(TSSetFromOptions(sim->ts_));
+  *out = std::move(sim);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Simulator::run(const SimulationSpec &spec, double t0, Vec x, const Observer &observer,
+                              SimulationStats *stats) {
+  PetscFunctionBeginUser;
+  MPI_Comm comm = net_->comm();
+  PetscCheck(spec.tFinal >= t0, comm, PETSC_ERR_USER_INPUT, "-t_final (%g) is before the start time (%g)",
+             spec.tFinal, t0);
+  // Stop times: samples, input switches, the end.
+  std::vector<double> stops;
+  if (spec.saveInterval > 0) {
+    const double k0 = std::floor(t0 / spec.saveInterval + 1e-9) + 1;
+    for (double k = k0; k * spec.saveInterval < spec.tFinal - 1e-12 * std::max(1.0, spec.tFinal); k += 1)
+      stops.push_back(k * spec.saveInterval);
+  }
+  std::vector<double> samples = stops;
+  samples.push_back(spec.tFinal);
+  stops.push_back(spec.tFinal);
+  for (double sw : net_->inputSwitchTimes())
+    if (sw > t0 && sw < spec.tFinal) stops.push_back(sw);
+  std::sort(stops.begin(), stops.end());
+
+  wallStart_ = lastReport_ = MPI_Wtime();
+  t0_                      = t0;
+  tFinal_                  = spec.tFinal;
+  interval_                = spec.progressInterval;
+  PetscCall(TSSetTime(ts_, t0));
+  PetscCall(TSSetStepNumber(ts_, 0));
+  if (observer) PetscCall(observer(t0, x));
+  double t          = t0;
+  PetscInt rejected = 0;
+  for (double stop : stops) {
+    if (stop <= t) continue;
+    PetscCall(TSSetMaxTime(ts_, stop));
+    PetscCall(TSSolve(ts_, x));
+    TSConvergedReason reason;
+    PetscCall(TSGetConvergedReason(ts_, &reason));
+    PetscReal tNow = 0;
+    PetscInt step  = 0;
+    PetscCall(TSGetTime(ts_, &tNow));
+    PetscCall(TSGetStepNumber(ts_, &step));
+    PetscReal norm = 0;
+    PetscCall(VecNorm(x, NORM_INFINITY, &norm));
+    PetscCheck(std::isfinite(norm), comm, PETSC_ERR_FP, "state became NaN/Inf by t = %g (step %" PetscInt_FMT ")",
+               static_cast<double>(tNow), step);
+    PetscCheck(reason >= 0, comm, PETSC_ERR_NOT_CONVERGED, "time integration failed at t = %g (step %" PetscInt_FMT
+               "): %s", static_cast<double>(tNow), step, TSConvergedReasons[reason]);
+    PetscInt segmentRejections = 0;
+    PetscCall(TSGetStepRejections(ts_, &segmentRejections));
+    rejected += segmentRejections;
+    t = tNow;
+    if (observer && std::binary_search(samples.begin(), samples.end(), stop)) PetscCall(observer(t, x));
+  }
+  if (stats) {
+    TSType type;
+    PetscCall(TSGetStepNumber(ts_, &stats->steps));
+    stats->rejected = rejected;
+    PetscCall(TSGetType(ts_, &type));
+    stats->method      = type;
+    stats->wallSeconds = MPI_Wtime() - wallStart_;
+  }
+  PetscFunctionReturn(0);
+}
+
+} // namespace eqrnn

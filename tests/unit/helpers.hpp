@@ -1,0 +1,66 @@
+#pragma once
+// Test helpers: gathering distributed vectors, filling them from counter-based random numbers, and fatal-on-error
+// wrappers so a PETSc error fails the test instead of returning silently.
+#include "core/handles.hpp"
+#include "core/random.hpp"
+#include "core/session.hpp"
+#include <gtest/gtest.h>
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#define EQ_OK(call)                                                                                              \
+  do {                                                                                                           \
+    PetscErrorCode ierr_ = (call);                                                                               \
+    ASSERT_EQ(ierr_, 0) << #call << ": " << eqrnn::lastErrorMessage();                                           \
+  } while (0)
+
+namespace eqrnn::test {
+
+// Every entry of v on every rank (tests only: this is exactly what production code must not do).
+inline std::vector<double> gather(Vec v) {
+  VecScatter sc;
+  Vec all;
+  PetscInt n = 0;
+  VecScatterCreateToAll(v, &sc, &all);
+  VecScatterBegin(sc, v, all, INSERT_VALUES, SCATTER_FORWARD);
+  VecScatterEnd(sc, v, all, INSERT_VALUES, SCATTER_FORWARD);
+  VecGetSize(all, &n);
+  const PetscScalar *a = nullptr;
+  VecGetArrayRead(all, &a);
+  std::vector<double> out(a, a + n);
+  VecRestoreArrayRead(all, &a);
+  VecScatterDestroy(&sc);
+  VecDestroy(&all);
+  return out;
+}
+
+// v(g) = scale * normal(seed, g): the same values on any number of ranks.
+inline void fillRandom(Vec v, unsigned long long seed, double scale = 1.0) {
+  PetscInt lo = 0, hi = 0;
+  PetscScalar *a = nullptr;
+  VecGetOwnershipRange(v, &lo, &hi);
+  VecGetArray(v, &a);
+  for (PetscInt g = lo; g < hi; ++g) a[g - lo] = scale * counterNormal(seed, 7, static_cast<std::uint64_t>(g));
+  VecRestoreArray(v, &a);
+}
+
+inline double maxAbs(const std::vector<double> &v) {
+  double m = 0;
+  for (double x : v) m = std::max(m, std::abs(x));
+  return m;
+}
+
+inline double maxAbsDiff(const std::vector<double> &a, const std::vector<double> &b) {
+  double m = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(a[i] - b[i]));
+  return m;
+}
+
+inline int commSize(MPI_Comm comm = PETSC_COMM_WORLD) {
+  int s = 1;
+  MPI_Comm_size(comm, &s);
+  return s;
+}
+
+} // namespace eqrnn::test

@@ -1,0 +1,125 @@
+// The group-convolution operator against an explicit dense sum, and its equivariance, on every FFT strategy
+// (serial, slab, line, padded line, scalar). Run under 1, 2 and 3 ranks by ctest.
+#include "groups/group_action.hpp"
+#include "helpers.hpp"
+#include "operators/group_convolution.hpp"
+#include "operators/kernel.hpp"
+
+using namespace eqrnn;
+using namespace eqrnn::test;
+
+namespace {
+const char *const kGroups[] = {"Z1",       "Z2",   "Z7",    "Z12",    "Z15",      "Z97",      "Z256",
+                               "Z5xZ8",    "Z8xZ5", "Z3xZ4xZ5", "Z2xZ1xZ6", "Z1xZ9", "Z4xZ1", "Z1xZ1",
+                               "Z6xZ6xZ2", "Z2xZ3"};
+
+struct Built {
+  Group group;
+  std::unique_ptr<GroupConvolution> conv;
+  VecHandle w, x, y;
+};
+
+void build(const char *spec, Built *b) {
+  EQ_OK(parseGroup(PETSC_COMM_WORLD, spec, &b->group));
+  EQ_OK(GroupConvolution::create(PETSC_COMM_WORLD, b->group, FftPlanner::Estimate, &b->conv));
+  EQ_OK(b->conv->createVec(b->w.address()));
+  EQ_OK(b->conv->createVec(b->x.address()));
+  EQ_OK(b->conv->createVec(b->y.address()));
+  fillRandom(b->w, 11);
+  fillRandom(b->x, 12);
+  EQ_OK(b->conv->setKernel(b->w));
+}
+} // namespace
+
+TEST(Convolution, EqualsDenseGroupSum) {
+  for (const char *spec : kGroups) {
+    Built b;
+    ASSERT_NO_FATAL_FAILURE(build(spec, &b));
+    EQ_OK(b.conv->apply(b.x, b.y));
+    const auto w = gather(b.w), x = gather(b.x), y = gather(b.y);
+    const Group &G = b.group;
+    const PetscInt n = G.order();
+    std::vector<double> ref(static_cast<std::size_t>(n), 0.0);
+    for (PetscInt g = 0; g < n; ++g) {
+      double s = 0;
+      for (PetscInt h = 0; h < n; ++h) s += w[G.multiply(G.inverse(h), g)] * x[h]; // w(h^-1 g) r(h)
+      ref[g] = s / static_cast<double>(n);
+    }
+    const double err = maxAbsDiff(y, ref) / maxAbs(ref);
+    EXPECT_LT(err, 1e-12) << spec << " strategy " << b.conv->strategy() << " on " << commSize() << " ranks";
+  }
+}
+
+TEST(Convolution, NoRankHoldsTheWholeVector) {
+  if (commSize() == 1) GTEST_SKIP() << "needs several ranks";
+  for (const char *spec : {"Z256", "Z97", "Z64xZ48", "Z16xZ16xZ16"}) {
+    Built b;
+    ASSERT_NO_FATAL_FAILURE(build(spec, &b));
+    EXPECT_LT(b.conv->localSize(), b.group.order()) << spec;
+    PetscInt sum = b.conv->localSize();
+    MPI_Allreduce(MPI_IN_PLACE, &sum, 1, MPIU_INT, MPI_SUM, PETSC_COMM_WORLD);
+    EXPECT_EQ(sum, b.group.order());
+  }
+}
+
+TEST(Convolution, CommutesWithTranslations) {
+  for (const char *spec : kGroups) {
+    Built b;
+    ASSERT_NO_FATAL_FAILURE(build(spec, &b));
+    VecHandle lx, jlx, ljx;
+    EQ_OK(VecDuplicate(b.x, lx.address()));
+    EQ_OK(VecDuplicate(b.x, jlx.address()));
+    EQ_OK(VecDuplicate(b.x, ljx.address()));
+    EQ_OK(b.conv->apply(b.x, b.y));
+    for (PetscInt a : b.group.generators()) {
+      EQ_OK(translate(b.group, a, b.x, lx));   // L_a x
+      EQ_OK(b.conv->apply(lx, jlx));           // J L_a x
+      EQ_OK(translate(b.group, a, b.y, ljx));  // L_a J x
+      const auto u = gather(jlx), v = gather(ljx);
+      EXPECT_LT(maxAbsDiff(u, v) / maxAbs(v), 1e-12) << spec << " generator " << a;
+    }
+  }
+}
+
+TEST(Convolution, TranslationMovesTheIdentityImpulse) {
+  // L_a delta_e = delta_a: checks the direction convention of the action itself.
+  Built b;
+  ASSERT_NO_FATAL_FAILURE(build("Z4xZ6", &b));
+  EQ_OK(VecSet(b.x, 0.0));
+  EQ_OK(VecSetValue(b.x, 0, 1.0, INSERT_VALUES));
+  EQ_OK(VecAssemblyBegin(b.x));
+  EQ_OK(VecAssemblyEnd(b.x));
+  const PetscInt a = b.group.index({1, 2});
+  EQ_OK(translate(b.group, a, b.x, b.y));
+  const auto y = gather(b.y);
+  for (PetscInt g = 0; g < b.group.order(); ++g) EXPECT_EQ(y[g], g == a ? 1.0 : 0.0);
+}
+
+TEST(Convolution, CosineKernelEigenvaluesAreItsFourierCoefficients) {
+  // w = J0 + J1 cos(theta) on Z_N: J cos(theta) = (J1/2) cos(theta), J 1 = J0 * 1 (THEORY.md section 1).
+  Group G;
+  EQ_OK(parseGroup(PETSC_COMM_WORLD, "Z60", &G));
+  std::unique_ptr<GroupConvolution> conv;
+  EQ_OK(GroupConvolution::create(PETSC_COMM_WORLD, G, FftPlanner::Estimate, &conv));
+  VecHandle w, x, y;
+  EQ_OK(conv->createVec(w.address()));
+  EQ_OK(conv->createVec(x.address()));
+  EQ_OK(conv->createVec(y.address()));
+  KernelSpec k;
+  k.J0 = 0.7;
+  k.J1 = 3.0;
+  EQ_OK(fillKernel(k, G, w));
+  EQ_OK(conv->setKernel(w));
+  PetscInt lo = 0, hi = 0;
+  EQ_OK(VecGetOwnershipRange(x, &lo, &hi));
+  for (PetscInt g = lo; g < hi; ++g) EQ_OK(VecSetValue(x, g, std::cos(2 * M_PI * g / 60.0 + 0.3), INSERT_VALUES));
+  EQ_OK(VecAssemblyBegin(x));
+  EQ_OK(VecAssemblyEnd(x));
+  EQ_OK(conv->apply(x, y));
+  const auto xs = gather(x), ys = gather(y);
+  for (std::size_t g = 0; g < xs.size(); ++g) EXPECT_NEAR(ys[g], 1.5 * xs[g], 1e-13);
+  EQ_OK(VecSet(x, 1.0));
+  EQ_OK(conv->apply(x, y));
+  for (double v : gather(y)) EXPECT_NEAR(v, 0.7, 1e-13);
+  EXPECT_NEAR(conv->diagonal(), (0.7 + 3.0) / 60.0, 1e-15);
+}
