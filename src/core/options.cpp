@@ -174,10 +174,11 @@ PetscErrorCode checkNoUnusedOptions(MPI_Comm comm) {
   std::string bad;
   PetscFunctionBeginUser;
   PetscCall(PetscOptionsLeftGet(nullptr, &n, &names, &values));
+  const PetscInt unused = n; // LeftRestore zeroes n
   for (PetscInt i = 0; i < n; ++i) bad += std::string(bad.empty() ? "-" : ", -") + names[i];
   PetscCall(PetscOptionsLeftRestore(nullptr, &n, &names, &values));
-  PetscCheck(n == 0, comm, PETSC_ERR_USER_INPUT, "unknown option%s %s (misspelled, or not used by this command)",
-             n > 1 ? "s" : "", bad.c_str());
+  PetscCheck(unused == 0, comm, PETSC_ERR_USER_INPUT,
+             "unknown option%s %s (misspelled, or not used by this command)", unused > 1 ? "s" : "", bad.c_str());
   PetscFunctionReturn(0);
 }
 

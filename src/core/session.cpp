@@ -18,6 +18,14 @@ PetscErrorCode captureError(MPI_Comm, int, const char *, const char *, PetscErro
   return n;
 }
 
+std::string optionsFiles(int argc, char **argv) {
+  std::string files;
+  for (int i = 1; i + 1 < argc; ++i)
+    if (!std::strcmp(argv[i], "-options_file_yaml") || !std::strcmp(argv[i], "-options_file"))
+      files += (files.empty() ? "" : ", ") + std::string(argv[i + 1]);
+  return files;
+}
+
 // Files named by -options_file(_yaml) must exist before PETSc reads them, or PETSc aborts with a traceback.
 std::string missingOptionsFile(int argc, char **argv) {
   for (int i = 1; i + 1 < argc; ++i) {
@@ -47,12 +55,18 @@ Session::Session(int *argc, char ***argv, const char *help) {
     if (rank == 0) std::fprintf(stderr, "eqrnn: error: options file '%s' not found\n", missing.c_str());
     return;
   }
+  // The handler goes in first so that an error while PETSc reads the options (a malformed YAML deck) is captured
+  // as one line instead of a traceback.
+  if (PetscPushErrorHandler(captureError, nullptr)) return;
   if (SlepcInitialize(argc, argv, nullptr, help)) {
-    if (rank == 0) std::fprintf(stderr, "eqrnn: error: PETSc/SLEPc initialisation failed (bad options file?)\n");
+    const std::string files = optionsFiles(*argc, *argv);
+    if (rank == 0)
+      std::fprintf(stderr, "eqrnn: error: reading options%s failed: %s\n",
+                   files.empty() ? "" : (" from " + files).c_str(),
+                   gLastError.empty() ? "PETSc/SLEPc initialisation failed" : gLastError.c_str());
     return;
   }
   petscActive_ = true;
-  if (PetscPushErrorHandler(captureError, nullptr)) return;
   fftw_mpi_init();
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); // HDF5 failures are reported through our own messages
   ok_ = true;

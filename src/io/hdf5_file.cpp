@@ -121,7 +121,7 @@ PetscErrorCode Hdf5File::create(MPI_Comm comm, const std::string &path, Hdf5File
   f->comm_     = comm;
   f->path_     = path;
   f->file_     = H5File(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
-  PetscCheck(f->file_.valid(), comm, PETSC_ERR_FILE_OPEN, "cannot create output file '%s' (does its directory exist?)",
+  PetscCheck(f->file_.valid(), comm, PETSC_ERR_FILE_OPEN, "cannot create output file '%s'",
              path.c_str());
   PetscFunctionReturn(0);
 }

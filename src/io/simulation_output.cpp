@@ -2,6 +2,7 @@
 
 #include "eqrnn/version.hpp"
 #include <ctime>
+#include <filesystem>
 #include <unistd.h>
 
 namespace eqrnn {
@@ -39,11 +40,23 @@ PetscErrorCode provenanceAttributes(MPI_Comm comm, std::vector<Attribute> *attrs
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode createParentDirectory(MPI_Comm comm, const std::string &path) {
+  PetscMPIInt rank = 0;
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  std::error_code ec; // a failure shows up as the file creation error that follows, which names the path
+  if (rank == 0 && !parent.empty()) std::filesystem::create_directories(parent, ec);
+  PetscCallMPI(MPI_Barrier(comm));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SimulationOutput::create(MPI_Comm comm, const std::string &path, const Group &group,
                                         const std::vector<Attribute> &parameters) {
   std::vector<Attribute> root{{"group", group.spec()}, {"N", static_cast<long long>(group.order())}};
   PetscFunctionBeginUser;
   PetscCall(provenanceAttributes(comm, &root));
+  PetscCall(createParentDirectory(comm, path));
   PetscCall(Hdf5File::create(comm, path, &file_));
   PetscCall(file_.writeAttributes("/", root));
   PetscCall(file_.ensureGroup("/parameters"));

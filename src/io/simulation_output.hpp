@@ -27,5 +27,7 @@ private:
 // Provenance shared by every output file: version, commit, MPI size, host, start time, options.
 PetscErrorCode provenanceAttributes(MPI_Comm comm, std::vector<Attribute> *attrs);
 std::string isoTimeNow();
+// mkdir -p of the file's directory (rank 0), so decks can name runs/x.h5 without a set-up step.
+PetscErrorCode createParentDirectory(MPI_Comm comm, const std::string &path);
 
 } // namespace eqrnn

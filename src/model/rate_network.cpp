@@ -50,7 +50,7 @@ PetscErrorCode RateNetwork::rhs(double t, Vec x, Vec f) {
   PetscCall(spec_.phi.apply(x, rate_));
   PetscCall(conv_->apply(rate_, f));
   PetscCall(VecAXPY(f, -1.0, x));
-  PetscCall(input_.add(t, f));
+  PetscCall(input_.add(holdInput_ ? heldInputTime_ : t, f));
   PetscCall(VecScale(f, 1.0 / spec_.tau));
   PetscFunctionReturn(0);
 }

@@ -36,6 +36,17 @@ public:
 
   // f = (-x + J phi(x) + I(t)) / tau.
   PetscErrorCode rhs(double t, Vec x, Vec f);
+  // Evaluate the input at time t regardless of the stage time passed to rhs() (the integrator holds it fixed
+  // over a segment between switch times); releaseInput() returns to the stage time.
+  PetscErrorCode holdInputAt(double t) {
+    heldInputTime_ = t;
+    holdInput_     = true;
+    return 0;
+  }
+  PetscErrorCode releaseInput() {
+    holdInput_ = false;
+    return 0;
+  }
   // Linearises at x: the Jacobian matrix from createJacobian() then acts at this state.
   PetscErrorCode setLinearisationPoint(Vec x);
   PetscErrorCode createJacobian(Mat *A);
@@ -49,6 +60,8 @@ private:
   std::unique_ptr<GroupConvolution> conv_;
   ExternalInput input_;
   VecHandle kernel_, rate_, work_, slope_;
+  bool holdInput_       = false;
+  double heldInputTime_ = 0;
 };
 
 } // namespace eqrnn

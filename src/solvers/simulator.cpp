@@ -13,12 +13,6 @@ PetscErrorCode Simulator::rhsFunction(TS, PetscReal t, Vec x, Vec f, void *ctx) 
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode Simulator::rhsJacobian(TS, PetscReal, Vec x, Mat, Mat, void *ctx) {
-  PetscFunctionBeginUser;
-  PetscCall(static_cast<Simulator *>(ctx)->net_->setLinearisationPoint(x));
-  PetscFunctionReturn(0);
-}
-
 PetscErrorCode Simulator::progressMonitor(TS ts, PetscInt step, PetscReal t, Vec, void *ctx) {
   auto *self = static_cast<Simulator *>(ctx);
   PetscFunctionBeginUser;
@@ -40,20 +34,53 @@ PetscErrorCode Simulator::progressMonitor(TS ts, PetscInt step, PetscReal t, Vec
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode Simulator::ifunction(TS, PetscReal t, Vec x, Vec xdot, Vec f, void *ctx) {
+  PetscFunctionBeginUser;
+  // F(t, x, xdot) = xdot - rhs(t, x): the whole right-hand side is treated implicitly.
+  PetscCall(static_cast<Simulator *>(ctx)->net_->rhs(t, x, f));
+  PetscCall(VecAYPX(f, -1.0, xdot));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Simulator::ijacobian(TS, PetscReal, Vec x, Vec, PetscReal shift, Mat, Mat, void *ctx) {
+  auto *self = static_cast<Simulator *>(ctx);
+  PetscFunctionBeginUser;
+  self->shift_ = shift;
+  PetscCall(self->net_->setLinearisationPoint(x));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Simulator::shiftedJacobianMult(Mat M, Vec v, Vec out) {
+  Simulator *self = nullptr;
+  PetscFunctionBeginUser;
+  PetscCall(MatShellGetContext(M, &self));
+  PetscCall(self->net_->applyJacobian(v, out)); // out = A v
+  PetscCall(VecAXPBY(out, self->shift_, -1.0, v)); // shift v - A v
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Simulator::shiftedJacobianDiagonal(Mat M, Vec d) {
+  Simulator *self = nullptr;
+  PetscFunctionBeginUser;
+  PetscCall(MatShellGetContext(M, &self));
+  PetscCall(self->net_->jacobianDiagonal(d));
+  PetscCall(VecScale(d, -1.0));
+  PetscCall(VecShift(d, self->shift_));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode Simulator::create(RateNetwork &net, std::unique_ptr<Simulator> *out) {
   std::unique_ptr<Simulator> sim(new Simulator());
   SNES snes;
   KSP ksp;
   PC pc;
+  TSType type;
   PetscFunctionBeginUser;
   sim->net_ = &net;
-  PetscCall(net.createJacobian(sim->jacobian_.address()));
   PetscCall(TSCreate(net.comm(), sim->ts_.address()));
   PetscCall(TSSetProblemType(sim->ts_, TS_NONLINEAR));
   PetscCall(TSSetType(sim->ts_, TSRK));
   PetscCall(TSRKSetType(sim->ts_, TSRK5DP));
-  PetscCall(TSSetRHSFunction(sim->ts_, nullptr, rhsFunction, sim.get()));
-  PetscCall(TSSetRHSJacobian(sim->ts_, sim->jacobian_, sim->jacobian_, rhsJacobian, sim.get()));
   PetscCall(TSSetTolerances(sim->ts_, 1e-8, nullptr, 1e-8, nullptr));
   PetscCall(TSSetTimeStep(sim->ts_, 1e-2 * net.spec().tau));
   PetscCall(TSSetMaxSteps(sim->ts_, PETSC_MAX_INT));
@@ -65,6 +92,22 @@ PetscErrorCode Simulator::create(RateNetwork &net, std::unique_ptr<Simulator> *o
   PetscCall(PCSetType(pc, PCJACOBI));
   PetscCall(TSMonitorSet(sim->ts_, progressMonitor, sim.get(), nullptr));
   PetscCall(TSSetFromOptions(sim->ts_));
+  PetscCall(TSGetType(sim->ts_, &type));
+  // Explicit methods take the right-hand side; every other method gets the fully implicit form
+  // F = xdot - rhs(x) with the exact Jacobian shift I - A (a shell: one convolution per product).
+  const std::string method = type;
+  if (method == TSEULER || method == TSRK || method == TSSSP || method == TSMPRK) {
+    PetscCall(TSSetRHSFunction(sim->ts_, nullptr, rhsFunction, sim.get()));
+  } else {
+    const PetscInt n = net.connectivity().localSize(), N = net.connectivity().size();
+    PetscCall(MatCreateShell(net.comm(), n, n, N, N, sim.get(), sim->shiftedJacobian_.address()));
+    PetscCall(MatShellSetOperation(sim->shiftedJacobian_, MATOP_MULT,
+                                   reinterpret_cast<void (*)(void)>(shiftedJacobianMult)));
+    PetscCall(MatShellSetOperation(sim->shiftedJacobian_, MATOP_GET_DIAGONAL,
+                                   reinterpret_cast<void (*)(void)>(shiftedJacobianDiagonal)));
+    PetscCall(TSSetIFunction(sim->ts_, nullptr, ifunction, sim.get()));
+    PetscCall(TSSetIJacobian(sim->ts_, sim->shiftedJacobian_, sim->shiftedJacobian_, ijacobian, sim.get()));
+  }
   *out = std::move(sim);
   PetscFunctionReturn(0);
 }
@@ -101,6 +144,9 @@ PetscErrorCode Simulator::run(const SimulationSpec &spec, double t0, Vec x, cons
   for (double stop : stops) {
     if (stop <= t) continue;
     PetscCall(TSSetMaxTime(ts_, stop));
+    // The input is piecewise constant between stops: evaluate it for this segment, so that a stage landing on
+    // the switch time at the segment's end does not see the next segment's input.
+    PetscCall(net_->holdInputAt(0.5 * (t + stop)));
     PetscCall(TSSolve(ts_, x));
     TSConvergedReason reason;
     PetscCall(TSGetConvergedReason(ts_, &reason));
@@ -114,12 +160,11 @@ PetscErrorCode Simulator::run(const SimulationSpec &spec, double t0, Vec x, cons
                static_cast<double>(tNow), step);
     PetscCheck(reason >= 0, comm, PETSC_ERR_NOT_CONVERGED, "time integration failed at t = %g (step %" PetscInt_FMT
                "): %s", static_cast<double>(tNow), step, TSConvergedReasons[reason]);
-    PetscInt segmentRejections = 0;
-    PetscCall(TSGetStepRejections(ts_, &segmentRejections));
-    rejected += segmentRejections;
+    PetscCall(TSGetStepRejections(ts_, &rejected)); // cumulative over TSSolve calls
     t = tNow;
     if (observer && std::binary_search(samples.begin(), samples.end(), stop)) PetscCall(observer(t, x));
   }
+  PetscCall(net_->releaseInput());
   if (stats) {
     TSType type;
     PetscCall(TSGetStepNumber(ts_, &stats->steps));
