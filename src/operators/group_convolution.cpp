@@ -1,6 +1,7 @@
 #include "operators/group_convolution.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 namespace eqrnn {
@@ -264,14 +265,35 @@ PetscErrorCode GroupConvolution::setKernel(Vec w) {
     fftw_execute(forward_);
     c = complex_.get();
   }
+  double maxRe = 0, maxIm = 0;
   for (ptrdiff_t i = 0; i < complexCount_; ++i) {
     spectrum_[i][0] = c[i][0] * scale;
     spectrum_[i][1] = c[i][1] * scale;
+    maxRe           = std::max(maxRe, std::abs(spectrum_[i][0]));
+    maxIm           = std::max(maxIm, std::abs(spectrum_[i][1]));
+  }
+  // An even kernel (w(g^-1) = w(g): cosine, von Mises, Mexican hat) has a real spectrum: the product then needs
+  // two real multiplications per mode instead of a complex one. Decided collectively.
+  double extremes[2] = {maxRe, maxIm};
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, extremes, 2, MPI_DOUBLE, MPI_MAX, comm_));
+  realSpectrum_ = extremes[1] <= 1e-14 * extremes[0];
+  if (realSpectrum_) {
+    realSpectrumValues_.reset(fftw_alloc_real(static_cast<size_t>(std::max<ptrdiff_t>(complexCount_, 1))));
+    for (ptrdiff_t i = 0; i < complexCount_; ++i) realSpectrumValues_[i] = spectrum_[i][0];
   }
   PetscFunctionReturn(0);
 }
 
 void GroupConvolution::multiplyBySpectrum(fftw_complex *c) const {
+  if (realSpectrum_) {
+    const double *r = realSpectrumValues_.get();
+    double *z       = &c[0][0];
+    for (ptrdiff_t i = 0; i < complexCount_; ++i) {
+      z[2 * i] *= r[i];
+      z[2 * i + 1] *= r[i];
+    }
+    return;
+  }
   const fftw_complex *s = spectrum_.get();
   for (ptrdiff_t i = 0; i < complexCount_; ++i) {
     const double re = c[i][0] * s[i][0] - c[i][1] * s[i][1];
@@ -363,6 +385,7 @@ PetscErrorCode GroupConvolution::createMat(Mat *J) {
 
 std::size_t GroupConvolution::memoryBytes() const {
   std::size_t bytes = sizeof(fftw_complex) * static_cast<std::size_t>(std::max<ptrdiff_t>(complexCount_, 0));
+  if (realSpectrum_) bytes += sizeof(double) * complexCount_;
   if (strategy_ == "serial") bytes += sizeof(double) * realCount_ + sizeof(fftw_complex) * complexCount_;
   if (strategy_ == "slab") bytes += sizeof(double) * 2 * allocComplex_;
   if (strategy_.rfind("line", 0) == 0) bytes += sizeof(fftw_complex) * allocComplex_;

@@ -74,6 +74,8 @@ private:
   FftwArray<double> real_;
   FftwArray<fftw_complex> complex_;
   FftwArray<fftw_complex> spectrum_;
+  bool realSpectrum_ = false; // even kernel: the product uses realSpectrumValues_
+  FftwArray<double> realSpectrumValues_;
   ptrdiff_t realCount_ = 0, complexCount_ = 0, allocComplex_ = 0;
   ptrdiff_t rowLength_ = 0, paddedRow_ = 0; // slab copy geometry
   FftwPlan forward_, backward_;
