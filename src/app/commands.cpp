@@ -12,10 +12,12 @@ namespace eqrnn {
 const char *const kUsage =
     "eqrnn: equivariant recurrent networks on groups (simulate, analyse, train)\n"
     "\n"
-    "usage: eqrnn COMMAND [options]       (options also from a YAML deck: -options_file_yaml input/ring.yaml)\n"
+    "usage: eqrnn COMMAND [options]       (options also from a YAML deck: -options_file_yaml "
+    "input/ring.yaml)\n"
     "\n"
     "commands:\n"
-    "  simulate   integrate tau dx/dt = -x + J phi(x) + I(t) with PETSc TS; writes /trajectory and /final to HDF5\n"
+    "  simulate   integrate tau dx/dt = -x + J phi(x) + I(t) with PETSc TS; writes /trajectory and /final to "
+    "HDF5\n"
     "\n"
     "eqrnn COMMAND -help lists that command's options with their defaults; every PETSc option (-ts_type,\n"
     "-ts_monitor, -log_view, ...) works as well. -version prints the version.\n";
@@ -45,7 +47,8 @@ PetscErrorCode simulateCommand(MPI_Comm comm, bool helpOnly) {
 }
 } // namespace
 
-PetscErrorCode runSimulate(MPI_Comm comm, const SimulateConfig &config, SimulateResult *result, Vec *finalState) {
+PetscErrorCode runSimulate(MPI_Comm comm, const SimulateConfig &config, SimulateResult *result,
+                           Vec *finalState) {
   std::unique_ptr<RateNetwork> net;
   std::unique_ptr<Simulator> sim;
   VecHandle x;
@@ -75,7 +78,7 @@ PetscErrorCode runSimulate(MPI_Comm comm, const SimulateConfig &config, Simulate
 }
 
 int runCommandLine(int argc, char **argv) {
-  MPI_Comm comm = PETSC_COMM_WORLD;
+  MPI_Comm comm  = PETSC_COMM_WORLD;
   PetscBool help = PETSC_FALSE, version = PETSC_FALSE;
   if (PetscOptionsHasHelp(nullptr, &help)) return reportError(comm, 1);
   if (PetscOptionsHasName(nullptr, nullptr, "-version", &version)) return reportError(comm, 1);

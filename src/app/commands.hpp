@@ -1,6 +1,6 @@
 #pragma once
-// eqrnn's commands as library functions (main only dispatches). Each reads its options, checks that none was left
-// unused, does its work and writes its HDF5 file.
+// eqrnn's commands as library functions (main only dispatches). Each reads its options, checks that none was
+// left unused, does its work and writes its HDF5 file.
 #include "app/config.hpp"
 
 namespace eqrnn {
@@ -11,8 +11,8 @@ struct SimulateResult {
   std::string strategy; // how the convolution is distributed
 };
 
-// Integrates the network of `config` and writes config.output. If finalState is non-null it receives a copy of
-// the final state (in the network's layout).
+// Integrates the network of `config` and writes config.output. If finalState is non-null it receives a copy
+// of the final state (in the network's layout).
 PetscErrorCode runSimulate(MPI_Comm comm, const SimulateConfig &config, SimulateResult *result,
                            Vec *finalState = nullptr);
 

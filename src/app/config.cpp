@@ -9,12 +9,14 @@ namespace eqrnn {
 namespace {
 std::string joinReals(const std::vector<double> &v) {
   std::ostringstream o;
-  for (std::size_t i = 0; i < v.size(); ++i) o << (i ? "," : "") << v[i];
+  for (std::size_t i = 0; i < v.size(); ++i)
+    o << (i ? "," : "") << v[i];
   return o.str();
 }
 std::string joinInts(const std::vector<PetscInt> &v) {
   std::ostringstream o;
-  for (std::size_t i = 0; i < v.size(); ++i) o << (i ? "," : "") << v[i];
+  for (std::size_t i = 0; i < v.size(); ++i)
+    o << (i ? "," : "") << v[i];
   return o.str();
 }
 } // namespace
@@ -27,8 +29,8 @@ PetscErrorCode readNetworkOptions(MPI_Comm comm, NetworkSpec *spec) {
   PetscCall(opt.string("-group", "Group indexing the neurons: Z<n> factors joined by x, e.g. Z256, Z64xZ48",
                        spec->group, &spec->group));
   KernelSpec &k = spec->kernel;
-  PetscCall(opt.choice("-kernel", "Connectivity kernel w(g)", {"cosine", "vonmises", "mexican", "fourier", "file"},
-                       k.family, &k.family));
+  PetscCall(opt.choice("-kernel", "Connectivity kernel w(g)",
+                       {"cosine", "vonmises", "mexican", "fourier", "file"}, k.family, &k.family));
   PetscCall(opt.real("-J0", "Uniform part of the kernel", k.J0, &k.J0));
   PetscCall(opt.real("-J1", "Tuned amplitude of the kernel", k.J1, &k.J1));
   PetscCall(opt.real("-kappa", "Von Mises concentration (vonmises, mexican centre)", k.kappa, &k.kappa));
@@ -36,11 +38,14 @@ PetscErrorCode readNetworkOptions(MPI_Comm comm, NetworkSpec *spec) {
   PetscCall(opt.real("-kappa2", "Mexican hat: surround concentration", k.kappa2, &k.kappa2));
   PetscCall(opt.intList("-fourier_modes", "Fourier kernel: wavevectors, one integer per group factor each",
                         &k.modes));
-  PetscCall(opt.realList("-fourier_cos", "Fourier kernel: cosine coefficient of each wavevector", &k.cosCoeffs));
-  PetscCall(opt.realList("-fourier_sin", "Fourier kernel: sine coefficient of each wavevector", &k.sinCoeffs));
+  PetscCall(
+      opt.realList("-fourier_cos", "Fourier kernel: cosine coefficient of each wavevector", &k.cosCoeffs));
+  PetscCall(
+      opt.realList("-fourier_sin", "Fourier kernel: sine coefficient of each wavevector", &k.sinCoeffs));
   PetscCall(opt.string("-kernel_file", "File kernel: HDF5 file", k.file, &k.file));
   PetscCall(opt.string("-kernel_dataset", "File kernel: dataset over the group", k.dataset, &k.dataset));
-  PetscCall(opt.choice("-phi", "Transfer function", {"tanh", "relu", "sigmoid", "linear"}, spec->phi.name(), &phi));
+  PetscCall(
+      opt.choice("-phi", "Transfer function", {"tanh", "relu", "sigmoid", "linear"}, spec->phi.name(), &phi));
   TransferFunction::parse(phi, &spec->phi.kind);
   PetscCall(opt.real("-gain", "Transfer function gain", spec->phi.gain, &spec->phi.gain));
   PetscCall(opt.real("-threshold", "Transfer function threshold", spec->phi.threshold, &spec->phi.threshold));
@@ -48,7 +53,8 @@ PetscErrorCode readNetworkOptions(MPI_Comm comm, NetworkSpec *spec) {
   InputSpec &in = spec->input;
   PetscCall(opt.choice("-input", "External input", {"none", "constant", "bump"}, in.kind, &in.kind));
   PetscCall(opt.real("-input_amplitude", "Input amplitude", in.amplitude, &in.amplitude));
-  PetscCall(opt.realList("-input_location", "Bump input centre, element coordinates per factor", &in.location));
+  PetscCall(
+      opt.realList("-input_location", "Bump input centre, element coordinates per factor", &in.location));
   PetscCall(opt.real("-input_kappa", "Bump input concentration", in.kappa, &in.kappa));
   PetscCall(opt.real("-input_on", "Input switched on at this time", in.tOn, &in.tOn));
   bool offSet = false;
@@ -73,14 +79,14 @@ PetscErrorCode readSimulateOptions(MPI_Comm comm, SimulateConfig *config) {
   PetscCall(opt.real("-t_final", "Final time", run.tFinal, &run.tFinal));
   PetscCall(opt.real("-save_interval", "Simulated time between saved samples (<= 0: initial and final only)",
                      run.saveInterval, &run.saveInterval));
-  PetscCall(opt.real("-progress_interval", "Wall seconds between progress lines (0: none)", run.progressInterval,
-                     &run.progressInterval));
+  PetscCall(opt.real("-progress_interval", "Wall seconds between progress lines (0: none)",
+                     run.progressInterval, &run.progressInterval));
   PetscCall(opt.flag("-quiet", "No progress lines", false, &quiet));
   if (quiet) run.progressInterval = 0;
   InitialStateSpec &init = config->init;
   PetscCall(opt.choice("-init", "Initial state", {"random", "zero", "bump", "file"}, init.kind, &init.kind));
-  PetscCall(opt.real("-init_amplitude", "Initial state amplitude (random: standard deviation)", init.amplitude,
-                     &init.amplitude));
+  PetscCall(opt.real("-init_amplitude", "Initial state amplitude (random: standard deviation)",
+                     init.amplitude, &init.amplitude));
   PetscCall(opt.integer("-seed", "Random seed (the same state on any number of ranks)", seed, &seed));
   PetscCheck(seed >= 0, comm, PETSC_ERR_USER_INPUT, "-seed must be >= 0 (got %" PetscInt_FMT ")", seed);
   init.seed = static_cast<unsigned long long>(seed);

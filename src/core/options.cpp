@@ -48,8 +48,10 @@ PetscErrorCode OptionReader::string(const char *name, const char *help, const st
   PetscFunctionBeginUser;
   PetscCall(PetscStrncpy(buf, def.c_str(), sizeof(buf)));
   PetscCall(PetscOptionsString(name, help, "", def.c_str(), buf, sizeof(buf), &given));
-  if (given) *value = buf;
-  else *value = def;
+  if (given)
+    *value = buf;
+  else
+    *value = def;
   if (set) *set = given;
   PetscFunctionReturn(0);
 }
@@ -100,22 +102,28 @@ PetscErrorCode OptionReader::flag(const char *name, const char *help, bool def, 
     PetscFunctionReturn(0);
   }
   // A bare "-quiet" arrives as an empty string.
-  if (s.empty() || s == "1" || s == "true" || s == "yes" || s == "on") *value = true;
-  else if (s == "0" || s == "false" || s == "no" || s == "off") *value = false;
-  else SETERRQ(comm_, PETSC_ERR_USER_INPUT, "%s: '%s' is not true or false", name, s.c_str());
+  if (s.empty() || s == "1" || s == "true" || s == "yes" || s == "on")
+    *value = true;
+  else if (s == "0" || s == "false" || s == "no" || s == "off")
+    *value = false;
+  else
+    SETERRQ(comm_, PETSC_ERR_USER_INPUT, "%s: '%s' is not true or false", name, s.c_str());
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode OptionReader::choice(const char *name, const char *help, const std::vector<std::string> &choices,
-                                    const std::string &def, std::string *value) {
+PetscErrorCode OptionReader::choice(const char *name, const char *help,
+                                    const std::vector<std::string> &choices, const std::string &def,
+                                    std::string *value) {
   std::string s;
   PetscFunctionBeginUser;
   std::string all;
-  for (const auto &c : choices) all += (all.empty() ? "" : "|") + c;
+  for (const auto &c : choices)
+    all += (all.empty() ? "" : "|") + c;
   const std::string fullHelp = std::string(help) + " (" + all + ")";
   PetscCall(string(name, fullHelp.c_str(), def, &s));
   bool known = false;
-  for (const auto &c : choices) known = known || (c == s);
+  for (const auto &c : choices)
+    known = known || (c == s);
   PetscCheck(known, comm_, PETSC_ERR_USER_INPUT, "%s: unknown value '%s' (choose from %s)", name, s.c_str(),
              all.c_str());
   *value = s;
@@ -139,7 +147,8 @@ PetscErrorCode OptionReader::realList(const char *name, const char *help, std::v
   values->clear();
   for (const auto &item : splitList(s, ',')) {
     double v = 0;
-    PetscCheck(parseReal(item, &v), comm_, PETSC_ERR_USER_INPUT, "%s: '%s' is not a number", name, item.c_str());
+    PetscCheck(parseReal(item, &v), comm_, PETSC_ERR_USER_INPUT, "%s: '%s' is not a number", name,
+               item.c_str());
     PetscCheck(std::isfinite(v), comm_, PETSC_ERR_USER_INPUT, "%s: %s is not a finite number", name,
                item.c_str());
     values->push_back(v);
@@ -153,7 +162,8 @@ PetscErrorCode OptionReader::intList(const char *name, const char *help, std::ve
   bool given = false;
   PetscFunctionBeginUser;
   std::string def;
-  for (PetscInt v : *values) def += (def.empty() ? "" : ",") + std::to_string(v);
+  for (PetscInt v : *values)
+    def += (def.empty() ? "" : ",") + std::to_string(v);
   PetscCall(string(name, help, def, &s, &given));
   if (set) *set = given;
   if (!given) PetscFunctionReturn(0);
@@ -168,17 +178,19 @@ PetscErrorCode OptionReader::intList(const char *name, const char *help, std::ve
 }
 
 PetscErrorCode checkNoUnusedOptions(MPI_Comm comm) {
-  PetscInt n      = 0;
-  char **names    = nullptr;
-  char **values   = nullptr;
+  PetscInt n    = 0;
+  char **names  = nullptr;
+  char **values = nullptr;
   std::string bad;
   PetscFunctionBeginUser;
   PetscCall(PetscOptionsLeftGet(nullptr, &n, &names, &values));
   const PetscInt unused = n; // LeftRestore zeroes n
-  for (PetscInt i = 0; i < n; ++i) bad += std::string(bad.empty() ? "-" : ", -") + names[i];
+  for (PetscInt i = 0; i < n; ++i)
+    bad += std::string(bad.empty() ? "-" : ", -") + names[i];
   PetscCall(PetscOptionsLeftRestore(nullptr, &n, &names, &values));
   PetscCheck(unused == 0, comm, PETSC_ERR_USER_INPUT,
-             "unknown option%s %s (misspelled, or not used by this command)", unused > 1 ? "s" : "", bad.c_str());
+             "unknown option%s %s (misspelled, or not used by this command)", unused > 1 ? "s" : "",
+             bad.c_str());
   PetscFunctionReturn(0);
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Counter-based random numbers: the value for (seed, stream, index) is a pure function of those three, so a
-// state drawn on any number of ranks, in any order, is the same. (SplitMix64 finaliser on a combined counter.)
+// state drawn on any number of ranks, in any order, is the same. (SplitMix64 finaliser on a combined
+// counter.)
 #include <cmath>
 #include <cstdint>
 

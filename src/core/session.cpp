@@ -38,8 +38,12 @@ std::string missingOptionsFile(int argc, char **argv) {
 }
 } // namespace
 
-const std::string &lastErrorMessage() { return gLastError; }
-void clearLastError() { gLastError.clear(); }
+const std::string &lastErrorMessage() {
+  return gLastError;
+}
+void clearLastError() {
+  gLastError.clear();
+}
 
 Session::Session(int *argc, char ***argv, const char *help) {
   int initialised = 0;
@@ -55,8 +59,8 @@ Session::Session(int *argc, char ***argv, const char *help) {
     if (rank == 0) std::fprintf(stderr, "eqrnn: error: options file '%s' not found\n", missing.c_str());
     return;
   }
-  // The handler goes in first so that an error while PETSc reads the options (a malformed YAML deck) is captured
-  // as one line instead of a traceback.
+  // The handler goes in first so that an error while PETSc reads the options (a malformed YAML deck) is
+  // captured as one line instead of a traceback.
   if (PetscPushErrorHandler(captureError, nullptr)) return;
   if (SlepcInitialize(argc, argv, nullptr, help)) {
     const std::string files = optionsFiles(*argc, *argv);

@@ -1,6 +1,6 @@
 #pragma once
-// One object per process lifetime: MPI, PETSc/SLEPc, FFTW-MPI and HDF5 set up in the right order, and an error
-// handler that turns PETSc's error stack into the single line a user sees.
+// One object per process lifetime: MPI, PETSc/SLEPc, FFTW-MPI and HDF5 set up in the right order, and an
+// error handler that turns PETSc's error stack into the single line a user sees.
 #include <petscsys.h>
 #include <string>
 
@@ -25,8 +25,8 @@ private:
 const std::string &lastErrorMessage();
 void clearLastError();
 
-// Prints "eqrnn: error: <message>" once (rank 0 of comm, or this rank when it alone failed) and returns the exit
-// status to use. Collective on comm.
+// Prints "eqrnn: error: <message>" once (rank 0 of comm, or this rank when it alone failed) and returns the
+// exit status to use. Collective on comm.
 int reportError(MPI_Comm comm, PetscErrorCode code);
 
 } // namespace eqrnn

@@ -12,7 +12,8 @@ Group::Group(std::vector<std::shared_ptr<const GroupFactor>> factors) : factors_
     strides_[i] = order_;
     order_ *= factors_[i]->order();
   }
-  for (const auto &f : factors_) spec_ += (spec_.empty() ? "" : "x") + f->name();
+  for (const auto &f : factors_)
+    spec_ += (spec_.empty() ? "" : "x") + f->name();
 }
 
 bool Group::parse(const std::string &spec, Group *group, std::string *error) {
@@ -31,14 +32,16 @@ bool Group::parse(const std::string &spec, Group *group, std::string *error) {
       *error = "group '" + spec + "': unknown factor '" + token + "' (supported: Z<n>)";
       return false;
     }
-    long long n = 0;
+    long long n              = 0;
     const std::string digits = token.substr(1);
-    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || !parseInteger(digits, &n)) {
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos ||
+        !parseInteger(digits, &n)) {
       *error = "group '" + spec + "': factor '" + token + "' needs a positive integer order, e.g. Z16";
       return false;
     }
     if (n < 1) {
-      *error = "group '" + spec + "': factor '" + token + "' has order " + std::to_string(n) + " (must be >= 1)";
+      *error =
+          "group '" + spec + "': factor '" + token + "' has order " + std::to_string(n) + " (must be >= 1)";
       return false;
     }
     order *= n;
@@ -60,7 +63,8 @@ bool Group::isAbelian() const {
 
 std::vector<PetscInt> Group::factorOrders() const {
   std::vector<PetscInt> n;
-  for (const auto &f : factors_) n.push_back(f->order());
+  for (const auto &f : factors_)
+    n.push_back(f->order());
   return n;
 }
 
@@ -75,7 +79,8 @@ std::vector<PetscInt> Group::coordinates(PetscInt g) const {
 
 PetscInt Group::index(const std::vector<PetscInt> &coords) const {
   PetscInt g = 0;
-  for (std::size_t i = 0; i < factors_.size(); ++i) g += coords[i] * strides_[i];
+  for (std::size_t i = 0; i < factors_.size(); ++i)
+    g += coords[i] * strides_[i];
   return g;
 }
 

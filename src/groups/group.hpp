@@ -1,8 +1,8 @@
 #pragma once
 // Finite groups indexing the neurons. A Group is a direct product of factors; its elements are indexed
-// lexicographically with the last factor fastest, and that index is the position in every state vector (memory
-// and HDF5). Cyclic factors Z_n are the abelian building block; other factor kinds (dihedral, permutation groups)
-// implement the same GroupFactor interface.
+// lexicographically with the last factor fastest, and that index is the position in every state vector
+// (memory and HDF5). Cyclic factors Z_n are the abelian building block; other factor kinds (dihedral,
+// permutation groups) implement the same GroupFactor interface.
 #include <petscsys.h>
 #include <memory>
 #include <string>
@@ -12,12 +12,12 @@ namespace eqrnn {
 
 class GroupFactor {
 public:
-  virtual ~GroupFactor() = default;
-  virtual std::string name() const                    = 0; // spec token, e.g. "Z12"
-  virtual PetscInt order() const                      = 0;
+  virtual ~GroupFactor()                                  = default;
+  virtual std::string name() const                        = 0; // spec token, e.g. "Z12"
+  virtual PetscInt order() const                          = 0;
   virtual PetscInt multiply(PetscInt a, PetscInt b) const = 0;
-  virtual PetscInt inverse(PetscInt a) const          = 0;
-  virtual std::vector<PetscInt> generators() const    = 0;
+  virtual PetscInt inverse(PetscInt a) const              = 0;
+  virtual std::vector<PetscInt> generators() const        = 0;
   // Cyclic factors carry an angle 2*pi*k/n: the discretised circle of a ring or torus axis.
   virtual bool isCyclic() const = 0;
 };

@@ -27,8 +27,8 @@ bool linkExists(hid_t file, const std::string &path) {
   return H5Lexists(file, path.c_str(), H5P_DEFAULT) > 0;
 }
 
-// Selects columns [start, start+count) of row `row` (or of a 1-D space when row is null); an empty selection on
-// ranks that own nothing, which must still take part in the collective call.
+// Selects columns [start, start+count) of row `row` (or of a 1-D space when row is null); an empty selection
+// on ranks that own nothing, which must still take part in the collective call.
 void selectRange(hid_t fspace, hid_t mspace, const hsize_t *row, hsize_t start, hsize_t count) {
   if (count == 0) {
     H5Sselect_none(fspace);
@@ -62,24 +62,27 @@ PetscErrorCode readVector(MPI_Comm comm, const std::string &path, const std::str
   H5Plist fapl = mpioAccess(comm);
   H5File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl));
   PetscCheck(file.valid(), comm, PETSC_ERR_FILE_OPEN, "cannot open HDF5 file '%s'", path.c_str());
-  PetscCheck(linkExists(file, dataset), comm, PETSC_ERR_FILE_READ, "file '%s' has no dataset '%s'", path.c_str(),
-             dataset.c_str());
+  PetscCheck(linkExists(file, dataset), comm, PETSC_ERR_FILE_READ, "file '%s' has no dataset '%s'",
+             path.c_str(), dataset.c_str());
   H5Dataset ds(H5Dopen2(file, dataset.c_str(), H5P_DEFAULT));
-  PetscCheck(ds.valid(), comm, PETSC_ERR_FILE_READ, "'%s' in '%s' is not a dataset", dataset.c_str(), path.c_str());
+  PetscCheck(ds.valid(), comm, PETSC_ERR_FILE_READ, "'%s' in '%s' is not a dataset", dataset.c_str(),
+             path.c_str());
   H5Dataspace fspace(H5Dget_space(ds));
   const int rank = H5Sget_simple_extent_ndims(fspace);
-  PetscCheck(rank >= 1 && rank <= 8, comm, PETSC_ERR_FILE_READ, "dataset '%s' in '%s' has rank %d", dataset.c_str(),
-             path.c_str(), rank);
+  PetscCheck(rank >= 1 && rank <= 8, comm, PETSC_ERR_FILE_READ, "dataset '%s' in '%s' has rank %d",
+             dataset.c_str(), path.c_str(), rank);
   std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
   H5Sget_simple_extent_dims(fspace, dims.data(), nullptr);
   hsize_t count = 1;
-  for (hsize_t d : dims) count *= d;
+  for (hsize_t d : dims)
+    count *= d;
   PetscCall(VecGetSize(v, &total));
   PetscCheck(count == static_cast<hsize_t>(total), comm, PETSC_ERR_FILE_UNEXPECTED,
-             "dataset '%s' in '%s' has %llu elements, the group needs %" PetscInt_FMT, dataset.c_str(), path.c_str(),
-             static_cast<unsigned long long>(count), total);
+             "dataset '%s' in '%s' has %llu elements, the group needs %" PetscInt_FMT, dataset.c_str(),
+             path.c_str(), static_cast<unsigned long long>(count), total);
   PetscCall(ownership(v, &lo, &n));
-  // Select this rank's flat range [lo, lo+n) in C order: a hyperslab for rank 1, element coordinates otherwise.
+  // Select this rank's flat range [lo, lo+n) in C order: a hyperslab for rank 1, element coordinates
+  // otherwise.
   if (n == 0) {
     H5Sselect_none(fspace);
   } else if (rank == 1) {
@@ -101,17 +104,17 @@ PetscErrorCode readVector(MPI_Comm comm, const std::string &path, const std::str
   if (n == 0) H5Sselect_none(mspace);
   PetscScalar *a = nullptr;
   PetscCall(VecGetArray(v, &a));
-  H5Plist dxpl  = collectiveTransfer();
-  int ok        = H5Dread(ds, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, a) >= 0;
+  H5Plist dxpl = collectiveTransfer();
+  int ok       = H5Dread(ds, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, a) >= 0;
   PetscCall(VecRestoreArray(v, &a));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm));
-  PetscCheck(ok, comm, PETSC_ERR_FILE_READ, "reading dataset '%s' from '%s' failed (corrupt file?)", dataset.c_str(),
-             path.c_str());
+  PetscCheck(ok, comm, PETSC_ERR_FILE_READ, "reading dataset '%s' from '%s' failed (corrupt file?)",
+             dataset.c_str(), path.c_str());
   // A NaN in the input would silently poison the run.
   PetscReal norm = 0;
   PetscCall(VecNorm(v, NORM_1, &norm));
-  PetscCheck(std::isfinite(norm), comm, PETSC_ERR_FP, "dataset '%s' in '%s' contains NaN or Inf", dataset.c_str(),
-             path.c_str());
+  PetscCheck(std::isfinite(norm), comm, PETSC_ERR_FP, "dataset '%s' in '%s' contains NaN or Inf",
+             dataset.c_str(), path.c_str());
   PetscFunctionReturn(0);
 }
 
@@ -121,8 +124,7 @@ PetscErrorCode Hdf5File::create(MPI_Comm comm, const std::string &path, Hdf5File
   f->comm_     = comm;
   f->path_     = path;
   f->file_     = H5File(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
-  PetscCheck(f->file_.valid(), comm, PETSC_ERR_FILE_OPEN, "cannot create output file '%s'",
-             path.c_str());
+  PetscCheck(f->file_.valid(), comm, PETSC_ERR_FILE_OPEN, "cannot create output file '%s'", path.c_str());
   PetscFunctionReturn(0);
 }
 
@@ -152,14 +154,16 @@ PetscErrorCode Hdf5File::ensureGroup(const std::string &path) {
   H5Plist lcpl(H5Pcreate(H5P_LINK_CREATE));
   H5Pset_create_intermediate_group(lcpl, 1);
   H5Group g(H5Gcreate2(file_, path.c_str(), lcpl, H5P_DEFAULT, H5P_DEFAULT));
-  PetscCheck(g.valid(), comm_, PETSC_ERR_FILE_WRITE, "cannot create group '%s' in '%s'", path.c_str(), path_.c_str());
+  PetscCheck(g.valid(), comm_, PETSC_ERR_FILE_WRITE, "cannot create group '%s' in '%s'", path.c_str(),
+             path_.c_str());
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode Hdf5File::writeAttributes(const std::string &objectPath, const std::vector<Attribute> &attrs) {
   PetscFunctionBeginUser;
   H5Handle<H5Oclose> obj(H5Oopen(file_, objectPath.c_str(), H5P_DEFAULT));
-  PetscCheck(obj.valid(), comm_, PETSC_ERR_FILE_WRITE, "no object '%s' in '%s'", objectPath.c_str(), path_.c_str());
+  PetscCheck(obj.valid(), comm_, PETSC_ERR_FILE_WRITE, "no object '%s' in '%s'", objectPath.c_str(),
+             path_.c_str());
   H5Dataspace scalar(H5Screate(H5S_SCALAR));
   for (const auto &a : attrs) {
     if (H5Aexists(obj, a.name.c_str()) > 0) H5Adelete(obj, a.name.c_str());
@@ -179,8 +183,8 @@ PetscErrorCode Hdf5File::writeAttributes(const std::string &objectPath, const st
       H5Attribute at(H5Acreate2(obj, a.name.c_str(), type, scalar, H5P_DEFAULT, H5P_DEFAULT));
       status = H5Awrite(at, type, &s);
     }
-    PetscCheck(status >= 0, comm_, PETSC_ERR_FILE_WRITE, "cannot write attribute '%s' on '%s'", a.name.c_str(),
-               objectPath.c_str());
+    PetscCheck(status >= 0, comm_, PETSC_ERR_FILE_WRITE, "cannot write attribute '%s' on '%s'",
+               a.name.c_str(), objectPath.c_str());
   }
   PetscFunctionReturn(0);
 }
@@ -195,7 +199,8 @@ PetscErrorCode Hdf5File::writeVector(const std::string &path, Vec v) {
   const hsize_t dim = static_cast<hsize_t>(total);
   H5Dataspace fspace(H5Screate_simple(1, &dim, nullptr));
   if (linkExists(file_, path)) H5Ldelete(file_, path.c_str(), H5P_DEFAULT);
-  H5Dataset ds(H5Dcreate2(file_, path.c_str(), H5T_NATIVE_DOUBLE, fspace, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  H5Dataset ds(
+      H5Dcreate2(file_, path.c_str(), H5T_NATIVE_DOUBLE, fspace, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
   PetscCheck(ds.valid(), comm_, PETSC_ERR_FILE_WRITE, "cannot create dataset '%s' in '%s'", path.c_str(),
              path_.c_str());
   const hsize_t start = static_cast<hsize_t>(lo), cnt = static_cast<hsize_t>(n), one = 1;
@@ -241,7 +246,8 @@ PetscErrorCode Hdf5File::appendRow(const std::string &path, Vec v, hsize_t *rows
   PetscCheck(cur[1] == cols, comm_, PETSC_ERR_FILE_UNEXPECTED, "dataset '%s' has %llu columns, expected %llu",
              path.c_str(), static_cast<unsigned long long>(cur[1]), static_cast<unsigned long long>(cols));
   const hsize_t newdims[2] = {cur[0] + 1, cols};
-  PetscCheck(H5Dset_extent(ds, newdims) >= 0, comm_, PETSC_ERR_FILE_WRITE, "cannot extend '%s'", path.c_str());
+  PetscCheck(H5Dset_extent(ds, newdims) >= 0, comm_, PETSC_ERR_FILE_WRITE, "cannot extend '%s'",
+             path.c_str());
   H5Dataspace fspace(H5Dget_space(ds));
   const hsize_t start[2] = {cur[0], static_cast<hsize_t>(lo)}, cnt[2] = {1, static_cast<hsize_t>(n)};
   const hsize_t one = 1;
@@ -253,7 +259,8 @@ PetscErrorCode Hdf5File::appendRow(const std::string &path, Vec v, hsize_t *rows
   int ok       = H5Dwrite(ds, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, a) >= 0;
   PetscCall(VecRestoreArrayRead(v, &a));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm_));
-  PetscCheck(ok, comm_, PETSC_ERR_FILE_WRITE, "appending to '%s' in '%s' failed", path.c_str(), path_.c_str());
+  PetscCheck(ok, comm_, PETSC_ERR_FILE_WRITE, "appending to '%s' in '%s' failed", path.c_str(),
+             path_.c_str());
   if (rows) *rows = newdims[0];
   PetscFunctionReturn(0);
 }
@@ -281,7 +288,8 @@ PetscErrorCode Hdf5File::appendScalar(const std::string &path, double value) {
     H5Sget_simple_extent_dims(s, &cur, nullptr);
   }
   const hsize_t newdim = cur + 1;
-  PetscCheck(H5Dset_extent(ds, &newdim) >= 0, comm_, PETSC_ERR_FILE_WRITE, "cannot extend '%s'", path.c_str());
+  PetscCheck(H5Dset_extent(ds, &newdim) >= 0, comm_, PETSC_ERR_FILE_WRITE, "cannot extend '%s'",
+             path.c_str());
   H5Dataspace fspace(H5Dget_space(ds));
   const hsize_t cnt = rank == 0 ? 1 : 0;
   H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &cur, nullptr, &cnt, nullptr);

@@ -1,7 +1,7 @@
 #pragma once
-// Parallel HDF5 (MPI-IO) for distributed state vectors: every rank reads and writes its own block of the group
-// index, collectively; nothing is gathered on one rank. Failures are PETSc user-input/file errors with a message
-// that names the file and the dataset.
+// Parallel HDF5 (MPI-IO) for distributed state vectors: every rank reads and writes its own block of the
+// group index, collectively; nothing is gathered on one rank. Failures are PETSc user-input/file errors with
+// a message that names the file and the dataset.
 #include "core/handles.hpp"
 #include <petscvec.h>
 #include <string>
@@ -16,7 +16,8 @@ struct Attribute {
   AttributeValue value;
 };
 
-// Reads dataset `dataset` of HDF5 file `path` (any shape with exactly |v| elements, flattened in C order) into v.
+// Reads dataset `dataset` of HDF5 file `path` (any shape with exactly |v| elements, flattened in C order)
+// into v.
 PetscErrorCode readVector(MPI_Comm comm, const std::string &path, const std::string &dataset, Vec v);
 
 class Hdf5File {

@@ -17,7 +17,8 @@ PetscErrorCode makeInitialState(const InitialStateSpec &spec, const Group &group
     PetscScalar *a = nullptr;
     PetscCall(VecGetOwnershipRange(x, &lo, &hi));
     PetscCall(VecGetArray(x, &a));
-    for (PetscInt g = lo; g < hi; ++g) a[g - lo] = spec.amplitude * counterNormal(spec.seed, 0, static_cast<std::uint64_t>(g));
+    for (PetscInt g = lo; g < hi; ++g)
+      a[g - lo] = spec.amplitude * counterNormal(spec.seed, 0, static_cast<std::uint64_t>(g));
     PetscCall(VecRestoreArray(x, &a));
   } else if (spec.kind == "bump") {
     PetscCall(checkLocation(comm, "-init_location", group, spec.location));
@@ -27,7 +28,8 @@ PetscErrorCode makeInitialState(const InitialStateSpec &spec, const Group &group
     PetscCheck(!spec.file.empty(), comm, PETSC_ERR_USER_INPUT, "-init file needs -init_file FILE.h5");
     PetscCall(readVector(comm, spec.file, spec.dataset, x));
   } else {
-    SETERRQ(comm, PETSC_ERR_USER_INPUT, "-init: unknown value '%s' (random|zero|bump|file)", spec.kind.c_str());
+    SETERRQ(comm, PETSC_ERR_USER_INPUT, "-init: unknown value '%s' (random|zero|bump|file)",
+            spec.kind.c_str());
   }
   PetscFunctionReturn(0);
 }

@@ -1,6 +1,7 @@
 #pragma once
-// Initial states: seeded random (the same for any number of ranks: each value is a function of the seed and the
-// global index only), zero, a von Mises bump, or a dataset from an HDF5 file (e.g. /final/x of an earlier run).
+// Initial states: seeded random (the same for any number of ranks: each value is a function of the seed and
+// the global index only), zero, a von Mises bump, or a dataset from an HDF5 file (e.g. /final/x of an earlier
+// run).
 #include "groups/group.hpp"
 #include <petscvec.h>
 #include <string>
@@ -9,8 +10,8 @@
 namespace eqrnn {
 
 struct InitialStateSpec {
-  std::string kind = "random"; // random | zero | bump | file
-  double amplitude = 0.1;
+  std::string kind        = "random"; // random | zero | bump | file
+  double amplitude        = 0.1;
   unsigned long long seed = 1;
   std::vector<double> location;
   double kappa = 2.0;

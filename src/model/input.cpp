@@ -9,8 +9,8 @@ PetscErrorCode ExternalInput::setup(const InputSpec &spec, const Group &group, V
   MPI_Comm comm;
   PetscFunctionBeginUser;
   PetscCall(PetscObjectGetComm(reinterpret_cast<PetscObject>(layout), &comm));
-  PetscCheck(spec.kind == "none" || spec.kind == "constant" || spec.kind == "bump", comm, PETSC_ERR_USER_INPUT,
-             "-input: unknown value '%s' (none|constant|bump)", spec.kind.c_str());
+  PetscCheck(spec.kind == "none" || spec.kind == "constant" || spec.kind == "bump", comm,
+             PETSC_ERR_USER_INPUT, "-input: unknown value '%s' (none|constant|bump)", spec.kind.c_str());
   PetscCheck(spec.tOff >= spec.tOn, comm, PETSC_ERR_USER_INPUT, "-input_off (%g) is before -input_on (%g)",
              spec.tOff, spec.tOn);
   PetscCheck(spec.kappa >= 0, comm, PETSC_ERR_USER_INPUT, "-input_kappa must be >= 0");
@@ -18,8 +18,10 @@ PetscErrorCode ExternalInput::setup(const InputSpec &spec, const Group &group, V
   spec_ = spec;
   if (spec.kind == "none") PetscFunctionReturn(0);
   PetscCall(VecDuplicate(layout, profile_.address()));
-  if (spec.kind == "constant") PetscCall(VecSet(profile_, spec.amplitude));
-  else PetscCall(fillBump(group, spec.location, spec.kappa, spec.amplitude, profile_));
+  if (spec.kind == "constant")
+    PetscCall(VecSet(profile_, spec.amplitude));
+  else
+    PetscCall(fillBump(group, spec.location, spec.kappa, spec.amplitude, profile_));
   PetscFunctionReturn(0);
 }
 
@@ -29,8 +31,10 @@ bool ExternalInput::activeAt(double t) const {
 
 PetscErrorCode ExternalInput::evaluate(double t, Vec v) const {
   PetscFunctionBeginUser;
-  if (activeAt(t)) PetscCall(VecCopy(profile_, v));
-  else PetscCall(VecSet(v, 0.0));
+  if (activeAt(t))
+    PetscCall(VecCopy(profile_, v));
+  else
+    PetscCall(VecSet(v, 0.0));
   PetscFunctionReturn(0);
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// External input I(g, t): none, a constant drive, or a tuned bump (von Mises profile at a location) switched on
-// at t_on and off at t_off, used to push activity along the manifold.
+// External input I(g, t): none, a constant drive, or a tuned bump (von Mises profile at a location) switched
+// on at t_on and off at t_off, used to push activity along the manifold.
 #include "groups/group.hpp"
 #include "core/handles.hpp"
 #include <limits>

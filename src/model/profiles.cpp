@@ -16,14 +16,15 @@ double bumpValue(const Group &group, const std::vector<double> &location, double
   return std::exp(s);
 }
 
-PetscErrorCode fillBump(const Group &group, const std::vector<double> &location, double kappa, double amplitude,
-                        Vec v) {
+PetscErrorCode fillBump(const Group &group, const std::vector<double> &location, double kappa,
+                        double amplitude, Vec v) {
   PetscInt lo = 0, hi = 0;
   PetscScalar *a = nullptr;
   PetscFunctionBeginUser;
   PetscCall(VecGetOwnershipRange(v, &lo, &hi));
   PetscCall(VecGetArray(v, &a));
-  for (PetscInt g = lo; g < hi; ++g) a[g - lo] = amplitude * bumpValue(group, location, kappa, g);
+  for (PetscInt g = lo; g < hi; ++g)
+    a[g - lo] = amplitude * bumpValue(group, location, kappa, g);
   PetscCall(VecRestoreArray(v, &a));
   PetscFunctionReturn(0);
 }
@@ -32,8 +33,8 @@ PetscErrorCode checkLocation(MPI_Comm comm, const char *option, const Group &gro
                              const std::vector<double> &location) {
   PetscFunctionBeginUser;
   PetscCheck(location.size() <= group.numFactors(), comm, PETSC_ERR_USER_INPUT,
-             "%s: %zu coordinates given, group %s has %zu factors", option, location.size(), group.spec().c_str(),
-             group.numFactors());
+             "%s: %zu coordinates given, group %s has %zu factors", option, location.size(),
+             group.spec().c_str(), group.numFactors());
   PetscFunctionReturn(0);
 }
 

@@ -22,7 +22,8 @@ PetscErrorCode jacobianDiag(Mat A, Vec d) {
 }
 } // namespace
 
-PetscErrorCode RateNetwork::create(MPI_Comm comm, const NetworkSpec &spec, std::unique_ptr<RateNetwork> *out) {
+PetscErrorCode RateNetwork::create(MPI_Comm comm, const NetworkSpec &spec,
+                                   std::unique_ptr<RateNetwork> *out) {
   Group group;
   PetscFunctionBeginUser;
   PetscCheck(spec.tau > 0 && std::isfinite(spec.tau), comm, PETSC_ERR_USER_INPUT, "-tau must be > 0 (got %g)",

@@ -1,7 +1,8 @@
 #pragma once
 // The equivariant rate network tau dx/dt = -x + J phi(x) + I(t) on a group. One object owns the connectivity
-// operator, the transfer function, the input and their work vectors, and hands out the right-hand side and the
-// exact Jacobian action (a MATSHELL: A v = (-v + J (phi'(x) o v)) / tau) used by TS, and next by SNES and SLEPc.
+// operator, the transfer function, the input and their work vectors, and hands out the right-hand side and
+// the exact Jacobian action (a MATSHELL: A v = (-v + J (phi'(x) o v)) / tau) used by TS, and next by SNES and
+// SLEPc.
 #include "model/input.hpp"
 #include "model/transfer.hpp"
 #include "operators/group_convolution.hpp"

@@ -5,30 +5,43 @@
 namespace eqrnn {
 
 bool TransferFunction::parse(const std::string &name, TransferKind *kind) {
-  if (name == "tanh") *kind = TransferKind::Tanh;
-  else if (name == "relu") *kind = TransferKind::Relu;
-  else if (name == "sigmoid") *kind = TransferKind::Sigmoid;
-  else if (name == "linear") *kind = TransferKind::Linear;
-  else return false;
+  if (name == "tanh")
+    *kind = TransferKind::Tanh;
+  else if (name == "relu")
+    *kind = TransferKind::Relu;
+  else if (name == "sigmoid")
+    *kind = TransferKind::Sigmoid;
+  else if (name == "linear")
+    *kind = TransferKind::Linear;
+  else
+    return false;
   return true;
 }
 
 std::string TransferFunction::name() const {
   switch (kind) {
-  case TransferKind::Tanh: return "tanh";
-  case TransferKind::Relu: return "relu";
-  case TransferKind::Sigmoid: return "sigmoid";
-  default: return "linear";
+  case TransferKind::Tanh:
+    return "tanh";
+  case TransferKind::Relu:
+    return "relu";
+  case TransferKind::Sigmoid:
+    return "sigmoid";
+  default:
+    return "linear";
   }
 }
 
 double TransferFunction::value(double x) const {
   const double u = x - threshold;
   switch (kind) {
-  case TransferKind::Tanh: return std::tanh(gain * u);
-  case TransferKind::Relu: return u > 0 ? gain * u : 0.0;
-  case TransferKind::Sigmoid: return 1.0 / (1.0 + std::exp(-gain * u));
-  default: return gain * u;
+  case TransferKind::Tanh:
+    return std::tanh(gain * u);
+  case TransferKind::Relu:
+    return u > 0 ? gain * u : 0.0;
+  case TransferKind::Sigmoid:
+    return 1.0 / (1.0 + std::exp(-gain * u));
+  default:
+    return gain * u;
   }
 }
 
@@ -39,12 +52,14 @@ double TransferFunction::derivative(double x) const {
     const double t = std::tanh(gain * u);
     return gain * (1.0 - t * t);
   }
-  case TransferKind::Relu: return u >= 0 ? gain : 0.0;
+  case TransferKind::Relu:
+    return u >= 0 ? gain : 0.0;
   case TransferKind::Sigmoid: {
     const double s = 1.0 / (1.0 + std::exp(-gain * u));
     return gain * s * (1.0 - s);
   }
-  default: return gain;
+  default:
+    return gain;
   }
 }
 
@@ -56,7 +71,8 @@ PetscErrorCode TransferFunction::apply(Vec x, Vec r) const {
   PetscCall(VecGetLocalSize(x, &n));
   PetscCall(VecGetArrayRead(x, &xa));
   PetscCall(VecGetArray(r, &ra));
-  for (PetscInt i = 0; i < n; ++i) ra[i] = value(xa[i]);
+  for (PetscInt i = 0; i < n; ++i)
+    ra[i] = value(xa[i]);
   PetscCall(VecRestoreArray(r, &ra));
   PetscCall(VecRestoreArrayRead(x, &xa));
   PetscFunctionReturn(0);
@@ -70,7 +86,8 @@ PetscErrorCode TransferFunction::applyDerivative(Vec x, Vec d) const {
   PetscCall(VecGetLocalSize(x, &n));
   PetscCall(VecGetArrayRead(x, &xa));
   PetscCall(VecGetArray(d, &da));
-  for (PetscInt i = 0; i < n; ++i) da[i] = derivative(xa[i]);
+  for (PetscInt i = 0; i < n; ++i)
+    da[i] = derivative(xa[i]);
   PetscCall(VecRestoreArray(d, &da));
   PetscCall(VecRestoreArrayRead(x, &xa));
   PetscFunctionReturn(0);

@@ -1,7 +1,7 @@
 #pragma once
 // Transfer functions phi with gain g and threshold th: tanh(g(x-th)), g max(0, x-th), 1/(1+exp(-g(x-th))),
-// g (x-th). ReLU's derivative at the threshold is taken as g (a subgradient choice: it lets networks that start
-// at zero activity learn, and keeps phi' defined everywhere for the Jacobian).
+// g (x-th). ReLU's derivative at the threshold is taken as g (a subgradient choice: it lets networks that
+// start at zero activity learn, and keeps phi' defined everywhere for the Jacobian).
 #include <petscvec.h>
 #include <string>
 

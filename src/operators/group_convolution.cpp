@@ -9,9 +9,12 @@ namespace eqrnn {
 namespace {
 unsigned plannerFlags(FftPlanner p) {
   switch (p) {
-  case FftPlanner::Measure: return FFTW_MEASURE;
-  case FftPlanner::Patient: return FFTW_PATIENT;
-  default: return FFTW_ESTIMATE;
+  case FftPlanner::Measure:
+    return FFTW_MEASURE;
+  case FftPlanner::Patient:
+    return FFTW_PATIENT;
+  default:
+    return FFTW_ESTIMATE;
   }
 }
 
@@ -21,7 +24,8 @@ std::vector<ptrdiff_t> smoothLengthsFrom(ptrdiff_t n, std::size_t count) {
   for (ptrdiff_t m = std::max<ptrdiff_t>(n, 2); out.size() < count; ++m) {
     ptrdiff_t r = m;
     for (ptrdiff_t p : {2, 3, 5, 7})
-      while (r % p == 0) r /= p;
+      while (r % p == 0)
+        r /= p;
     if (r == 1) out.push_back(m);
   }
   return out;
@@ -46,10 +50,15 @@ PetscErrorCode convolutionDiagonal(Mat J, Vec d) {
 
 PetscErrorCode parseFftPlanner(MPI_Comm comm, const std::string &name, FftPlanner *planner) {
   PetscFunctionBeginUser;
-  if (name == "estimate") *planner = FftPlanner::Estimate;
-  else if (name == "measure") *planner = FftPlanner::Measure;
-  else if (name == "patient") *planner = FftPlanner::Patient;
-  else SETERRQ(comm, PETSC_ERR_USER_INPUT, "-fft_planner: unknown value '%s' (estimate|measure|patient)", name.c_str());
+  if (name == "estimate")
+    *planner = FftPlanner::Estimate;
+  else if (name == "measure")
+    *planner = FftPlanner::Measure;
+  else if (name == "patient")
+    *planner = FftPlanner::Patient;
+  else
+    SETERRQ(comm, PETSC_ERR_USER_INPUT, "-fft_planner: unknown value '%s' (estimate|measure|patient)",
+            name.c_str());
   PetscFunctionReturn(0);
 }
 
@@ -69,10 +78,14 @@ PetscErrorCode GroupConvolution::create(MPI_Comm comm, const Group &group, FftPl
   conv->transformLength_ = group.order();
   PetscCallMPI(MPI_Comm_size(comm, &size));
   const unsigned flags = plannerFlags(planner);
-  if (conv->dims_.empty()) PetscCall(conv->setupScalar());
-  else if (size == 1) PetscCall(conv->setupSerial(flags));
-  else if (conv->dims_.size() >= 2) PetscCall(conv->setupSlab(flags));
-  else PetscCall(conv->setupLine(flags));
+  if (conv->dims_.empty())
+    PetscCall(conv->setupScalar());
+  else if (size == 1)
+    PetscCall(conv->setupSerial(flags));
+  else if (conv->dims_.size() >= 2)
+    PetscCall(conv->setupSlab(flags));
+  else
+    PetscCall(conv->setupLine(flags));
   // PETSc layouts are contiguous in rank order; FFTW's must be too for the Vec to alias its slabs.
   PetscInt expectedStart = 0;
   PetscCallMPI(MPI_Scan(&conv->localN_, &expectedStart, 1, MPIU_INT, MPI_SUM, comm));
@@ -98,13 +111,13 @@ PetscErrorCode GroupConvolution::setupScalar() {
 
 PetscErrorCode GroupConvolution::setupSerial(unsigned flags) {
   PetscFunctionBeginUser;
-  strategy_            = "serial";
-  const int d          = static_cast<int>(dims_.size());
+  strategy_   = "serial";
+  const int d = static_cast<int>(dims_.size());
   std::vector<int> n(dims_.begin(), dims_.end());
-  localN_              = group_.order();
-  start_               = 0;
-  realCount_           = localN_;
-  complexCount_        = localN_ / dims_.back() * (dims_.back() / 2 + 1);
+  localN_       = group_.order();
+  start_        = 0;
+  realCount_    = localN_;
+  complexCount_ = localN_ / dims_.back() * (dims_.back() / 2 + 1);
   real_.reset(fftw_alloc_real(static_cast<size_t>(realCount_)));
   complex_.reset(fftw_alloc_complex(static_cast<size_t>(complexCount_)));
   forward_  = FftwPlan(fftw_plan_dft_r2c(d, n.data(), real_.get(), complex_.get(), flags));
@@ -119,18 +132,22 @@ PetscErrorCode GroupConvolution::setupSlab(unsigned flags) {
   strategy_   = "slab";
   const int d = static_cast<int>(dims_.size());
   std::vector<ptrdiff_t> nc(dims_);
-  nc.back() = dims_.back() / 2 + 1;
+  nc.back()     = dims_.back() / 2 + 1;
   ptrdiff_t ln0 = 0, l0s = 0, ln1 = 0, l1s = 0;
   allocComplex_ = fftw_mpi_local_size_transposed(d, nc.data(), comm_, &ln0, &l0s, &ln1, &l1s);
   real_.reset(fftw_alloc_real(static_cast<size_t>(2 * std::max<ptrdiff_t>(allocComplex_, 1))));
-  auto *c   = reinterpret_cast<fftw_complex *>(real_.get());
-  forward_  = FftwPlan(fftw_mpi_plan_dft_r2c(d, dims_.data(), real_.get(), c, comm_, flags | FFTW_MPI_TRANSPOSED_OUT));
-  backward_ = FftwPlan(fftw_mpi_plan_dft_c2r(d, dims_.data(), c, real_.get(), comm_, flags | FFTW_MPI_TRANSPOSED_IN));
+  auto *c  = reinterpret_cast<fftw_complex *>(real_.get());
+  forward_ = FftwPlan(
+      fftw_mpi_plan_dft_r2c(d, dims_.data(), real_.get(), c, comm_, flags | FFTW_MPI_TRANSPOSED_OUT));
+  backward_ =
+      FftwPlan(fftw_mpi_plan_dft_c2r(d, dims_.data(), c, real_.get(), comm_, flags | FFTW_MPI_TRANSPOSED_IN));
   PetscCheck(forward_ && backward_, comm_, PETSC_ERR_LIB, "FFTW-MPI could not plan a transform for group %s",
              group_.spec().c_str());
   ptrdiff_t rest = 1, restComplex = 1;
-  for (int k = 1; k < d; ++k) rest *= dims_[k];
-  for (int k = 2; k < d; ++k) restComplex *= nc[k];
+  for (int k = 1; k < d; ++k)
+    rest *= dims_[k];
+  for (int k = 2; k < d; ++k)
+    restComplex *= nc[k];
   localN_       = static_cast<PetscInt>(ln0 * rest);
   start_        = static_cast<PetscInt>(l0s * rest);
   complexCount_ = ln1 * dims_[0] * restComplex; // transposed: n1 x n0 x n2 ... distributed along n1
@@ -145,10 +162,12 @@ PetscErrorCode GroupConvolution::setupLine(unsigned flags) {
   strategy_ = "line";
   // The direct length first; if FFTW-MPI cannot split it, the smallest smooth M >= 2N-1 that it can.
   std::vector<ptrdiff_t> candidates{n};
-  for (ptrdiff_t m : smoothLengthsFrom(2 * n - 1, 64)) candidates.push_back(m);
+  for (ptrdiff_t m : smoothLengthsFrom(2 * n - 1, 64))
+    candidates.push_back(m);
   for (ptrdiff_t m : candidates) {
     ptrdiff_t li = 0, lis = 0, lo = 0, los = 0, bi = 0, bis = 0, bo = 0, bos = 0;
-    const ptrdiff_t alloc = fftw_mpi_local_size_1d(m, comm_, FFTW_FORWARD, FFTW_MPI_SCRAMBLED_OUT, &li, &lis, &lo, &los);
+    const ptrdiff_t alloc =
+        fftw_mpi_local_size_1d(m, comm_, FFTW_FORWARD, FFTW_MPI_SCRAMBLED_OUT, &li, &lis, &lo, &los);
     fftw_mpi_local_size_1d(m, comm_, FFTW_BACKWARD, FFTW_MPI_SCRAMBLED_IN, &bi, &bis, &bo, &bos);
     complex_.reset(fftw_alloc_complex(static_cast<size_t>(std::max<ptrdiff_t>(alloc, 1))));
     forward_  = FftwPlan(fftw_mpi_plan_dft_1d(m, complex_.get(), complex_.get(), comm_, FFTW_FORWARD,
@@ -230,8 +249,9 @@ PetscErrorCode GroupConvolution::setKernel(Vec w) {
     VecHandle u;
     const PetscScalar *ua = nullptr;
     if (strategy_ == "line-padded") {
-      // u(m) = w(m) for 0 <= m < N and u(M-k) = w(N-k) for 1 <= k < N: the circular convolution on Z_M of u with
-      // the zero-padded state equals the one on Z_N in its first N entries (no wrap-around since M >= 2N-1).
+      // u(m) = w(m) for 0 <= m < N and u(M-k) = w(N-k) for 1 <= k < N: the circular convolution on Z_M of u
+      // with the zero-padded state equals the one on Z_N in its first N entries (no wrap-around since M >=
+      // 2N-1).
       const PetscInt n = group_.order(), m = transformLength_;
       std::vector<PetscInt> from, to;
       for (PetscInt g = start_; g < start_ + localN_; ++g) {
@@ -272,14 +292,18 @@ PetscErrorCode GroupConvolution::setKernel(Vec w) {
     maxRe           = std::max(maxRe, std::abs(spectrum_[i][0]));
     maxIm           = std::max(maxIm, std::abs(spectrum_[i][1]));
   }
-  // An even kernel (w(g^-1) = w(g): cosine, von Mises, Mexican hat) has a real spectrum: the product then needs
-  // two real multiplications per mode instead of a complex one. Decided collectively.
+  // An even kernel (w(g^-1) = w(g): cosine, von Mises, Mexican hat) has a real spectrum: the product then
+  // needs two real multiplications per mode instead of a complex one. Decided collectively.
   double extremes[2] = {maxRe, maxIm};
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, extremes, 2, MPI_DOUBLE, MPI_MAX, comm_));
   realSpectrum_ = extremes[1] <= 1e-14 * extremes[0];
   if (realSpectrum_) {
     realSpectrumValues_.reset(fftw_alloc_real(static_cast<size_t>(std::max<ptrdiff_t>(complexCount_, 1))));
-    for (ptrdiff_t i = 0; i < complexCount_; ++i) realSpectrumValues_[i] = spectrum_[i][0];
+    for (ptrdiff_t i = 0; i < complexCount_; ++i)
+      realSpectrumValues_[i] = spectrum_[i][0];
+    spectrum_.reset(); // only the real part is used from now on
+  } else {
+    realSpectrumValues_.reset();
   }
   PetscFunctionReturn(0);
 }
@@ -307,7 +331,8 @@ PetscErrorCode GroupConvolution::apply(Vec x, Vec y) {
   const PetscScalar *xa = nullptr;
   PetscScalar *ya       = nullptr;
   PetscFunctionBeginUser;
-  PetscCheck(spectrum_ || strategy_ == "scalar", comm_, PETSC_ERR_ORDER, "GroupConvolution: setKernel() not called");
+  PetscCheck(spectrum_ || realSpectrumValues_ || strategy_ == "scalar", comm_, PETSC_ERR_ORDER,
+             "GroupConvolution: setKernel() not called");
   if (strategy_ == "scalar") {
     PetscCall(VecCopy(x, y));
     PetscCall(VecScale(y, scalarKernel_));
@@ -316,7 +341,8 @@ PetscErrorCode GroupConvolution::apply(Vec x, Vec y) {
   if (strategy_ == "serial") {
     PetscCall(VecGetArrayRead(x, &xa));
     PetscCall(VecGetArray(y, &ya));
-    // Out of place straight from the Vec when its alignment matches the planned arrays (FFTW's new-array rule).
+    // Out of place straight from the Vec when its alignment matches the planned arrays (FFTW's new-array
+    // rule).
     if (fftw_alignment_of(const_cast<double *>(xa)) == fftw_alignment_of(real_.get())) {
       fftw_execute_dft_r2c(forward_, const_cast<double *>(xa), complex_.get());
     } else {
@@ -366,7 +392,8 @@ PetscErrorCode GroupConvolution::apply(Vec x, Vec y) {
   multiplyBySpectrum(complex_.get());
   fftw_execute(backward_);
   PetscCall(VecGetArray(padded ? padded_.get() : y, &ya));
-  for (ptrdiff_t i = 0; i < lineLocal_; ++i) ya[i] = complex_[i][0];
+  for (ptrdiff_t i = 0; i < lineLocal_; ++i)
+    ya[i] = complex_[i][0];
   PetscCall(VecRestoreArray(padded ? padded_.get() : y, &ya));
   if (padded) {
     PetscCall(VecScatterBegin(embed_, padded_, y, INSERT_VALUES, SCATTER_REVERSE));
@@ -379,13 +406,14 @@ PetscErrorCode GroupConvolution::createMat(Mat *J) {
   PetscFunctionBeginUser;
   PetscCall(MatCreateShell(comm_, localN_, localN_, group_.order(), group_.order(), this, J));
   PetscCall(MatShellSetOperation(*J, MATOP_MULT, reinterpret_cast<void (*)(void)>(convolutionMult)));
-  PetscCall(MatShellSetOperation(*J, MATOP_GET_DIAGONAL, reinterpret_cast<void (*)(void)>(convolutionDiagonal)));
+  PetscCall(
+      MatShellSetOperation(*J, MATOP_GET_DIAGONAL, reinterpret_cast<void (*)(void)>(convolutionDiagonal)));
   PetscFunctionReturn(0);
 }
 
 std::size_t GroupConvolution::memoryBytes() const {
-  std::size_t bytes = sizeof(fftw_complex) * static_cast<std::size_t>(std::max<ptrdiff_t>(complexCount_, 0));
-  if (realSpectrum_) bytes += sizeof(double) * complexCount_;
+  const std::size_t modes = static_cast<std::size_t>(std::max<ptrdiff_t>(complexCount_, 0));
+  std::size_t bytes       = realSpectrum_ ? sizeof(double) * modes : sizeof(fftw_complex) * modes;
   if (strategy_ == "serial") bytes += sizeof(double) * realCount_ + sizeof(fftw_complex) * complexCount_;
   if (strategy_ == "slab") bytes += sizeof(double) * 2 * allocComplex_;
   if (strategy_.rfind("line", 0) == 0) bytes += sizeof(fftw_complex) * allocComplex_;

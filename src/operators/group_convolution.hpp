@@ -1,7 +1,7 @@
 #pragma once
-// The connectivity operator J r = (1/|G|) w * r (group convolution) on an abelian group, applied spectrally with
-// FFTW and exposed as a PETSc MATSHELL. The FFT decomposition fixes the state-vector layout: every Vec that meets
-// this operator is created by createVec().
+// The connectivity operator J r = (1/|G|) w * r (group convolution) on an abelian group, applied spectrally
+// with FFTW and exposed as a PETSc MATSHELL. The FFT decomposition fixes the state-vector layout: every Vec
+// that meets this operator is created by createVec().
 //
 // Strategies (chosen from the group and the number of ranks):
 //   scalar  |G| = 1 (every factor of order 1): J is multiplication by w(e).
@@ -10,10 +10,11 @@
 //           TRANSPOSED_OUT and back with TRANSPOSED_IN (two global transposes saved); the kernel spectrum is
 //           computed with the same plan, so it lives in the same transposed layout.
 //   line    several ranks, one non-trivial factor Z_N: FFTW-MPI has no distributed 1-D r2c, so a complex 1-D
-//           transform with SCRAMBLED_OUT/IN (order irrelevant for a pointwise product). FFTW-MPI cannot split some
-//           lengths (primes, small N); then the circular convolution on Z_N is embedded exactly into one on Z_M,
-//           M >= 2N-1 smooth, and the state is scattered into the length-M layout.
-// Size-1 factors are dropped from the transform (FFTW-MPI mishandles N x 1 shapes); they do not change the index.
+//           transform with SCRAMBLED_OUT/IN (order irrelevant for a pointwise product). FFTW-MPI cannot split
+//           some lengths (primes, small N); then the circular convolution on Z_N is embedded exactly into one
+//           on Z_M, M >= 2N-1 smooth, and the state is scattered into the length-M layout.
+// Size-1 factors are dropped from the transform (FFTW-MPI mishandles N x 1 shapes); they do not change the
+// index.
 #include "core/handles.hpp"
 #include "groups/group.hpp"
 #include <memory>

@@ -13,7 +13,8 @@ PetscErrorCode validateKernel(MPI_Comm comm, const KernelSpec &spec, const Group
                "kernel fourier: give -fourier_cos and/or -fourier_sin coefficients");
     const std::size_t m = std::max(spec.cosCoeffs.size(), spec.sinCoeffs.size());
     PetscCheck(spec.modes.size() == m * d, comm, PETSC_ERR_USER_INPUT,
-               "kernel fourier: -fourier_modes needs %zu integers (%zu wavevectors of %zu components for %s), got %zu",
+               "kernel fourier: -fourier_modes needs %zu integers (%zu wavevectors of %zu components for "
+               "%s), got %zu",
                m * d, m, d, group.spec().c_str(), spec.modes.size());
     PetscCheck(spec.cosCoeffs.empty() || spec.cosCoeffs.size() == m, comm, PETSC_ERR_USER_INPUT,
                "kernel fourier: -fourier_cos has %zu values, -fourier_sin %zu", spec.cosCoeffs.size(),
@@ -32,7 +33,9 @@ PetscErrorCode validateKernel(MPI_Comm comm, const KernelSpec &spec, const Group
 double kernelValue(const KernelSpec &spec, const Group &group, PetscInt g) {
   const auto c = group.coordinates(g);
   const auto n = group.factorOrders();
-  auto theta   = [&](std::size_t i) { return 2.0 * M_PI * static_cast<double>(c[i]) / static_cast<double>(n[i]); };
+  auto theta   = [&](std::size_t i) {
+    return 2.0 * M_PI * static_cast<double>(c[i]) / static_cast<double>(n[i]);
+  };
   if (spec.family == "cosine") {
     double s = 0;
     for (std::size_t i = 0; i < n.size(); ++i)
@@ -46,15 +49,17 @@ double kernelValue(const KernelSpec &spec, const Group &group, PetscInt g) {
     return std::exp(s);
   };
   if (spec.family == "vonmises") return spec.J0 + spec.J1 * vonMises(spec.kappa);
-  if (spec.family == "mexican") return spec.J0 + spec.J1 * vonMises(spec.kappa) - spec.J2 * vonMises(spec.kappa2);
+  if (spec.family == "mexican")
+    return spec.J0 + spec.J1 * vonMises(spec.kappa) - spec.J2 * vonMises(spec.kappa2);
   if (spec.family == "fourier") {
     const std::size_t d = n.size();
     const std::size_t m = std::max(spec.cosCoeffs.size(), spec.sinCoeffs.size());
-    double w = 0;
+    double w            = 0;
     for (std::size_t k = 0; k < m; ++k) {
       double phase = 0;
       for (std::size_t i = 0; i < d; ++i)
-        phase += 2.0 * M_PI * static_cast<double>(spec.modes[k * d + i] * c[i] % n[i]) / static_cast<double>(n[i]);
+        phase +=
+            2.0 * M_PI * static_cast<double>(spec.modes[k * d + i] * c[i] % n[i]) / static_cast<double>(n[i]);
       if (!spec.cosCoeffs.empty()) w += spec.cosCoeffs[k] * std::cos(phase);
       if (!spec.sinCoeffs.empty()) w += spec.sinCoeffs[k] * std::sin(phase);
     }
@@ -76,7 +81,8 @@ PetscErrorCode fillKernel(const KernelSpec &spec, const Group &group, Vec w) {
   PetscScalar *a = nullptr;
   PetscCall(VecGetOwnershipRange(w, &lo, &hi));
   PetscCall(VecGetArray(w, &a));
-  for (PetscInt g = lo; g < hi; ++g) a[g - lo] = kernelValue(spec, group, g);
+  for (PetscInt g = lo; g < hi; ++g)
+    a[g - lo] = kernelValue(spec, group, g);
   PetscCall(VecRestoreArray(w, &a));
   PetscFunctionReturn(0);
 }

@@ -20,17 +20,17 @@ PetscErrorCode Simulator::progressMonitor(TS ts, PetscInt step, PetscReal t, Vec
   const double now = MPI_Wtime();
   // Rank 0's clock decides; the line is informational only, so no collective decision is needed.
   if (now - self->lastReport_ < self->interval_) PetscFunctionReturn(0);
-  self->lastReport_  = now;
-  const double done  = (t - self->t0_) / std::max(self->tFinal_ - self->t0_, 1e-300);
-  const double wall  = now - self->wallStart_;
-  const double eta   = done > 0 ? wall * (1.0 - done) / done : 0.0;
-  PetscReal dt       = 0;
+  self->lastReport_ = now;
+  const double done = (t - self->t0_) / std::max(self->tFinal_ - self->t0_, 1e-300);
+  const double wall = now - self->wallStart_;
+  const double eta  = done > 0 ? wall * (1.0 - done) / done : 0.0;
+  PetscReal dt      = 0;
   PetscCall(TSGetTimeStep(ts, &dt));
   PetscCall(PetscPrintf(PetscObjectComm(reinterpret_cast<PetscObject>(ts)),
                         "eqrnn: t = %.6g / %.6g (%.1f%%), step %" PetscInt_FMT ", dt = %.3g, wall %.1f s, "
                         "about %.1f s left\n",
-                        static_cast<double>(t), self->tFinal_, 100.0 * done, step, static_cast<double>(dt), wall,
-                        eta));
+                        static_cast<double>(t), self->tFinal_, 100.0 * done, step, static_cast<double>(dt),
+                        wall, eta));
   PetscFunctionReturn(0);
 }
 
@@ -54,7 +54,7 @@ PetscErrorCode Simulator::shiftedJacobianMult(Mat M, Vec v, Vec out) {
   Simulator *self = nullptr;
   PetscFunctionBeginUser;
   PetscCall(MatShellGetContext(M, &self));
-  PetscCall(self->net_->applyJacobian(v, out)); // out = A v
+  PetscCall(self->net_->applyJacobian(v, out));    // out = A v
   PetscCall(VecAXPBY(out, self->shift_, -1.0, v)); // shift v - A v
   PetscFunctionReturn(0);
 }
@@ -156,10 +156,11 @@ PetscErrorCode Simulator::run(const SimulationSpec &spec, double t0, Vec x, cons
     PetscCall(TSGetStepNumber(ts_, &step));
     PetscReal norm = 0;
     PetscCall(VecNorm(x, NORM_INFINITY, &norm));
-    PetscCheck(std::isfinite(norm), comm, PETSC_ERR_FP, "state became NaN/Inf by t = %g (step %" PetscInt_FMT ")",
-               static_cast<double>(tNow), step);
-    PetscCheck(reason >= 0, comm, PETSC_ERR_NOT_CONVERGED, "time integration failed at t = %g (step %" PetscInt_FMT
-               "): %s", static_cast<double>(tNow), step, TSConvergedReasons[reason]);
+    PetscCheck(std::isfinite(norm), comm, PETSC_ERR_FP,
+               "state became NaN/Inf by t = %g (step %" PetscInt_FMT ")", static_cast<double>(tNow), step);
+    PetscCheck(reason >= 0, comm, PETSC_ERR_NOT_CONVERGED,
+               "time integration failed at t = %g (step %" PetscInt_FMT "): %s", static_cast<double>(tNow),
+               step, TSConvergedReasons[reason]);
     PetscCall(TSGetStepRejections(ts_, &rejected)); // cumulative over TSSolve calls
     t = tNow;
     if (observer && std::binary_search(samples.begin(), samples.end(), stop)) PetscCall(observer(t, x));

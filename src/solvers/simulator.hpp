@@ -1,8 +1,9 @@
 #pragma once
-// Time integration of a RateNetwork with PETSc TS. Defaults: adaptive Dormand-Prince RK (5dp), rtol = atol = 1e-8;
-// every -ts_* option overrides them, implicit methods included (they get the fully implicit form and the network's exact
-// Jacobian as a MATSHELL, with Jacobi preconditioning from its known diagonal). The run stops exactly at every sample time and
-// input switch time (TS_EXACTFINALTIME_MATCHSTEP) rather than interpolating, so samples are as accurate as steps.
+// Time integration of a RateNetwork with PETSc TS. Defaults: adaptive Dormand-Prince RK (5dp), rtol = atol =
+// 1e-8; every -ts_* option overrides them, implicit methods included (they get the fully implicit form and
+// the network's exact Jacobian as a MATSHELL, with Jacobi preconditioning from its known diagonal). The run
+// stops exactly at every sample time and input switch time (TS_EXACTFINALTIME_MATCHSTEP) rather than
+// interpolating, so samples are as accurate as steps.
 #include "core/handles.hpp"
 #include "model/rate_network.hpp"
 #include <functional>
@@ -10,8 +11,8 @@
 namespace eqrnn {
 
 struct SimulationSpec {
-  double tFinal = 50.0;
-  double saveInterval = 0.5;   // simulated time between samples; <= 0 saves only the initial and final states
+  double tFinal       = 50.0;
+  double saveInterval = 0.5; // simulated time between samples; <= 0 saves only the initial and final states
   double progressInterval = 10.0; // wall seconds between progress lines; <= 0 silences them
 };
 
@@ -30,8 +31,10 @@ public:
   Simulator &operator=(const Simulator &) = delete;
 
   TS ts() const { return ts_; }
-  // Integrates x from t0 to spec.tFinal, calling observer at t0, at every multiple of saveInterval and at tFinal.
-  PetscErrorCode run(const SimulationSpec &spec, double t0, Vec x, const Observer &observer, SimulationStats *stats);
+  // Integrates x from t0 to spec.tFinal, calling observer at t0, at every multiple of saveInterval and at
+  // tFinal.
+  PetscErrorCode run(const SimulationSpec &spec, double t0, Vec x, const Observer &observer,
+                     SimulationStats *stats);
 
 private:
   Simulator() = default;

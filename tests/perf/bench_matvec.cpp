@@ -22,19 +22,21 @@ namespace {
 
 struct Options {
   PetscInt kmin = 12, kmax = 22, denseMax = 8192;
-  double minSeconds = 0.2;
+  double minSeconds   = 0.2;
   std::string planner = "measure", csv;
 };
 
-// Seconds per call: batches of calls until a batch lasts minSeconds, best of three batches (ranks synchronised).
+// Seconds per call: batches of calls until a batch lasts minSeconds, best of three batches (ranks
+// synchronised).
 double timePerCall(MPI_Comm comm, const std::function<void()> &op, double minSeconds) {
   op(); // warm-up (first-touch pages, plan caches)
-  long reps = 1;
+  long reps   = 1;
   double best = 1e300;
   for (int trial = 0; trial < 3;) {
     MPI_Barrier(comm);
     const double t0 = MPI_Wtime();
-    for (long r = 0; r < reps; ++r) op();
+    for (long r = 0; r < reps; ++r)
+      op();
     double dt = MPI_Wtime() - t0;
     MPI_Allreduce(MPI_IN_PLACE, &dt, 1, MPI_DOUBLE, MPI_MAX, comm);
     if (dt < minSeconds && trial == 0 && reps < (1L << 30)) {
@@ -52,8 +54,8 @@ unsigned plannerFlag(const std::string &p) {
 }
 
 // The bare round trip that the convolution's own strategy performs, without PETSc, kernel product or copies.
-PetscErrorCode bareRoundTrip(MPI_Comm comm, const std::vector<ptrdiff_t> &dims, unsigned flags, double minSeconds,
-                             double *seconds) {
+PetscErrorCode bareRoundTrip(MPI_Comm comm, const std::vector<ptrdiff_t> &dims, unsigned flags,
+                             double minSeconds, double *seconds) {
   PetscMPIInt size = 1;
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(comm, &size));
@@ -64,7 +66,8 @@ PetscErrorCode bareRoundTrip(MPI_Comm comm, const std::vector<ptrdiff_t> &dims, 
   ptrdiff_t nreal = 0, ncomplex = 0;
   if (size == 1) {
     nreal = 1;
-    for (ptrdiff_t n : dims) nreal *= n;
+    for (ptrdiff_t n : dims)
+      nreal *= n;
     ncomplex = nreal / dims.back() * (dims.back() / 2 + 1);
     real.reset(fftw_alloc_real(static_cast<size_t>(nreal)));
     cplx.reset(fftw_alloc_complex(static_cast<size_t>(ncomplex)));
@@ -79,24 +82,28 @@ PetscErrorCode bareRoundTrip(MPI_Comm comm, const std::vector<ptrdiff_t> &dims, 
     real.reset(fftw_alloc_real(static_cast<size_t>(2 * std::max<ptrdiff_t>(alloc, 1))));
     nreal   = 2 * alloc;
     auto *c = reinterpret_cast<fftw_complex *>(real.get());
-    fwd = FftwPlan(fftw_mpi_plan_dft_r2c(d, dims.data(), real.get(), c, comm, flags | FFTW_MPI_TRANSPOSED_OUT));
-    bwd = FftwPlan(fftw_mpi_plan_dft_c2r(d, dims.data(), c, real.get(), comm, flags | FFTW_MPI_TRANSPOSED_IN));
+    fwd =
+        FftwPlan(fftw_mpi_plan_dft_r2c(d, dims.data(), real.get(), c, comm, flags | FFTW_MPI_TRANSPOSED_OUT));
+    bwd =
+        FftwPlan(fftw_mpi_plan_dft_c2r(d, dims.data(), c, real.get(), comm, flags | FFTW_MPI_TRANSPOSED_IN));
   } else {
     ptrdiff_t li, lis, lo, los;
     const ptrdiff_t alloc =
         fftw_mpi_local_size_1d(dims[0], comm, FFTW_FORWARD, FFTW_MPI_SCRAMBLED_OUT, &li, &lis, &lo, &los);
     cplx.reset(fftw_alloc_complex(static_cast<size_t>(std::max<ptrdiff_t>(alloc, 1))));
     ncomplex = alloc;
-    fwd = FftwPlan(fftw_mpi_plan_dft_1d(dims[0], cplx.get(), cplx.get(), comm, FFTW_FORWARD,
-                                        flags | FFTW_MPI_SCRAMBLED_OUT));
-    bwd = FftwPlan(fftw_mpi_plan_dft_1d(dims[0], cplx.get(), cplx.get(), comm, FFTW_BACKWARD,
-                                        flags | FFTW_MPI_SCRAMBLED_IN));
+    fwd      = FftwPlan(fftw_mpi_plan_dft_1d(dims[0], cplx.get(), cplx.get(), comm, FFTW_FORWARD,
+                                             flags | FFTW_MPI_SCRAMBLED_OUT));
+    bwd      = FftwPlan(fftw_mpi_plan_dft_1d(dims[0], cplx.get(), cplx.get(), comm, FFTW_BACKWARD,
+                                             flags | FFTW_MPI_SCRAMBLED_IN));
   }
   PetscCheck(fwd && bwd, comm, PETSC_ERR_LIB, "FFTW could not plan the bare round trip");
-  for (ptrdiff_t i = 0; i < nreal; ++i) real[i] = counterNormal(3, 0, static_cast<std::uint64_t>(i));
-  for (ptrdiff_t i = 0; i < ncomplex; ++i) cplx[i][0] = cplx[i][1] = 0.5;
-  // Scaling keeps values bounded over many repetitions (FFTW is unnormalised); it costs what the kernel product
-  // would not, so the bare time is if anything flattered.
+  for (ptrdiff_t i = 0; i < nreal; ++i)
+    real[i] = counterNormal(3, 0, static_cast<std::uint64_t>(i));
+  for (ptrdiff_t i = 0; i < ncomplex; ++i)
+    cplx[i][0] = cplx[i][1] = 0.5;
+  // Scaling keeps values bounded over many repetitions (FFTW is unnormalised); it costs what the kernel
+  // product would not, so the bare time is if anything flattered.
   *seconds = timePerCall(
       comm,
       [&] {
@@ -107,8 +114,8 @@ PetscErrorCode bareRoundTrip(MPI_Comm comm, const std::vector<ptrdiff_t> &dims, 
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode denseMatMult(MPI_Comm comm, const Group &group, GroupConvolution &conv, Vec w, double minSeconds,
-                            double *seconds) {
+PetscErrorCode denseMatMult(MPI_Comm comm, const Group &group, GroupConvolution &conv, Vec w,
+                            double minSeconds, double *seconds) {
   MatHandle A;
   VecHandle x, y, wall;
   VecScatter toAll;
@@ -127,7 +134,8 @@ PetscErrorCode denseMatMult(MPI_Comm comm, const Group &group, GroupConvolution 
   PetscCall(MatDenseGetArray(A, &a)); // column-major local block, leading dimension = local rows
   for (PetscInt h = 0; h < n; ++h) {
     const PetscInt hinv = group.inverse(h);
-    for (PetscInt g = lo; g < hi; ++g) a[h * (hi - lo) + (g - lo)] = wa[group.multiply(hinv, g)] / n;
+    for (PetscInt g = lo; g < hi; ++g)
+      a[h * (hi - lo) + (g - lo)] = wa[group.multiply(hinv, g)] / n;
   }
   PetscCall(MatDenseRestoreArray(A, &a));
   PetscCall(VecRestoreArrayRead(wall, &wa));
@@ -144,8 +152,10 @@ PetscErrorCode denseMatMult(MPI_Comm comm, const Group &group, GroupConvolution 
   PetscReal err = 0, ref = 0;
   PetscCall(VecNorm(z, NORM_INFINITY, &err));
   PetscCall(VecNorm(y, NORM_INFINITY, &ref));
-  PetscCheck(err <= 1e-10 * std::max(ref, PetscReal(1)), comm, PETSC_ERR_PLIB, "dense and FFT products differ");
-  *seconds = timePerCall(comm, [&] { PetscCallAbort(comm, MatMult(A, x, y)); }, minSeconds);
+  PetscCheck(err <= 1e-10 * std::max(ref, PetscReal(1)), comm, PETSC_ERR_PLIB,
+             "dense and FFT products differ");
+  *seconds = timePerCall(
+      comm, [&] { PetscCallAbort(comm, MatMult(A, x, y)); }, minSeconds);
   PetscFunctionReturn(0);
 }
 
@@ -173,7 +183,8 @@ PetscErrorCode benchOne(MPI_Comm comm, const std::string &spec, const Options &o
   PetscCall(conv->setKernel(w));
   PetscCall(conv->createMat(J.address()));
   PetscCall(VecSet(x, 0.1));
-  const double tMat = timePerCall(comm, [&] { PetscCallAbort(comm, MatMult(J, x, y)); }, o.minSeconds);
+  const double tMat = timePerCall(
+      comm, [&] { PetscCallAbort(comm, MatMult(J, x, y)); }, o.minSeconds);
   std::vector<ptrdiff_t> dims;
   for (PetscInt n : group.factorOrders())
     if (n > 1) dims.push_back(n);
@@ -184,17 +195,17 @@ PetscErrorCode benchOne(MPI_Comm comm, const std::string &spec, const Options &o
   unsigned long long bytes = conv->memoryBytes();
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &bytes, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm));
   const double perNeuron = static_cast<double>(bytes) / static_cast<double>(group.order());
-  char dense[64] = "        -        -";
+  char dense[64]         = "        -        -";
   if (tDense > 0) std::snprintf(dense, sizeof(dense), "%9.3e %8.1f", tDense, tDense / tMat);
-  PetscCall(PetscPrintf(comm, "%-14s %9" PetscInt_FMT " %-12s %10.3e %10.3e %7.3f %s %9.1f %8.2f\n", spec.c_str(),
-                        group.order(), conv->strategy().c_str(), tMat, tBare, tMat / tBare, dense, perNeuron,
-                        tPlan));
+  PetscCall(PetscPrintf(comm, "%-14s %9" PetscInt_FMT " %-12s %10.3e %10.3e %7.3f %s %9.1f %8.2f\n",
+                        spec.c_str(), group.order(), conv->strategy().c_str(), tMat, tBare, tMat / tBare,
+                        dense, perNeuron, tPlan));
   PetscMPIInt rank = 0;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (csv && rank == 0)
     std::fprintf(csv, "%s,%lld,%s,%.6e,%.6e,%.4f,%.6e,%.2f,%.3f\n", spec.c_str(),
-                 static_cast<long long>(group.order()), conv->strategy().c_str(), tMat, tBare, tMat / tBare, tDense,
-                 perNeuron, tPlan);
+                 static_cast<long long>(group.order()), conv->strategy().c_str(), tMat, tBare, tMat / tBare,
+                 tDense, perNeuron, tPlan);
   PetscFunctionReturn(0);
 }
 
@@ -214,12 +225,13 @@ PetscErrorCode run(MPI_Comm comm) {
   PetscOptionsEnd();
   PetscCall(checkNoUnusedOptions(comm));
   PetscCallMPI(MPI_Comm_size(comm, &size));
-  FILE *csv = nullptr;
+  FILE *csv        = nullptr;
   PetscMPIInt rank = 0;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (!o.csv.empty() && rank == 0) {
     csv = std::fopen(o.csv.c_str(), "w");
-    if (csv) std::fprintf(csv, "group,N,strategy,t_matmult,t_bare_fft,ratio,t_dense,bytes_per_neuron,t_plan\n");
+    if (csv)
+      std::fprintf(csv, "group,N,strategy,t_matmult,t_bare_fft,ratio,t_dense,bytes_per_neuron,t_plan\n");
   }
   PetscCall(PetscPrintf(comm, "# bench_matvec: %d rank(s), planner %s; times in seconds per product\n", size,
                         o.planner.c_str()));

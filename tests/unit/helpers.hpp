@@ -1,6 +1,6 @@
 #pragma once
-// Test helpers: gathering distributed vectors, filling them from counter-based random numbers, and fatal-on-error
-// wrappers so a PETSc error fails the test instead of returning silently.
+// Test helpers: gathering distributed vectors, filling them from counter-based random numbers, and
+// fatal-on-error wrappers so a PETSc error fails the test instead of returning silently.
 #include "core/handles.hpp"
 #include "core/random.hpp"
 #include "core/session.hpp"
@@ -9,10 +9,10 @@
 #include <cmath>
 #include <vector>
 
-#define EQ_OK(call)                                                                                              \
-  do {                                                                                                           \
-    PetscErrorCode ierr_ = (call);                                                                               \
-    ASSERT_EQ(ierr_, 0) << #call << ": " << eqrnn::lastErrorMessage();                                           \
+#define EQ_OK(call)                                                                                          \
+  do {                                                                                                       \
+    PetscErrorCode ierr_ = (call);                                                                           \
+    ASSERT_EQ(ierr_, 0) << #call << ": " << eqrnn::lastErrorMessage();                                       \
   } while (0)
 
 namespace eqrnn::test {
@@ -41,19 +41,22 @@ inline void fillRandom(Vec v, unsigned long long seed, double scale = 1.0) {
   PetscScalar *a = nullptr;
   VecGetOwnershipRange(v, &lo, &hi);
   VecGetArray(v, &a);
-  for (PetscInt g = lo; g < hi; ++g) a[g - lo] = scale * counterNormal(seed, 7, static_cast<std::uint64_t>(g));
+  for (PetscInt g = lo; g < hi; ++g)
+    a[g - lo] = scale * counterNormal(seed, 7, static_cast<std::uint64_t>(g));
   VecRestoreArray(v, &a);
 }
 
 inline double maxAbs(const std::vector<double> &v) {
   double m = 0;
-  for (double x : v) m = std::max(m, std::abs(x));
+  for (double x : v)
+    m = std::max(m, std::abs(x));
   return m;
 }
 
 inline double maxAbsDiff(const std::vector<double> &a, const std::vector<double> &b) {
   double m = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(a[i] - b[i]));
+  for (std::size_t i = 0; i < a.size(); ++i)
+    m = std::max(m, std::abs(a[i] - b[i]));
   return m;
 }
 

@@ -9,9 +9,9 @@ using namespace eqrnn;
 using namespace eqrnn::test;
 
 namespace {
-const char *const kGroups[] = {"Z1",       "Z2",   "Z7",    "Z12",    "Z15",      "Z97",      "Z256",
-                               "Z5xZ8",    "Z8xZ5", "Z3xZ4xZ5", "Z2xZ1xZ6", "Z1xZ9", "Z4xZ1", "Z1xZ1",
-                               "Z6xZ6xZ2", "Z2xZ3"};
+const char *const kGroups[] = {"Z1",    "Z2",    "Z7",       "Z12",      "Z15",      "Z97",
+                               "Z256",  "Z5xZ8", "Z8xZ5",    "Z3xZ4xZ5", "Z2xZ1xZ6", "Z1xZ9",
+                               "Z4xZ1", "Z1xZ1", "Z6xZ6xZ2", "Z2xZ3"};
 
 struct Built {
   Group group;
@@ -37,12 +37,13 @@ TEST(Convolution, EqualsDenseGroupSum) {
     ASSERT_NO_FATAL_FAILURE(build(spec, &b));
     EQ_OK(b.conv->apply(b.x, b.y));
     const auto w = gather(b.w), x = gather(b.x), y = gather(b.y);
-    const Group &G = b.group;
+    const Group &G   = b.group;
     const PetscInt n = G.order();
     std::vector<double> ref(static_cast<std::size_t>(n), 0.0);
     for (PetscInt g = 0; g < n; ++g) {
       double s = 0;
-      for (PetscInt h = 0; h < n; ++h) s += w[G.multiply(G.inverse(h), g)] * x[h]; // w(h^-1 g) r(h)
+      for (PetscInt h = 0; h < n; ++h)
+        s += w[G.multiply(G.inverse(h), g)] * x[h]; // w(h^-1 g) r(h)
       ref[g] = s / static_cast<double>(n);
     }
     const double err = maxAbsDiff(y, ref) / maxAbs(ref);
@@ -72,9 +73,9 @@ TEST(Convolution, CommutesWithTranslations) {
     EQ_OK(VecDuplicate(b.x, ljx.address()));
     EQ_OK(b.conv->apply(b.x, b.y));
     for (PetscInt a : b.group.generators()) {
-      EQ_OK(translate(b.group, a, b.x, lx));   // L_a x
-      EQ_OK(b.conv->apply(lx, jlx));           // J L_a x
-      EQ_OK(translate(b.group, a, b.y, ljx));  // L_a J x
+      EQ_OK(translate(b.group, a, b.x, lx));  // L_a x
+      EQ_OK(b.conv->apply(lx, jlx));          // J L_a x
+      EQ_OK(translate(b.group, a, b.y, ljx)); // L_a J x
       const auto u = gather(jlx), v = gather(ljx);
       EXPECT_LT(maxAbsDiff(u, v) / maxAbs(v), 1e-12) << spec << " generator " << a;
     }
@@ -92,7 +93,8 @@ TEST(Convolution, TranslationMovesTheIdentityImpulse) {
   const PetscInt a = b.group.index({1, 2});
   EQ_OK(translate(b.group, a, b.x, b.y));
   const auto y = gather(b.y);
-  for (PetscInt g = 0; g < b.group.order(); ++g) EXPECT_EQ(y[g], g == a ? 1.0 : 0.0);
+  for (PetscInt g = 0; g < b.group.order(); ++g)
+    EXPECT_EQ(y[g], g == a ? 1.0 : 0.0);
 }
 
 TEST(Convolution, CosineKernelEigenvaluesAreItsFourierCoefficients) {
@@ -112,14 +114,17 @@ TEST(Convolution, CosineKernelEigenvaluesAreItsFourierCoefficients) {
   EQ_OK(conv->setKernel(w));
   PetscInt lo = 0, hi = 0;
   EQ_OK(VecGetOwnershipRange(x, &lo, &hi));
-  for (PetscInt g = lo; g < hi; ++g) EQ_OK(VecSetValue(x, g, std::cos(2 * M_PI * g / 60.0 + 0.3), INSERT_VALUES));
+  for (PetscInt g = lo; g < hi; ++g)
+    EQ_OK(VecSetValue(x, g, std::cos(2 * M_PI * g / 60.0 + 0.3), INSERT_VALUES));
   EQ_OK(VecAssemblyBegin(x));
   EQ_OK(VecAssemblyEnd(x));
   EQ_OK(conv->apply(x, y));
   const auto xs = gather(x), ys = gather(y);
-  for (std::size_t g = 0; g < xs.size(); ++g) EXPECT_NEAR(ys[g], 1.5 * xs[g], 1e-13);
+  for (std::size_t g = 0; g < xs.size(); ++g)
+    EXPECT_NEAR(ys[g], 1.5 * xs[g], 1e-13);
   EQ_OK(VecSet(x, 1.0));
   EQ_OK(conv->apply(x, y));
-  for (double v : gather(y)) EXPECT_NEAR(v, 0.7, 1e-13);
+  for (double v : gather(y))
+    EXPECT_NEAR(v, 0.7, 1e-13);
   EXPECT_NEAR(conv->diagonal(), (0.7 + 3.0) / 60.0, 1e-15);
 }

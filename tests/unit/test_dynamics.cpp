@@ -17,7 +17,8 @@ struct NetworkRun {
   VecHandle x;
 };
 
-void makeRun(MPI_Comm comm, const NetworkSpec &spec, NetworkRun *r, double rtol = 1e-10, double atol = 1e-12) {
+void makeRun(MPI_Comm comm, const NetworkSpec &spec, NetworkRun *r, double rtol = 1e-10,
+             double atol = 1e-12) {
   EQ_OK(RateNetwork::create(comm, spec, &r->net));
   EQ_OK(Simulator::create(*r->net, &r->sim));
   EQ_OK(TSSetTolerances(r->sim->ts(), atol, nullptr, rtol, nullptr));
@@ -37,7 +38,8 @@ void setFunction(Vec x, const std::function<double(PetscInt)> &f) {
   PetscScalar *a = nullptr;
   VecGetOwnershipRange(x, &lo, &hi);
   VecGetArray(x, &a);
-  for (PetscInt g = lo; g < hi; ++g) a[g - lo] = f(g);
+  for (PetscInt g = lo; g < hi; ++g)
+    a[g - lo] = f(g);
   VecRestoreArray(x, &a);
 }
 
@@ -45,7 +47,8 @@ void setFunction(Vec x, const std::function<double(PetscInt)> &f) {
 void firstMode(const std::vector<double> &x, double *kappa, double *theta0) {
   std::complex<double> c = 0;
   const double n         = static_cast<double>(x.size());
-  for (std::size_t j = 0; j < x.size(); ++j) c += x[j] * std::exp(std::complex<double>(0, -2 * M_PI * static_cast<double>(j) / n));
+  for (std::size_t j = 0; j < x.size(); ++j)
+    c += x[j] * std::exp(std::complex<double>(0, -2 * M_PI * static_cast<double>(j) / n));
   *kappa  = 2.0 * std::abs(c) / n;
   *theta0 = -std::arg(c); // sum_j kappa cos(theta_j - theta0) e^{-i theta_j} = (n kappa / 2) e^{-i theta0}
 }
@@ -83,7 +86,8 @@ TEST(Ring, ZeroStateDecaysAtTheLinearRateBelowThreshold) {
 }
 
 TEST(Ring, BumpAmplitudeSolvesTheSelfConsistencyEquation) {
-  // Above J1 = 2 a bump x = kappa cos(theta - theta0) forms, with kappa = J1 <cos(theta) tanh(kappa cos(theta))>.
+  // Above J1 = 2 a bump x = kappa cos(theta - theta0) forms, with kappa = J1 <cos(theta) tanh(kappa
+  // cos(theta))>.
   for (double J1 : {2.5, 4.0}) {
     NetworkRun r;
     ASSERT_NO_FATAL_FAILURE(makeRun(PETSC_COMM_WORLD, ringSpec("Z256", J1), &r));
@@ -106,15 +110,18 @@ TEST(Ring, BumpAmplitudeSolvesTheSelfConsistencyEquation) {
     }
     EXPECT_GT(kappa, 0.5) << "no bump formed for J1 = " << J1;
     EXPECT_NEAR(kappa, k, 1e-6) << "J1 = " << J1;
-    // And the state is that cosine profile (J only passes modes 0 and 1; mode 0 of tanh of a cosine vanishes).
+    // And the state is that cosine profile (J only passes modes 0 and 1; mode 0 of tanh of a cosine
+    // vanishes).
     double dev = 0;
-    for (int j = 0; j < N; ++j) dev = std::max(dev, std::abs(x[j] - kappa * std::cos(2 * M_PI * j / N - theta0)));
+    for (int j = 0; j < N; ++j)
+      dev = std::max(dev, std::abs(x[j] - kappa * std::cos(2 * M_PI * j / N - theta0)));
     EXPECT_LT(dev, 1e-6) << "J1 = " << J1;
   }
 }
 
 TEST(Dynamics, TrajectoriesAreEquivariant) {
-  // x(t) from L_a x0 equals L_a of x(t) from x0 (THEORY.md section 1), on a ring and a torus, nonlinear regime.
+  // x(t) from L_a x0 equals L_a of x(t) from x0 (THEORY.md section 1), on a ring and a torus, nonlinear
+  // regime.
   for (const char *spec : {"Z48", "Z12xZ10"}) {
     NetworkSpec s = ringSpec(spec, 3.0);
     s.kernel.J0   = -0.5;
@@ -145,17 +152,17 @@ TEST(Dynamics, SameResultOnAnyNumberOfRanks) {
   MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
   for (const char *spec : {"Z96", "Z97", "Z24xZ20", "Z6xZ5xZ4"}) {
     SimulateConfig c;
-    c.network                = ringSpec(spec, 3.0);
-    c.network.kernel.family  = spec[1] == '9' ? "vonmises" : "cosine"; // two families, both past threshold
-    c.network.kernel.J0      = -0.5;
-    c.network.kernel.J1      = spec[1] == '9' ? 6.0 : 3.0;
-    c.network.kernel.kappa   = 2.0;
-    c.init.kind              = "random";
-    c.init.seed              = 9;
-    c.init.amplitude         = 0.2;
-    c.run.tFinal             = 10.0;
-    c.run.saveInterval       = 2.5;
-    c.run.progressInterval   = 0;
+    c.network               = ringSpec(spec, 3.0);
+    c.network.kernel.family = spec[1] == '9' ? "vonmises" : "cosine"; // two families, both past threshold
+    c.network.kernel.J0     = -0.5;
+    c.network.kernel.J1     = spec[1] == '9' ? 6.0 : 3.0;
+    c.network.kernel.kappa  = 2.0;
+    c.init.kind             = "random";
+    c.init.seed             = 9;
+    c.init.amplitude        = 0.2;
+    c.run.tFinal            = 10.0;
+    c.run.saveInterval      = 2.5;
+    c.run.progressInterval  = 0;
     SimulateResult res;
     VecHandle world, single;
     c.output = std::string("test_rank_invariance_world.h5");

@@ -1,4 +1,5 @@
-// Groups: spec parsing, index order, and the group axioms for products of cyclic groups (serial, no MPI needed).
+// Groups: spec parsing, index order, and the group axioms for products of cyclic groups (serial, no MPI
+// needed).
 #include "groups/group.hpp"
 #include <gtest/gtest.h>
 
@@ -24,7 +25,8 @@ TEST(Groups, ParsesProductsAndOrders) {
 
 TEST(Groups, RejectsBadSpecsWithAReason) {
   Group g;
-  for (const char *bad : {"Z0", "Zx", "Y5", "", "Z", "Z-3", "Z3x", "xZ3", "z5", "Z5.5", "Z5xY2", "Z 5", "Z99999999999"}) {
+  for (const char *bad :
+       {"Z0", "Zx", "Y5", "", "Z", "Z-3", "Z3x", "xZ3", "z5", "Z5.5", "Z5xY2", "Z 5", "Z99999999999"}) {
     std::string err;
     EXPECT_FALSE(Group::parse(bad, &g, &err)) << bad;
     EXPECT_FALSE(err.empty()) << bad;
@@ -43,7 +45,8 @@ TEST(Groups, LexicographicIndexLastFactorFastest) {
   EXPECT_EQ(g.index({0, 0, 1}), 1);
   EXPECT_EQ(g.index({0, 1, 0}), 5);
   EXPECT_EQ(g.index({1, 0, 0}), 20);
-  for (PetscInt i = 0; i < g.order(); ++i) EXPECT_EQ(g.index(g.coordinates(i)), i);
+  for (PetscInt i = 0; i < g.order(); ++i)
+    EXPECT_EQ(g.index(g.coordinates(i)), i);
   const auto c = g.coordinates(2 * 20 + 3 * 5 + 4);
   EXPECT_EQ(c, (std::vector<PetscInt>{2, 3, 4}));
 }
@@ -60,14 +63,16 @@ TEST(Groups, AxiomsHoldOnProducts) {
       EXPECT_EQ(g.multiply(a, g.inverse(a)), g.identity());
       for (PetscInt b = 0; b < n; ++b) {
         EXPECT_EQ(g.multiply(a, b), g.multiply(b, a)); // abelian
-        for (PetscInt c = 0; c < n; c += 3) EXPECT_EQ(g.multiply(g.multiply(a, b), c), g.multiply(a, g.multiply(b, c)));
+        for (PetscInt c = 0; c < n; c += 3)
+          EXPECT_EQ(g.multiply(g.multiply(a, b), c), g.multiply(a, g.multiply(b, c)));
       }
     }
     // Coordinates add modulo each factor's order.
     const PetscInt a = n - 1, b = n / 2;
     const auto ca = g.coordinates(a), cb = g.coordinates(b), cab = g.coordinates(g.multiply(a, b));
     const auto orders = g.factorOrders();
-    for (std::size_t i = 0; i < orders.size(); ++i) EXPECT_EQ(cab[i], (ca[i] + cb[i]) % orders[i]);
+    for (std::size_t i = 0; i < orders.size(); ++i)
+      EXPECT_EQ(cab[i], (ca[i] + cb[i]) % orders[i]);
   }
 }
 
@@ -89,6 +94,7 @@ TEST(Groups, GeneratorsGenerateTheGroup) {
       }
     }
   }
-  for (bool s : seen) EXPECT_TRUE(s);
+  for (bool s : seen)
+    EXPECT_TRUE(s);
   EXPECT_EQ(g.generators().size(), 2u); // the Z1 factor contributes no generator
 }
