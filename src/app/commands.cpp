@@ -77,14 +77,12 @@ PetscErrorCode runSimulate(MPI_Comm comm, const SimulateConfig &config, Simulate
   PetscFunctionReturn(0);
 }
 
-int runCommandLine(int argc, char **argv) {
-  MPI_Comm comm  = PETSC_COMM_WORLD;
-  PetscBool help = PETSC_FALSE, version = PETSC_FALSE;
-  if (PetscOptionsHasHelp(nullptr, &help)) return reportError(comm, 1);
-  if (PetscOptionsHasName(nullptr, nullptr, "-version", &version)) return reportError(comm, 1);
+int runCommandLine(int argc, char **argv, bool help, bool version) {
+  MPI_Comm comm = PETSC_COMM_WORLD;
   const std::string command = (argc > 1 && argv[1][0] != '-') ? argv[1] : "";
   if (version) {
-    PetscCallAbort(comm, PetscPrintf(comm, "eqrnn %s (git %s)\n", kVersion, kGitCommit));
+    PetscCallAbort(comm, PetscPrintf(comm, "eqrnn %s (git %s), PETSc %d.%d.%d\n", kVersion, kGitCommit,
+                                     PETSC_VERSION_MAJOR, PETSC_VERSION_MINOR, PETSC_VERSION_SUBMINOR));
     return 0;
   }
   if (command.empty()) {
@@ -95,7 +93,8 @@ int runCommandLine(int argc, char **argv) {
   }
   PetscErrorCode code = 0;
   if (command == "simulate") {
-    code = simulateCommand(comm, help);
+    if (help) code = PetscPrintf(comm, "eqrnn simulate: options (current value and default in <>)\n");
+    if (!code) code = simulateCommand(comm, help);
   } else {
     code = PetscError(comm, __LINE__, "runCommandLine", __FILE__, PETSC_ERR_USER_INPUT, PETSC_ERROR_INITIAL,
                       "unknown command '%s' (commands: simulate; eqrnn -help)", command.c_str());

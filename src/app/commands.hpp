@@ -17,7 +17,7 @@ PetscErrorCode runSimulate(MPI_Comm comm, const SimulateConfig &config, Simulate
                            Vec *finalState = nullptr);
 
 // The whole command line: command word, -help, options, errors. Returns the process exit status.
-int runCommandLine(int argc, char **argv);
+int runCommandLine(int argc, char **argv, bool help, bool version);
 
 extern const char *const kUsage;
 

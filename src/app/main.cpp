@@ -3,7 +3,7 @@
 #include "core/session.hpp"
 
 int main(int argc, char **argv) {
-  eqrnn::Session session(&argc, &argv, eqrnn::kUsage);
+  eqrnn::Session session(&argc, &argv, nullptr);
   if (!session.ok()) return 1;
-  return eqrnn::runCommandLine(argc, argv);
+  return eqrnn::runCommandLine(argc, argv, session.helpRequested(), session.versionRequested());
 }

@@ -47,7 +47,7 @@ PetscErrorCode OptionReader::string(const char *name, const char *help, const st
   PetscBool given = PETSC_FALSE;
   PetscFunctionBeginUser;
   PetscCall(PetscStrncpy(buf, def.c_str(), sizeof(buf)));
-  PetscCall(PetscOptionsString(name, help, "", def.c_str(), buf, sizeof(buf), &given));
+  PetscCall(PetscOptionsString(name, help, "README", def.c_str(), buf, sizeof(buf), &given));
   if (given)
     *value = buf;
   else

@@ -62,6 +62,14 @@ Session::Session(int *argc, char ***argv, const char *help) {
   // The handler goes in first so that an error while PETSc reads the options (a malformed YAML deck) is
   // captured as one line instead of a traceback.
   if (PetscPushErrorHandler(captureError, nullptr)) return;
+  int kept = 0;
+  for (int i = 0; i < *argc; ++i) {
+    const char *a = (*argv)[i];
+    if (i > 0 && (!std::strcmp(a, "-help") || !std::strcmp(a, "--help") || !std::strcmp(a, "-h"))) help_ = true;
+    else if (i > 0 && (!std::strcmp(a, "-version") || !std::strcmp(a, "--version"))) version_ = true;
+    else (*argv)[kept++] = (*argv)[i];
+  }
+  *argc = kept;
   if (SlepcInitialize(argc, argv, nullptr, help)) {
     const std::string files = optionsFiles(*argc, *argv);
     if (rank == 0)
@@ -71,6 +79,7 @@ Session::Session(int *argc, char ***argv, const char *help) {
     return;
   }
   petscActive_ = true;
+  if (help_ && PetscOptionsSetValue(nullptr, "-help", nullptr)) return;
   fftw_mpi_init();
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); // HDF5 failures are reported through our own messages
   ok_ = true;

@@ -13,11 +13,17 @@ public:
   Session(const Session &)            = delete;
   Session &operator=(const Session &) = delete;
   bool ok() const { return ok_; }
+  // -help/--help and -version/--version are taken off the command line before PETSc sees it (PETSc would print
+  // its own banners); -help is put back into the options database so option blocks still list themselves.
+  bool helpRequested() const { return help_; }
+  bool versionRequested() const { return version_; }
 
 private:
   bool ok_          = false;
   bool ownsMpi_     = false;
   bool petscActive_ = false;
+  bool help_        = false;
+  bool version_     = false;
 };
 
 // The first message of the most recent PETSc error on this rank (what SETERRQ/PetscCheck said, without the

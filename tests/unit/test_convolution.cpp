@@ -128,3 +128,59 @@ TEST(Convolution, CosineKernelEigenvaluesAreItsFourierCoefficients) {
     EXPECT_NEAR(v, 0.7, 1e-13);
   EXPECT_NEAR(conv->diagonal(), (0.7 + 3.0) / 60.0, 1e-15);
 }
+
+TEST(Convolution, FourierKernelActsOnItsOwnMode) {
+  // w = a cos(k.theta) + b sin(k.theta) on Z8 x Z6 with k = (1, 2): J cos(k.theta) = (a/2) cos(k.theta) +
+  // (b/2) sin(k.theta), and every mode orthogonal to +-k is annihilated.
+  Group G;
+  EQ_OK(parseGroup(PETSC_COMM_WORLD, "Z8xZ6", &G));
+  std::unique_ptr<GroupConvolution> conv;
+  EQ_OK(GroupConvolution::create(PETSC_COMM_WORLD, G, FftPlanner::Estimate, &conv));
+  VecHandle w, x, y;
+  EQ_OK(conv->createVec(w.address()));
+  EQ_OK(conv->createVec(x.address()));
+  EQ_OK(conv->createVec(y.address()));
+  KernelSpec k;
+  k.family    = "fourier";
+  k.modes     = {1, 2};
+  k.cosCoeffs = {2.0};
+  k.sinCoeffs = {1.0};
+  EQ_OK(fillKernel(k, G, w));
+  EQ_OK(conv->setKernel(w));
+  auto phase = [&](PetscInt g, PetscInt k0, PetscInt k1) {
+    const auto c = G.coordinates(g);
+    return 2 * M_PI * (static_cast<double>(k0 * c[0]) / 8 + static_cast<double>(k1 * c[1]) / 6);
+  };
+  PetscInt lo = 0, hi = 0;
+  EQ_OK(VecGetOwnershipRange(x, &lo, &hi));
+  for (PetscInt g = lo; g < hi; ++g)
+    EQ_OK(VecSetValue(x, g, std::cos(phase(g, 1, 2)), INSERT_VALUES));
+  EQ_OK(VecAssemblyBegin(x));
+  EQ_OK(VecAssemblyEnd(x));
+  EQ_OK(conv->apply(x, y));
+  const auto ys = gather(y);
+  for (PetscInt g = 0; g < G.order(); ++g)
+    EXPECT_NEAR(ys[g], std::cos(phase(g, 1, 2)) + 0.5 * std::sin(phase(g, 1, 2)), 1e-13);
+  for (PetscInt g = lo; g < hi; ++g)
+    EQ_OK(VecSetValue(x, g, std::cos(phase(g, 2, 1)), INSERT_VALUES));
+  EQ_OK(VecAssemblyBegin(x));
+  EQ_OK(VecAssemblyEnd(x));
+  EQ_OK(conv->apply(x, y));
+  EXPECT_LT(maxAbs(gather(y)), 1e-13);
+}
+
+TEST(Convolution, MexicanHatIsTheDifferenceOfItsVonMisesParts) {
+  Group G;
+  EQ_OK(parseGroup(PETSC_COMM_WORLD, "Z40", &G));
+  KernelSpec mex, centre, surround;
+  mex.family = centre.family = surround.family = "vonmises";
+  mex.family                                   = "mexican";
+  mex.J0 = 0.3, mex.J1 = 2.0, mex.kappa = 3.0, mex.J2 = 1.5, mex.kappa2 = 0.7;
+  centre.J0 = 0.3, centre.J1 = 2.0, centre.kappa = 3.0;
+  surround.J0 = 0.0, surround.J1 = 1.5, surround.kappa = 0.7;
+  for (PetscInt g = 0; g < G.order(); ++g) {
+    EXPECT_NEAR(kernelValue(mex, G, g), kernelValue(centre, G, g) - kernelValue(surround, G, g), 1e-15);
+    const double theta = 2 * M_PI * static_cast<double>(g) / 40;
+    EXPECT_NEAR(kernelValue(centre, G, g), 0.3 + 2.0 * std::exp(3.0 * (std::cos(theta) - 1)), 1e-14);
+  }
+}
