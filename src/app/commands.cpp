@@ -45,6 +45,48 @@ PetscErrorCode simulateCommand(MPI_Comm comm, bool helpOnly) {
                         static_cast<unsigned long long>(result.samples), config.output.c_str()));
   PetscFunctionReturn(0);
 }
+PetscErrorCode fixedPointsCommand(MPI_Comm comm, bool helpOnly) {
+  FixedPointConfig config;
+  FixedPointResult result;
+  bool quiet = false;
+  PetscFunctionBeginUser;
+  if (helpOnly)
+    PetscCall(PetscPrintf(comm, "eqrnn fixedpoints: options (current value and default in <>)\n"));
+  PetscCall(readFixedPointOptions(comm, &config));
+  PetscOptionsBegin(comm, nullptr, "eqrnn fixedpoints: output", "eqrnn");
+  OptionReader opt(comm, PetscOptionsObject);
+  PetscCall(opt.flag("-quiet", "No line per start", false, &quiet));
+  PetscOptionsEnd();
+  if (helpOnly) {
+    std::unique_ptr<RateNetwork> net;
+    std::unique_ptr<FixedPointFinder> finder;
+    PetscCall(RateNetwork::create(comm, config.network, &net));
+    PetscCall(FixedPointFinder::create(*net, config.census, &finder));
+    PetscFunctionReturn(0);
+  }
+  PetscCall(runFixedPoints(comm, config, &result, quiet));
+  PetscCall(PetscPrintf(comm,
+                        "eqrnn: %zu manifold(s) from %" PetscInt_FMT " starts (%" PetscInt_FMT
+                        " repeats, %" PetscInt_FMT " failed) in %.2f s; written to %s\n",
+                        result.manifolds.size(), result.starts, result.repeats, result.failed,
+                        result.wallSeconds, config.output.c_str()));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode stabilityCommand(MPI_Comm comm, bool helpOnly) {
+  StabilityConfig config;
+  Manifold result;
+  PetscFunctionBeginUser;
+  if (helpOnly) {
+    PetscCall(PetscPrintf(comm, "eqrnn stability: options (current value and default in <>)\n"));
+    PetscCall(readNetworkOptions(comm, &config.network));
+    PetscFunctionReturn(0);
+  }
+  PetscCall(readStabilityOptions(comm, &config));
+  PetscCall(runStability(comm, config, &result));
+  PetscCall(PetscPrintf(comm, "eqrnn: written to %s\n", config.output.c_str()));
+  PetscFunctionReturn(0);
+}
 } // namespace
 
 PetscErrorCode runSimulate(MPI_Comm comm, const SimulateConfig &config, SimulateResult *result,
@@ -78,7 +120,7 @@ PetscErrorCode runSimulate(MPI_Comm comm, const SimulateConfig &config, Simulate
 }
 
 int runCommandLine(int argc, char **argv, bool help, bool version) {
-  MPI_Comm comm = PETSC_COMM_WORLD;
+  MPI_Comm comm             = PETSC_COMM_WORLD;
   const std::string command = (argc > 1 && argv[1][0] != '-') ? argv[1] : "";
   if (version) {
     PetscCallAbort(comm, PetscPrintf(comm, "eqrnn %s (git %s), PETSc %d.%d.%d\n", kVersion, kGitCommit,
@@ -95,9 +137,14 @@ int runCommandLine(int argc, char **argv, bool help, bool version) {
   if (command == "simulate") {
     if (help) code = PetscPrintf(comm, "eqrnn simulate: options (current value and default in <>)\n");
     if (!code) code = simulateCommand(comm, help);
+  } else if (command == "fixedpoints") {
+    code = fixedPointsCommand(comm, help);
+  } else if (command == "stability") {
+    code = stabilityCommand(comm, help);
   } else {
     code = PetscError(comm, __LINE__, "runCommandLine", __FILE__, PETSC_ERR_USER_INPUT, PETSC_ERROR_INITIAL,
-                      "unknown command '%s' (commands: simulate; eqrnn -help)", command.c_str());
+                      "unknown command '%s' (commands: simulate, fixedpoints, stability; eqrnn -help)",
+                      command.c_str());
   }
   return reportError(comm, code);
 }

@@ -16,6 +16,18 @@ struct SimulateResult {
 PetscErrorCode runSimulate(MPI_Comm comm, const SimulateConfig &config, SimulateResult *result,
                            Vec *finalState = nullptr);
 
+struct FixedPointResult {
+  std::vector<Manifold> manifolds;
+  PetscInt starts = 0, failed = 0, repeats = 0;
+  double wallSeconds = 0;
+};
+
+// The census of `config` (all starts), written to config.output.
+PetscErrorCode runFixedPoints(MPI_Comm comm, const FixedPointConfig &config, FixedPointResult *result,
+                              bool quiet = false);
+// Residual, stabiliser and spectrum of the state in config.stateFile, written to config.output.
+PetscErrorCode runStability(MPI_Comm comm, const StabilityConfig &config, Manifold *result);
+
 // The whole command line: command word, -help, options, errors. Returns the process exit status.
 int runCommandLine(int argc, char **argv, bool help, bool version);
 

@@ -103,10 +103,9 @@ PetscErrorCode readSimulateOptions(MPI_Comm comm, SimulateConfig *config) {
   PetscFunctionReturn(0);
 }
 
-std::vector<Attribute> parameterAttributes(const SimulateConfig &c) {
-  const NetworkSpec &n = c.network;
-  const KernelSpec &k  = n.kernel;
-  std::vector<Attribute> a{
+std::vector<Attribute> networkAttributes(const NetworkSpec &n) {
+  const KernelSpec &k = n.kernel;
+  return {
       {"group", n.group},
       {"kernel", k.family},
       {"J0", k.J0},
@@ -129,6 +128,12 @@ std::vector<Attribute> parameterAttributes(const SimulateConfig &c) {
       {"input_kappa", n.input.kappa},
       {"input_on", n.input.tOn},
       {"input_off", n.input.tOff},
+  };
+}
+
+std::vector<Attribute> parameterAttributes(const SimulateConfig &c) {
+  std::vector<Attribute> a = networkAttributes(c.network);
+  std::vector<Attribute> run{
       {"t_final", c.run.tFinal},
       {"save_interval", c.run.saveInterval},
       {"init", c.init.kind},
@@ -140,7 +145,95 @@ std::vector<Attribute> parameterAttributes(const SimulateConfig &c) {
       {"init_dataset", c.init.dataset},
       {"output", c.output},
   };
+  a.insert(a.end(), run.begin(), run.end());
   return a;
+}
+
+std::vector<Attribute> parameterAttributes(const FixedPointConfig &c) {
+  std::vector<Attribute> a = networkAttributes(c.network);
+  const CensusSpec &s      = c.census;
+  std::vector<Attribute> census{
+      {"fp_starts", static_cast<long long>(s.randomStarts)},
+      {"fp_amplitudes", s.amplitudes},
+      {"fp_symmetry_seeds", static_cast<long long>(s.symmetrySeeds)},
+      {"fp_seed", static_cast<long long>(s.seed)},
+      {"fp_tol", s.tol},
+      {"fp_max_it", static_cast<long long>(s.maxIterations)},
+      {"fp_deflation_power", s.deflationPower},
+      {"fp_deflation_shift", s.deflationShift},
+      {"fp_same_tol", s.sameTol},
+      {"fp_symmetry_tol", s.symmetryTol},
+      {"fp_input_time", s.inputTime},
+      {"fp_stability", static_cast<long long>(s.stability)},
+      {"stability_marginal_tol", s.stabilitySpec.marginalTol},
+      {"output", c.output},
+  };
+  a.insert(a.end(), census.begin(), census.end());
+  return a;
+}
+
+std::vector<Attribute> parameterAttributes(const StabilityConfig &c) {
+  std::vector<Attribute> a = networkAttributes(c.network);
+  std::vector<Attribute> more{
+      {"state_file", c.stateFile}, {"state_dataset", c.stateDataset},
+      {"input_time", c.inputTime}, {"stability_marginal_tol", c.stability.marginalTol},
+      {"output", c.output},
+  };
+  a.insert(a.end(), more.begin(), more.end());
+  return a;
+}
+
+PetscErrorCode readFixedPointOptions(MPI_Comm comm, FixedPointConfig *config) {
+  CensusSpec &s = config->census;
+  PetscInt seed = 1;
+  PetscFunctionBeginUser;
+  PetscCall(readNetworkOptions(comm, &config->network));
+  PetscOptionsBegin(comm, nullptr, "eqrnn fixedpoints: census options", "eqrnn");
+  OptionReader opt(comm, PetscOptionsObject);
+  PetscCall(opt.integer("-fp_starts", "Seeded random starts (besides x = 0 and the symmetry seeds)",
+                        s.randomStarts, &s.randomStarts));
+  PetscCall(opt.realList("-fp_amplitudes", "Amplitudes of the starts", &s.amplitudes));
+  PetscCall(opt.flag("-fp_symmetry_seeds", "Starts built from the kernel's leading Fourier modes",
+                     s.symmetrySeeds, &s.symmetrySeeds));
+  PetscCall(opt.integer("-fp_seed", "Seed of the random starts", seed, &seed));
+  PetscCheck(seed >= 0, comm, PETSC_ERR_USER_INPUT, "-fp_seed must be >= 0");
+  s.seed = static_cast<unsigned long long>(seed);
+  PetscCall(opt.real("-fp_tol", "Accept x when |F(x)| <= tol max(1, |x|)", s.tol, &s.tol));
+  PetscCall(opt.integer("-fp_max_it", "Newton iterations per start", s.maxIterations, &s.maxIterations));
+  PetscCall(opt.real("-fp_deflation_power", "Deflation exponent p", s.deflationPower, &s.deflationPower));
+  PetscCall(opt.real("-fp_deflation_shift", "Deflation shift alpha", s.deflationShift, &s.deflationShift));
+  PetscCall(opt.real("-fp_same_tol", "Same manifold when the orbits are this close (relative)", s.sameTol,
+                     &s.sameTol));
+  PetscCall(opt.real("-fp_symmetry_tol", "L_a x = x within this (relative) distance", s.symmetryTol,
+                     &s.symmetryTol));
+  PetscCall(opt.real("-fp_input_time", "Time at which the input is taken", s.inputTime, &s.inputTime));
+  PetscCall(
+      opt.flag("-fp_stability", "Also compute each manifold's spectrum (SLEPc)", s.stability, &s.stability));
+  PetscCall(opt.real("-stability_marginal_tol", "|lambda| below this is a marginal mode",
+                     s.stabilitySpec.marginalTol, &s.stabilitySpec.marginalTol));
+  PetscCall(opt.string("-output", "Output HDF5 file", config->output, &config->output));
+  PetscOptionsEnd();
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode readStabilityOptions(MPI_Comm comm, StabilityConfig *config) {
+  PetscFunctionBeginUser;
+  PetscCall(readNetworkOptions(comm, &config->network));
+  PetscOptionsBegin(comm, nullptr, "eqrnn stability: options", "eqrnn");
+  OptionReader opt(comm, PetscOptionsObject);
+  PetscCall(opt.string("-state_file", "HDF5 file with the state to analyse", config->stateFile,
+                       &config->stateFile));
+  PetscCall(
+      opt.string("-state_dataset", "Dataset of the state", config->stateDataset, &config->stateDataset));
+  PetscCall(opt.real("-stability_input_time", "Time at which the input is taken", config->inputTime,
+                     &config->inputTime));
+  PetscCall(opt.real("-stability_marginal_tol", "|lambda| below this is a marginal mode",
+                     config->stability.marginalTol, &config->stability.marginalTol));
+  PetscCall(opt.string("-output", "Output HDF5 file", config->output, &config->output));
+  PetscOptionsEnd();
+  PetscCheck(!config->stateFile.empty(), comm, PETSC_ERR_USER_INPUT,
+             "eqrnn stability needs -state_file FILE.h5 (e.g. a fixed point or a simulation's /final/x)");
+  PetscFunctionReturn(0);
 }
 
 } // namespace eqrnn

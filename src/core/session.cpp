@@ -65,9 +65,12 @@ Session::Session(int *argc, char ***argv, const char *help) {
   int kept = 0;
   for (int i = 0; i < *argc; ++i) {
     const char *a = (*argv)[i];
-    if (i > 0 && (!std::strcmp(a, "-help") || !std::strcmp(a, "--help") || !std::strcmp(a, "-h"))) help_ = true;
-    else if (i > 0 && (!std::strcmp(a, "-version") || !std::strcmp(a, "--version"))) version_ = true;
-    else (*argv)[kept++] = (*argv)[i];
+    if (i > 0 && (!std::strcmp(a, "-help") || !std::strcmp(a, "--help") || !std::strcmp(a, "-h")))
+      help_ = true;
+    else if (i > 0 && (!std::strcmp(a, "-version") || !std::strcmp(a, "--version")))
+      version_ = true;
+    else
+      (*argv)[kept++] = (*argv)[i];
   }
   *argc = kept;
   if (SlepcInitialize(argc, argv, nullptr, help)) {

@@ -13,8 +13,9 @@ public:
   Session(const Session &)            = delete;
   Session &operator=(const Session &) = delete;
   bool ok() const { return ok_; }
-  // -help/--help and -version/--version are taken off the command line before PETSc sees it (PETSc would print
-  // its own banners); -help is put back into the options database so option blocks still list themselves.
+  // -help/--help and -version/--version are taken off the command line before PETSc sees it (PETSc would
+  // print its own banners); -help is put back into the options database so option blocks still list
+  // themselves.
   bool helpRequested() const { return help_; }
   bool versionRequested() const { return version_; }
 

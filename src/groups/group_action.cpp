@@ -5,14 +5,15 @@
 
 namespace eqrnn {
 
-PetscErrorCode translate(const Group &group, PetscInt a, Vec x, Vec y) {
+namespace {
+// y(g) = x(source(g)) for the locally owned g.
+template <typename Source> PetscErrorCode permute(Vec x, Vec y, Source source) {
   PetscInt lo = 0, hi = 0;
   PetscFunctionBeginUser;
   PetscCall(VecGetOwnershipRange(y, &lo, &hi));
-  const PetscInt ainv = group.inverse(a);
   std::vector<PetscInt> from(static_cast<std::size_t>(hi - lo)), to(from.size());
   for (PetscInt g = lo; g < hi; ++g) {
-    from[g - lo] = group.multiply(ainv, g);
+    from[g - lo] = source(g);
     to[g - lo]   = g;
   }
   MPI_Comm comm;
@@ -25,6 +26,16 @@ PetscErrorCode translate(const Group &group, PetscInt a, Vec x, Vec y) {
   PetscCall(VecScatterBegin(scatter, x, y, INSERT_VALUES, SCATTER_FORWARD));
   PetscCall(VecScatterEnd(scatter, x, y, INSERT_VALUES, SCATTER_FORWARD));
   PetscFunctionReturn(0);
+}
+} // namespace
+
+PetscErrorCode translate(const Group &group, PetscInt a, Vec x, Vec y) {
+  const PetscInt ainv = group.inverse(a);
+  return permute(x, y, [&](PetscInt g) { return group.multiply(ainv, g); });
+}
+
+PetscErrorCode invert(const Group &group, Vec x, Vec y) {
+  return permute(x, y, [&](PetscInt g) { return group.inverse(g); });
 }
 
 } // namespace eqrnn

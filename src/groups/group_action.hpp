@@ -8,5 +8,7 @@ namespace eqrnn {
 
 // y = L_a x. x and y share a layout; y must not alias x.
 PetscErrorCode translate(const Group &group, PetscInt a, Vec x, Vec y);
+// y(g) = x(g^-1): the reflection that turns a cross-correlation into a convolution.
+PetscErrorCode invert(const Group &group, Vec x, Vec y);
 
 } // namespace eqrnn

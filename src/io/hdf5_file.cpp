@@ -174,6 +174,11 @@ PetscErrorCode Hdf5File::writeAttributes(const std::string &objectPath, const st
     } else if (const auto *d = std::get_if<double>(&a.value)) {
       H5Attribute at(H5Acreate2(obj, a.name.c_str(), H5T_NATIVE_DOUBLE, scalar, H5P_DEFAULT, H5P_DEFAULT));
       status = H5Awrite(at, H5T_NATIVE_DOUBLE, d);
+    } else if (const auto *v = std::get_if<std::vector<double>>(&a.value)) {
+      const hsize_t len = v->size();
+      H5Dataspace space(v->empty() ? H5Screate(H5S_NULL) : H5Screate_simple(1, &len, nullptr));
+      H5Attribute at(H5Acreate2(obj, a.name.c_str(), H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT));
+      status = v->empty() ? (at.valid() ? 0 : -1) : H5Awrite(at, H5T_NATIVE_DOUBLE, v->data());
     } else {
       // Variable-length UTF-8, so h5py hands back str rather than bytes.
       H5Type type(H5Tcopy(H5T_C_S1));

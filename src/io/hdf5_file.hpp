@@ -10,7 +10,7 @@
 
 namespace eqrnn {
 
-using AttributeValue = std::variant<long long, double, std::string>;
+using AttributeValue = std::variant<long long, double, std::string, std::vector<double>>;
 struct Attribute {
   std::string name;
   AttributeValue value;

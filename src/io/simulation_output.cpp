@@ -51,17 +51,22 @@ PetscErrorCode createParentDirectory(MPI_Comm comm, const std::string &path) {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SimulationOutput::create(MPI_Comm comm, const std::string &path, const Group &group,
-                                        const std::vector<Attribute> &parameters) {
+PetscErrorCode createResultFile(MPI_Comm comm, const std::string &path, const Group &group,
+                                const std::vector<Attribute> &parameters, Hdf5File *file) {
   std::vector<Attribute> root{{"group", group.spec()}, {"N", static_cast<long long>(group.order())}};
   PetscFunctionBeginUser;
   PetscCall(provenanceAttributes(comm, &root));
   PetscCall(createParentDirectory(comm, path));
-  PetscCall(Hdf5File::create(comm, path, &file_));
-  PetscCall(file_.writeAttributes("/", root));
-  PetscCall(file_.ensureGroup("/parameters"));
-  PetscCall(file_.writeAttributes("/parameters", parameters));
+  PetscCall(Hdf5File::create(comm, path, file));
+  PetscCall(file->writeAttributes("/", root));
+  PetscCall(file->ensureGroup("/parameters"));
+  PetscCall(file->writeAttributes("/parameters", parameters));
   PetscFunctionReturn(0);
+}
+
+PetscErrorCode SimulationOutput::create(MPI_Comm comm, const std::string &path, const Group &group,
+                                        const std::vector<Attribute> &parameters) {
+  return createResultFile(comm, path, group, parameters, &file_);
 }
 
 PetscErrorCode SimulationOutput::sample(double t, Vec x) {

@@ -24,6 +24,11 @@ private:
   hsize_t samples_ = 0;
 };
 
+// Creates an eqrnn result file: root attributes group, N and provenance, /parameters with the given
+// attributes.
+PetscErrorCode createResultFile(MPI_Comm comm, const std::string &path, const Group &group,
+                                const std::vector<Attribute> &parameters, Hdf5File *file);
+
 // Provenance shared by every output file: version, commit, MPI size, host, start time, options.
 PetscErrorCode provenanceAttributes(MPI_Comm comm, std::vector<Attribute> *attrs);
 std::string isoTimeNow();

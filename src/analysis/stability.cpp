@@ -1,0 +1,114 @@
+#include "analysis/stability.hpp"
+
+#include "analysis/tangent.hpp"
+#include <slepceps.h>
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace eqrnn {
+
+namespace {
+using EPSHandle = PetscHandle<EPS, EPSDestroy>;
+
+// Orthonormal basis (modified Gram-Schmidt) of the given vectors; drops dependent ones.
+PetscErrorCode orthonormalise(std::vector<VecHandle> *vs) {
+  std::vector<VecHandle> basis;
+  PetscFunctionBeginUser;
+  for (auto &v : *vs) {
+    for (auto &b : basis) {
+      PetscScalar dot = 0;
+      PetscCall(VecDot(v, b, &dot));
+      PetscCall(VecAXPY(v, -dot, b));
+    }
+    PetscReal norm = 0;
+    PetscCall(VecNorm(v, NORM_2, &norm));
+    if (norm > 1e-10) {
+      PetscCall(VecScale(v, 1.0 / norm));
+      basis.push_back(std::move(v));
+    }
+  }
+  *vs = std::move(basis);
+  PetscFunctionReturn(0);
+}
+} // namespace
+
+PetscErrorCode analyseStability(RateNetwork &net, Vec xstar, const StabilitySpec &spec, StabilityResult *r) {
+  MatHandle A;
+  EPSHandle eps;
+  PetscInt nconv = 0;
+  PetscFunctionBeginUser;
+  *r = StabilityResult();
+  PetscCall(net.setLinearisationPoint(xstar));
+  PetscCall(net.createJacobian(A.address()));
+  PetscCall(EPSCreate(net.comm(), eps.address()));
+  PetscCall(EPSSetOperators(eps, A, nullptr));
+  PetscCall(EPSSetProblemType(eps, EPS_NHEP));
+  PetscCall(EPSSetWhichEigenpairs(eps, EPS_LARGEST_REAL));
+  PetscCall(
+      EPSSetDimensions(eps, std::min<PetscInt>(spec.nev, net.group().order()), PETSC_DEFAULT, PETSC_DEFAULT));
+  PetscCall(EPSSetFromOptions(eps));
+  // A failed eigensolve is a result ("unknown"), not the end of a census.
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, nullptr));
+  const PetscErrorCode solved = EPSSolve(eps);
+  PetscCall(PetscPopErrorHandler());
+  if (solved) {
+    r->classification = "unknown";
+    PetscFunctionReturn(0);
+  }
+  PetscCall(EPSGetConverged(eps, &nconv));
+  std::vector<PetscInt> order(static_cast<std::size_t>(nconv));
+  std::vector<double> re(order.size()), im(order.size());
+  for (PetscInt i = 0; i < nconv; ++i) {
+    PetscScalar kr = 0, ki = 0;
+    PetscCall(EPSGetEigenvalue(eps, i, &kr, &ki));
+    re[i] = kr;
+    im[i] = ki;
+  }
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](PetscInt a, PetscInt b) { return re[a] > re[b]; });
+  std::vector<VecHandle> marginal;
+  for (PetscInt i : order) {
+    r->re.push_back(re[i]);
+    r->im.push_back(im[i]);
+    const bool isMarginal = std::abs(re[i]) <= spec.marginalTol && std::abs(im[i]) <= spec.marginalTol;
+    if (isMarginal) {
+      ++r->nMarginal;
+      VecHandle vr, vi;
+      PetscCall(net.createVec(vr.address()));
+      PetscCall(net.createVec(vi.address()));
+      PetscCall(EPSGetEigenvector(eps, i, vr, vi));
+      marginal.push_back(std::move(vr));
+    } else if (re[i] > spec.marginalTol) {
+      ++r->nUnstable;
+    }
+  }
+  if (nconv == 0)
+    r->classification = "unknown";
+  else
+    r->classification = r->nUnstable > 0 ? "saddle" : "stable";
+  if (marginal.empty()) PetscFunctionReturn(0);
+  // How much of each tangent direction the marginal eigenspace contains.
+  std::vector<VecHandle> tangents;
+  PetscCall(orbitTangents(net.comm(), net.group(), net.spec().fftPlanner, xstar, &tangents, &r->tangentAxes));
+  PetscCall(orthonormalise(&marginal));
+  PetscReal xnorm = 0;
+  PetscCall(VecNorm(xstar, NORM_2, &xnorm));
+  std::vector<PetscInt> axes;
+  for (std::size_t k = 0; k < tangents.size(); ++k) {
+    PetscReal tnorm = 0, pnorm2 = 0;
+    PetscCall(VecNorm(tangents[k], NORM_2, &tnorm));
+    if (tnorm <= 1e-10 * std::max<PetscReal>(xnorm, 1)) continue; // the state does not move along this axis
+    for (auto &m : marginal) {
+      PetscScalar dot = 0;
+      PetscCall(VecDot(tangents[k], m, &dot));
+      pnorm2 += dot * dot;
+    }
+    r->tangentOverlap.push_back(std::sqrt(pnorm2) / tnorm);
+    axes.push_back(r->tangentAxes[k]);
+  }
+  r->tangentAxes = axes;
+  PetscFunctionReturn(0);
+}
+
+} // namespace eqrnn

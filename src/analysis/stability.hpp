@@ -1,0 +1,31 @@
+#pragma once
+// Linear stability of a state x*: the leading eigenvalues (largest real part) of the Jacobian
+// A = (-I + J diag(phi'(x*))) / tau, computed by SLEPc on the matrix-free operator (every -eps_* option
+// works; the default is 10 eigenpairs, Krylov-Schur). Marginal modes (|Re| and |Im| below a tolerance) are
+// compared with the orbit's tangent directions: for a continuous attractor they are the motion along the
+// manifold.
+#include "model/rate_network.hpp"
+#include <string>
+#include <vector>
+
+namespace eqrnn {
+
+struct StabilitySpec {
+  PetscInt nev       = 10;
+  double marginalTol = 1e-6; // |lambda| below this counts as marginal (units of 1/tau)
+};
+
+struct StabilityResult {
+  std::vector<double> re, im; // converged eigenvalues, sorted by real part, descending
+  PetscInt nUnstable = 0, nMarginal = 0;
+  std::string classification;         // stable | saddle | unknown (nothing converged)
+  std::vector<double> tangentOverlap; // per tangent direction: |P_marginal t| / |t|
+  std::vector<PetscInt> tangentAxes;
+};
+
+// Linearises `net` at xstar and analyses it. Solver failures are reported in the result
+// (classification "unknown"), not as errors, so a census can go on.
+PetscErrorCode analyseStability(RateNetwork &net, Vec xstar, const StabilitySpec &spec,
+                                StabilityResult *result);
+
+} // namespace eqrnn

@@ -1,0 +1,50 @@
+#include "analysis/tangent.hpp"
+
+#include <cmath>
+
+namespace eqrnn {
+
+double spectralDerivativeWeight(PetscInt n, PetscInt j) {
+  j %= n;
+  if (j == 0) return 0.0;
+  const double sign = (j % 2) ? -1.0 : 1.0;
+  const double a    = M_PI * static_cast<double>(j) / static_cast<double>(n);
+  return n % 2 == 0 ? 0.5 * sign / std::tan(a) : 0.5 * sign / std::sin(a);
+}
+
+PetscErrorCode orbitTangents(MPI_Comm comm, const Group &group, FftPlanner planner, Vec x,
+                             std::vector<VecHandle> *tangents, std::vector<PetscInt> *axes) {
+  std::unique_ptr<GroupConvolution> conv;
+  PetscFunctionBeginUser;
+  PetscCall(GroupConvolution::create(comm, group, planner, &conv));
+  const auto n        = group.factorOrders();
+  const double volume = static_cast<double>(group.order());
+  tangents->clear();
+  axes->clear();
+  for (std::size_t axis = 0; axis < n.size(); ++axis) {
+    if (n[axis] <= 2) continue;
+    // Kernel supported on the axis through the identity: (J x)(g) = sum_j D_j x(g - j e_axis).
+    VecHandle w, t;
+    PetscInt lo = 0, hi = 0;
+    PetscScalar *a = nullptr;
+    PetscCall(conv->createVec(w.address()));
+    PetscCall(VecGetOwnershipRange(w, &lo, &hi));
+    PetscCall(VecGetArray(w, &a));
+    for (PetscInt g = lo; g < hi; ++g) {
+      const auto c = group.coordinates(g);
+      bool onAxis  = true;
+      for (std::size_t i = 0; i < c.size(); ++i)
+        onAxis = onAxis && (i == axis || c[i] == 0);
+      a[g - lo] = onAxis ? volume * spectralDerivativeWeight(n[axis], c[axis]) : 0.0;
+    }
+    PetscCall(VecRestoreArray(w, &a));
+    PetscCall(conv->setKernel(w));
+    PetscCall(conv->createVec(t.address()));
+    PetscCall(conv->apply(x, t));
+    tangents->push_back(std::move(t));
+    axes->push_back(static_cast<PetscInt>(axis));
+  }
+  PetscFunctionReturn(0);
+}
+
+} // namespace eqrnn

@@ -1,0 +1,18 @@
+#pragma once
+// Tangent directions of an orbit: the derivative of a state along each cyclic factor, d x / d theta_axis,
+// computed spectrally as a convolution with the periodic spectral-differentiation kernel (Trefethen, Spectral
+// Methods in MATLAB, ch. 3): D_j = (-1)^j cot(pi j / n) / 2 for even n, (-1)^j / (2 sin(pi j / n)) for odd n.
+#include "core/handles.hpp"
+#include "operators/group_convolution.hpp"
+#include <vector>
+
+namespace eqrnn {
+
+// One vector per factor of order > 2 (smaller factors have no continuous direction); axes[k] names the
+// factor.
+PetscErrorCode orbitTangents(MPI_Comm comm, const Group &group, FftPlanner planner, Vec x,
+                             std::vector<VecHandle> *tangents, std::vector<PetscInt> *axes);
+// Value of the differentiation kernel on Z_n at offset j.
+double spectralDerivativeWeight(PetscInt n, PetscInt j);
+
+} // namespace eqrnn

@@ -1,0 +1,347 @@
+#include "solvers/fixed_points.hpp"
+
+#include "core/random.hpp"
+#include "groups/group_action.hpp"
+#include <petscksp.h>
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+namespace eqrnn {
+
+FixedPointFinder::~FixedPointFinder() = default;
+
+PetscErrorCode FixedPointFinder::create(RateNetwork &net, const CensusSpec &spec,
+                                        std::unique_ptr<FixedPointFinder> *out) {
+  std::unique_ptr<FixedPointFinder> f(new FixedPointFinder());
+  KSP ksp;
+  PC pc;
+  MPI_Comm comm = net.comm();
+  PetscFunctionBeginUser;
+  PetscCheck(spec.tol > 0, comm, PETSC_ERR_USER_INPUT, "-fp_tol must be > 0");
+  PetscCheck(spec.randomStarts >= 0, comm, PETSC_ERR_USER_INPUT, "-fp_starts must be >= 0");
+  PetscCheck(spec.maxIterations > 0, comm, PETSC_ERR_USER_INPUT, "-fp_max_it must be > 0");
+  PetscCheck(spec.deflationPower > 0 && spec.deflationShift >= 0, comm, PETSC_ERR_USER_INPUT,
+             "deflation needs -fp_deflation_power > 0 and -fp_deflation_shift >= 0");
+  PetscCheck(!spec.amplitudes.empty(), comm, PETSC_ERR_USER_INPUT, "-fp_amplitudes is empty");
+  f->net_  = &net;
+  f->spec_ = spec;
+  PetscCall(net.holdInputAt(spec.inputTime));
+  PetscCall(OrbitTools::create(comm, net.group(), net.spec().fftPlanner, &f->orbits_));
+  for (VecHandle *v : {&f->f_, &f->fUndeflated_, &f->gradient_, &f->work_, &f->shifted_})
+    PetscCall(net.createVec(v->address()));
+  const PetscInt n = net.connectivity().localSize(), N = net.connectivity().size();
+  PetscCall(MatCreateShell(comm, n, n, N, N, f.get(), f->jacobian_.address()));
+  PetscCall(MatShellSetOperation(f->jacobian_, MATOP_MULT, reinterpret_cast<void (*)(void)>(deflatedMult)));
+  PetscCall(MatShellSetOperation(f->jacobian_, MATOP_GET_DIAGONAL,
+                                 reinterpret_cast<void (*)(void)>(deflatedDiagonal)));
+  PetscCall(SNESCreate(comm, f->snes_.address()));
+  PetscCall(SNESSetFunction(f->snes_, f->f_, snesFunction, f.get()));
+  PetscCall(SNESSetJacobian(f->snes_, f->jacobian_, f->jacobian_, snesJacobian, f.get()));
+  PetscCall(SNESSetTolerances(f->snes_, 0.0, 0.0, 0.0, spec.maxIterations, 100 * spec.maxIterations));
+  PetscCall(SNESSetConvergenceTest(f->snes_, snesConverged, f.get(), nullptr));
+  PetscCall(SNESGetKSP(f->snes_, &ksp));
+  PetscCall(KSPSetType(ksp, KSPGMRES));
+  PetscCall(KSPSetTolerances(ksp, 1e-8, PETSC_DEFAULT, PETSC_DEFAULT, 500));
+  PetscCall(KSPGetPC(ksp, &pc));
+  PetscCall(PCSetType(pc, PCJACOBI));
+  PetscCall(SNESSetFromOptions(f->snes_));
+  *out = std::move(f);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode FixedPointFinder::residual(Vec x, Vec f) {
+  PetscFunctionBeginUser;
+  PetscCall(net_->rhs(spec_.inputTime, x, f));
+  PetscCall(VecScale(f, net_->spec().tau)); // F = tau * dx/dt: tau-independent residuals
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode FixedPointFinder::deflation(Vec x, double *factor, Vec gradient) {
+  PetscFunctionBeginUser;
+  *factor = 1.0;
+  PetscCall(VecSet(gradient, 0.0));
+  const double p = spec_.deflationPower, alpha = spec_.deflationShift;
+  for (auto &m : manifolds_) {
+    OrbitMatch match;
+    PetscCall(orbits_->match(x, m.x, &match));
+    PetscCall(translate(net_->group(), match.shift, m.x, shifted_)); // nearest point of the known orbit
+    PetscCall(VecWAXPY(work_, -1.0, shifted_, x));                   // x - L_a y
+    const double d  = std::max(match.distance, 1e-300);
+    const double mi = std::pow(d, -p) + alpha;
+    *factor *= mi;
+    // d m_i / dx = -p d^(-p-2) (x - L_a y); grad M = M sum_i (d m_i/dx) / m_i (the M is applied below)
+    PetscCall(VecAXPY(gradient, -p * std::pow(d, -p - 2) / mi, work_));
+  }
+  PetscCall(VecScale(gradient, *factor));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode FixedPointFinder::snesFunction(SNES, Vec x, Vec f, void *ctx) {
+  auto *self = static_cast<FixedPointFinder *>(ctx);
+  PetscFunctionBeginUser;
+  PetscCall(self->residual(x, self->fUndeflated_));
+  PetscCall(self->deflation(x, &self->lastFactor_, self->gradient_));
+  PetscCall(VecCopy(self->fUndeflated_, f));
+  PetscCall(VecScale(f, self->lastFactor_));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode FixedPointFinder::snesJacobian(SNES, Vec x, Mat, Mat, void *ctx) {
+  auto *self = static_cast<FixedPointFinder *>(ctx);
+  PetscFunctionBeginUser;
+  // Linearise at x; F, M and grad M at x for the rank-one term of the deflated Jacobian.
+  PetscCall(self->net_->setLinearisationPoint(x));
+  PetscCall(self->residual(x, self->fUndeflated_));
+  PetscCall(self->deflation(x, &self->factor_, self->gradient_));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode FixedPointFinder::deflatedMult(Mat J, Vec v, Vec out) {
+  FixedPointFinder *self = nullptr;
+  PetscScalar gv         = 0;
+  PetscFunctionBeginUser;
+  PetscCall(MatShellGetContext(J, &self));
+  // d(M F)/dx v = M (dF/dx) v + F (grad M . v), with dF/dx = tau * A.
+  PetscCall(self->net_->applyJacobian(v, out));
+  PetscCall(VecScale(out, self->factor_ * self->net_->spec().tau));
+  if (!self->manifolds_.empty()) {
+    PetscCall(VecDot(self->gradient_, v, &gv));
+    PetscCall(VecAXPY(out, gv, self->fUndeflated_));
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode FixedPointFinder::deflatedDiagonal(Mat J, Vec d) {
+  FixedPointFinder *self = nullptr;
+  PetscFunctionBeginUser;
+  PetscCall(MatShellGetContext(J, &self));
+  PetscCall(self->net_->jacobianDiagonal(d));
+  PetscCall(VecScale(d, self->factor_ * self->net_->spec().tau));
+  if (!self->manifolds_.empty())
+    PetscCall(VecPointwiseMult(self->work_, self->fUndeflated_, self->gradient_));
+  if (!self->manifolds_.empty()) PetscCall(VecAXPY(d, 1.0, self->work_));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode FixedPointFinder::snesConverged(SNES snes, PetscInt it, PetscReal, PetscReal, PetscReal fnorm,
+                                               SNESConvergedReason *reason, void *ctx) {
+  auto *self = static_cast<FixedPointFinder *>(ctx);
+  Vec x;
+  PetscReal xnorm = 0;
+  PetscFunctionBeginUser;
+  PetscCall(SNESGetSolution(snes, &x));
+  PetscCall(VecNorm(x, NORM_2, &xnorm));
+  // fnorm is the deflated residual M |F|; the criterion is on |F| itself.
+  const double res = fnorm / self->lastFactor_;
+  *reason          = SNES_CONVERGED_ITERATING;
+  if (!std::isfinite(fnorm) || !std::isfinite(xnorm))
+    *reason = SNES_DIVERGED_FNORM_NAN;
+  else if (res <= self->spec_.tol * std::max<PetscReal>(1.0, xnorm))
+    *reason = SNES_CONVERGED_FNORM_ABS;
+  else if (it >= self->spec_.maxIterations)
+    *reason = SNES_DIVERGED_MAX_IT;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode FixedPointFinder::solve(Vec x, bool *converged, double *residual, PetscInt *iterations,
+                                       std::string *failure) {
+  SNESConvergedReason reason;
+  PetscReal fnorm = 0, xnorm = 0;
+  PetscFunctionBeginUser;
+  PetscCall(SNESSolve(snes_, nullptr, x));
+  PetscCall(SNESGetConvergedReason(snes_, &reason));
+  PetscCall(SNESGetIterationNumber(snes_, iterations));
+  PetscCall(this->residual(x, fUndeflated_));
+  PetscCall(VecNorm(fUndeflated_, NORM_2, &fnorm));
+  PetscCall(VecNorm(x, NORM_2, &xnorm));
+  *residual  = fnorm / std::max<PetscReal>(1.0, xnorm);
+  *converged = reason > 0 && std::isfinite(*residual) && *residual <= spec_.tol;
+  failure->clear();
+  if (!*converged) {
+    *failure = std::string("Newton: ") + SNESConvergedReasons[reason];
+    if (!std::isfinite(*residual)) *failure += " (NaN/Inf state)";
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode FixedPointFinder::consider(Vec x, double res, PetscInt start, StartOutcome *outcome) {
+  PetscReal xnorm = 0;
+  PetscFunctionBeginUser;
+  PetscCall(VecNorm(x, NORM_2, &xnorm));
+  for (std::size_t i = 0; i < manifolds_.size(); ++i) {
+    OrbitMatch m;
+    PetscReal ynorm = 0;
+    PetscCall(VecNorm(manifolds_[i].x, NORM_2, &ynorm));
+    PetscCall(orbits_->match(x, manifolds_[i].x, &m));
+    if (m.distance <=
+        spec_.sameTol * std::max({1.0, static_cast<double>(xnorm), static_cast<double>(ynorm)})) {
+      outcome->kind   = "repeat";
+      outcome->detail = "manifold " + std::to_string(i);
+      PetscFunctionReturn(0);
+    }
+  }
+  Manifold mf;
+  PetscCall(net_->createVec(mf.x.address()));
+  PetscCall(VecCopy(x, mf.x));
+  mf.residual = res;
+  mf.start    = start;
+  PetscCall(orbits_->stabiliser(x, spec_.symmetryTol * std::max<PetscReal>(1.0, xnorm), &mf.stabiliser));
+  mf.orbitSize = net_->group().order() / mf.stabiliser.order;
+  if (spec_.stability) {
+    PetscCall(analyseStability(*net_, x, spec_.stabilitySpec, &mf.stability));
+    mf.hasStability = true;
+  }
+  outcome->kind   = "new";
+  outcome->detail = "manifold " + std::to_string(manifolds_.size());
+  manifolds_.push_back(std::move(mf));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode FixedPointFinder::leadingModes(std::vector<std::vector<PetscInt>> *modes) {
+  const Group &G = net_->group();
+  const auto n   = G.factorOrders();
+  PetscFunctionBeginUser;
+  // Candidate wavevectors with components in [-K, K] on the non-trivial axes, one of each pair +-k.
+  std::vector<std::size_t> axes;
+  for (std::size_t i = 0; i < n.size(); ++i)
+    if (n[i] > 1) axes.push_back(i);
+  const PetscInt K = axes.size() <= 2 ? 2 : 1;
+  std::vector<std::vector<PetscInt>> cands;
+  std::vector<PetscInt> k(n.size(), 0);
+  std::function<void(std::size_t)> enumerate = [&](std::size_t a) {
+    if (a == axes.size()) {
+      auto neg = k;
+      for (auto &c : neg)
+        c = -c;
+      if (std::lexicographical_compare(neg.begin(), neg.end(), k.begin(), k.end()) ||
+          std::all_of(k.begin(), k.end(), [](PetscInt c) { return c == 0; }))
+        cands.push_back(k);
+      return;
+    }
+    for (PetscInt c = -K; c <= K; ++c) {
+      if (2 * std::abs(c) > n[axes[a]]) continue; // beyond Nyquist
+      k[axes[a]] = c;
+      enumerate(a + 1);
+    }
+    k[axes[a]] = 0;
+  };
+  enumerate(0);
+  // Cosine coefficients of the kernel for each candidate: one pass over the local elements.
+  std::vector<double> coef(cands.size(), 0.0);
+  PetscInt lo = 0, hi = 0;
+  const PetscScalar *w = nullptr;
+  PetscCall(VecGetOwnershipRange(net_->kernel(), &lo, &hi));
+  PetscCall(VecGetArrayRead(net_->kernel(), &w));
+  for (PetscInt g = lo; g < hi; ++g) {
+    const auto c = G.coordinates(g);
+    for (std::size_t m = 0; m < cands.size(); ++m) {
+      double phase = 0;
+      for (std::size_t i = 0; i < n.size(); ++i)
+        phase += 2 * M_PI * static_cast<double>(cands[m][i] * c[i]) / static_cast<double>(n[i]);
+      coef[m] += w[g - lo] * std::cos(phase);
+    }
+  }
+  PetscCall(VecRestoreArrayRead(net_->kernel(), &w));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, coef.data(), static_cast<int>(coef.size()), MPI_DOUBLE, MPI_SUM,
+                             net_->comm()));
+  const double best = *std::max_element(coef.begin(), coef.end());
+  modes->clear();
+  if (best <= 0) PetscFunctionReturn(0);
+  for (std::size_t m = 0; m < cands.size(); ++m)
+    if (coef[m] >= 0.5 * best) modes->push_back(cands[m]);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode FixedPointFinder::startCount(PetscInt *count) {
+  PetscFunctionBeginUser;
+  if (!seedModesReady_) {
+    if (spec_.symmetrySeeds) PetscCall(leadingModes(&seedModes_));
+    seedModesReady_ = true;
+  }
+  const PetscInt m = static_cast<PetscInt>(seedModes_.size());
+  const PetscInt a = static_cast<PetscInt>(spec_.amplitudes.size());
+  *count           = 1 + a * (m + m * (m - 1) / 2) + spec_.randomStarts;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode FixedPointFinder::makeStart(PetscInt index, Vec x) {
+  PetscInt count = 0, lo = 0, hi = 0;
+  PetscScalar *xa = nullptr;
+  PetscFunctionBeginUser;
+  PetscCall(startCount(&count));
+  PetscCheck(index >= 0 && index < count, net_->comm(), PETSC_ERR_ARG_OUTOFRANGE,
+             "start %" PetscInt_FMT " of %" PetscInt_FMT, index, count);
+  const Group &G       = net_->group();
+  const auto n         = G.factorOrders();
+  const PetscInt m     = static_cast<PetscInt>(seedModes_.size()),
+                 a     = static_cast<PetscInt>(spec_.amplitudes.size());
+  const PetscInt seeds = a * (m + m * (m - 1) / 2);
+  auto phase           = [&](const std::vector<PetscInt> &k, const std::vector<PetscInt> &c) {
+    double p = 0;
+    for (std::size_t i = 0; i < n.size(); ++i)
+      p += 2 * M_PI * static_cast<double>(k[i] * c[i]) / static_cast<double>(n[i]);
+    return p;
+  };
+  PetscCall(VecGetOwnershipRange(x, &lo, &hi));
+  PetscCall(VecGetArray(x, &xa));
+  if (index == 0) { // the homogeneous state's neighbourhood: x = 0
+    for (PetscInt g = lo; g < hi; ++g)
+      xa[g - lo] = 0.0;
+  } else if (index <= seeds) {
+    // Symmetry seeds: one leading mode, or the sum of two, at each amplitude.
+    const PetscInt s = index - 1, amp = s % a, which = s / a;
+    std::vector<std::size_t> terms;
+    if (which < m) {
+      terms = {static_cast<std::size_t>(which)};
+    } else {
+      PetscInt pair = which - m;
+      for (PetscInt i = 0; i < m && terms.empty(); ++i)
+        for (PetscInt j = i + 1; j < m; ++j)
+          if (pair-- == 0) {
+            terms = {static_cast<std::size_t>(i), static_cast<std::size_t>(j)};
+            break;
+          }
+    }
+    for (PetscInt g = lo; g < hi; ++g) {
+      const auto c = G.coordinates(g);
+      double v     = 0;
+      for (std::size_t t : terms)
+        v += std::cos(phase(seedModes_[t], c));
+      xa[g - lo] = spec_.amplitudes[amp] * v;
+    }
+  } else {
+    const PetscInt r = index - 1 - seeds;
+    const double amp = spec_.amplitudes[r % a];
+    for (PetscInt g = lo; g < hi; ++g)
+      xa[g - lo] = amp * counterNormal(spec_.seed, 1000 + static_cast<std::uint64_t>(r),
+                                       static_cast<std::uint64_t>(g));
+  }
+  PetscCall(VecRestoreArray(x, &xa));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode FixedPointFinder::census(PetscInt first,
+                                        const std::function<PetscErrorCode(const StartOutcome &)> &progress) {
+  PetscInt count = 0;
+  VecHandle x;
+  PetscFunctionBeginUser;
+  PetscCall(startCount(&count));
+  PetscCall(net_->createVec(x.address()));
+  for (PetscInt i = first; i < count; ++i) {
+    StartOutcome out;
+    out.start  = i;
+    bool ok    = false;
+    double res = 0;
+    PetscCall(makeStart(i, x));
+    PetscCall(solve(x, &ok, &res, &out.iterations, &out.detail));
+    if (ok)
+      PetscCall(consider(x, res, i, &out));
+    else
+      out.kind = "failed";
+    if (progress) PetscCall(progress(out));
+  }
+  PetscFunctionReturn(0);
+}
+
+} // namespace eqrnn

@@ -1,0 +1,95 @@
+#pragma once
+// Fixed-point census of an equivariant network: F(x) = -x + J phi(x) + I = 0 solved by matrix-free
+// Newton-Krylov (PETSc SNES; the Jacobian action is one group convolution) from many starts, with deflation
+// so that later starts find new manifolds: F is multiplied by M(x) = prod_i (d_i(x)^-p + alpha), d_i the
+// distance from x to the nearest point of the i-th known orbit (computed for all group elements at once by
+// FFT correlation). Each new solution is classified: stabiliser, orbit size, and optionally the SLEPc
+// spectrum (analysis/stability.hpp).
+#include "analysis/orbit.hpp"
+#include "analysis/stability.hpp"
+#include "model/rate_network.hpp"
+#include <petscsnes.h>
+#include <functional>
+
+namespace eqrnn {
+
+struct CensusSpec {
+  PetscInt randomStarts = 12;                    // -fp_starts: seeded random starts (plus symmetry seeds)
+  std::vector<double> amplitudes{0.5, 1.0, 2.0}; // amplitudes cycled through by the starts
+  bool symmetrySeeds      = true;                // starts built from the kernel's leading Fourier modes
+  unsigned long long seed = 1;
+  double tol              = 1e-10; // accepted when |F(x)| <= tol * max(1, |x|)
+  PetscInt maxIterations  = 50;
+  double deflationPower = 2.0, deflationShift = 1.0;
+  double sameTol     = 1e-6; // two solutions are one manifold when their orbits are this close (relative)
+  double symmetryTol = 1e-6; // L_a x = x when |x - L_a x| <= symmetryTol * max(1, |x|)
+  double inputTime   = 0.0;  // the input is taken at this time (fixed points of the autonomous system)
+  bool stability     = false;
+  StabilitySpec stabilitySpec;
+};
+
+struct Manifold {
+  VecHandle x;
+  double residual = 0; // |F(x)| / max(1, |x|)
+  Stabiliser stabiliser;
+  PetscInt orbitSize = 1;
+  PetscInt start     = -1; // which start found it
+  bool hasStability  = false;
+  StabilityResult stability;
+};
+
+struct StartOutcome {
+  PetscInt start = 0;
+  std::string kind;   // "new", "repeat", "failed"
+  std::string detail; // failure reason or the manifold index
+  PetscInt iterations = 0;
+};
+
+class FixedPointFinder {
+public:
+  static PetscErrorCode create(RateNetwork &net, const CensusSpec &spec,
+                               std::unique_ptr<FixedPointFinder> *out);
+  FixedPointFinder(const FixedPointFinder &)            = delete;
+  FixedPointFinder &operator=(const FixedPointFinder &) = delete;
+  ~FixedPointFinder();
+
+  SNES snes() const { return snes_; }
+  // The starts of a census, in order (deterministic and the same on any number of ranks).
+  PetscErrorCode startCount(PetscInt *count);
+  PetscErrorCode makeStart(PetscInt index, Vec x);
+  // Newton from x (overwritten with the result). converged is false on divergence, NaN or too many
+  // iterations.
+  PetscErrorCode solve(Vec x, bool *converged, double *residual, PetscInt *iterations, std::string *failure);
+  // Adds x as a manifold if it is not on a known orbit; classifies it.
+  PetscErrorCode consider(Vec x, double residual, PetscInt start, StartOutcome *outcome);
+  // All starts (from `first` on), calling `progress` after each one.
+  PetscErrorCode census(PetscInt first, const std::function<PetscErrorCode(const StartOutcome &)> &progress);
+  // The undeflated residual function F(x) = -x + J phi(x) + I.
+  PetscErrorCode residual(Vec x, Vec f);
+
+  std::vector<Manifold> &manifolds() { return manifolds_; }
+
+private:
+  FixedPointFinder() = default;
+  static PetscErrorCode snesFunction(SNES, Vec x, Vec f, void *ctx);
+  static PetscErrorCode snesJacobian(SNES, Vec x, Mat, Mat, void *ctx);
+  static PetscErrorCode snesConverged(SNES, PetscInt it, PetscReal xnorm, PetscReal snorm, PetscReal fnorm,
+                                      SNESConvergedReason *reason, void *ctx);
+  static PetscErrorCode deflatedMult(Mat, Vec v, Vec out);
+  static PetscErrorCode deflatedDiagonal(Mat, Vec d);
+  PetscErrorCode deflation(Vec x, double *factor, Vec gradient);
+  PetscErrorCode leadingModes(std::vector<std::vector<PetscInt>> *modes);
+
+  RateNetwork *net_ = nullptr;
+  CensusSpec spec_;
+  std::unique_ptr<OrbitTools> orbits_;
+  PetscHandle<SNES, SNESDestroy> snes_;
+  MatHandle jacobian_;
+  VecHandle f_, fUndeflated_, gradient_, work_, shifted_;
+  double factor_ = 1.0, lastFactor_ = 1.0;
+  std::vector<Manifold> manifolds_;
+  std::vector<std::vector<PetscInt>> seedModes_;
+  bool seedModesReady_ = false;
+};
+
+} // namespace eqrnn
