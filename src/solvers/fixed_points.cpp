@@ -256,10 +256,10 @@ PetscErrorCode FixedPointFinder::leadingModes(std::vector<std::vector<PetscInt>>
 PetscErrorCode FixedPointFinder::startCount(PetscInt *count) {
   PetscFunctionBeginUser;
   if (!seedModesReady_) {
-    if (spec_.symmetrySeeds) PetscCall(leadingModes(&seedModes_));
+    PetscCall(leadingModes(&seedModes_));
     seedModesReady_ = true;
   }
-  const PetscInt m = static_cast<PetscInt>(seedModes_.size());
+  const PetscInt m = spec_.symmetrySeeds ? static_cast<PetscInt>(seedModes_.size()) : 0;
   const PetscInt a = static_cast<PetscInt>(spec_.amplitudes.size());
   *count           = 1 + a * (m + m * (m - 1) / 2) + spec_.randomStarts;
   PetscFunctionReturn(0);
@@ -311,11 +311,31 @@ PetscErrorCode FixedPointFinder::makeStart(PetscInt index, Vec x) {
       xa[g - lo] = spec_.amplitudes[amp] * v;
     }
   } else {
-    const PetscInt r = index - 1 - seeds;
-    const double amp = spec_.amplitudes[r % a];
-    for (PetscInt g = lo; g < hi; ++g)
-      xa[g - lo] = amp * counterNormal(spec_.seed, 1000 + static_cast<std::uint64_t>(r),
-                                       static_cast<std::uint64_t>(g));
+    // Random starts alternate between white noise and random combinations of the kernel's leading modes (cos
+    // and sin of each, normal coefficients): noise reaches every basin in principle, the smooth ones reach
+    // the low-dimensional manifolds far more often.
+    const PetscInt r         = index - 1 - seeds;
+    const double amp         = spec_.amplitudes[(r / 2) % a];
+    const std::uint64_t draw = 1000 + static_cast<std::uint64_t>(r);
+    const bool smooth        = (r % 2 == 1) && !seedModes_.empty();
+    std::vector<double> cosCoef(seedModes_.size()), sinCoef(seedModes_.size());
+    for (std::size_t t = 0; t < seedModes_.size(); ++t) {
+      cosCoef[t] = counterNormal(spec_.seed, draw, 2 * t);
+      sinCoef[t] = counterNormal(spec_.seed, draw, 2 * t + 1);
+    }
+    for (PetscInt g = lo; g < hi; ++g) {
+      if (!smooth) {
+        xa[g - lo] = amp * counterNormal(spec_.seed, draw, static_cast<std::uint64_t>(g));
+        continue;
+      }
+      const auto c = G.coordinates(g);
+      double v     = 0;
+      for (std::size_t t = 0; t < seedModes_.size(); ++t) {
+        const double p = phase(seedModes_[t], c);
+        v += cosCoef[t] * std::cos(p) + sinCoef[t] * std::sin(p);
+      }
+      xa[g - lo] = amp * v;
+    }
   }
   PetscCall(VecRestoreArray(x, &xa));
   PetscFunctionReturn(0);

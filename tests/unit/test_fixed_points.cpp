@@ -1,0 +1,331 @@
+// Fixed points and their stability against analytic results (THEORY.md section 4 and the torus analysis in
+// the README): the spectrum of x = 0, the ring bump's radial and marginal modes, the torus census (stripes
+// stable, mixed states saddles, as the amplitude equations predict), orbit tools and tangents. 1, 2 and 3
+// ranks.
+#include "analysis/orbit.hpp"
+#include "analysis/stability.hpp"
+#include "analysis/tangent.hpp"
+#include "groups/group_action.hpp"
+#include "helpers.hpp"
+#include "solvers/fixed_points.hpp"
+#include <petscblaslapack.h>
+#include <complex>
+
+using namespace eqrnn;
+using namespace eqrnn::test;
+
+namespace {
+using Eig = std::complex<double>;
+
+std::vector<Eig> sorted(std::vector<Eig> v) {
+  std::sort(v.begin(), v.end(), [](Eig a, Eig b) {
+    if (std::abs(a.real() - b.real()) > 1e-9) return a.real() > b.real();
+    return a.imag() > b.imag();
+  });
+  return v;
+}
+
+// Eigenvalues of a dense n x n matrix (column-major) by LAPACK dgeev.
+std::vector<Eig> denseEigenvalues(std::vector<double> a, PetscBLASInt n) {
+  std::vector<double> wr(n), wi(n), work(static_cast<std::size_t>(8 * n));
+  PetscBLASInt lwork = 8 * n, info = 0, one = 1;
+  double dummy = 0;
+  LAPACKgeev_("N", "N", &n, a.data(), &n, wr.data(), wi.data(), &dummy, &one, &dummy, &one, work.data(),
+              &lwork, &info);
+  std::vector<Eig> out;
+  for (PetscBLASInt i = 0; i < n; ++i)
+    out.emplace_back(wr[i], wi[i]);
+  return out;
+}
+
+void fill(Vec x, const Group &G, const std::function<double(const std::vector<PetscInt> &)> &f) {
+  PetscInt lo = 0, hi = 0;
+  PetscScalar *a = nullptr;
+  VecGetOwnershipRange(x, &lo, &hi);
+  VecGetArray(x, &a);
+  for (PetscInt g = lo; g < hi; ++g)
+    a[g - lo] = f(G.coordinates(g));
+  VecRestoreArray(x, &a);
+}
+
+NetworkSpec cosineNetwork(const char *group, double J1) {
+  NetworkSpec s;
+  s.group     = group;
+  s.kernel.J1 = J1;
+  return s;
+}
+} // namespace
+
+TEST(Stability, ZeroStateSpectrumIsTheKernelsFourierCoefficients) {
+  // At x = 0 (tanh, phi'(0) = gain): A = -I + gain J, whose eigenvalues are -1 + gain * w^(k), w^(k) the
+  // Fourier coefficients (1/|G|) sum_g w(g) e^{-i k.theta_g}. A non-even kernel (cosine + sine terms) makes
+  // them complex.
+  for (const char *spec : {"Z12", "Z4xZ6"}) {
+    NetworkSpec s;
+    s.group         = spec;
+    s.kernel.family = "fourier";
+    s.phi.gain      = 1.3;
+    const bool ring = std::string(spec) == "Z12";
+    s.kernel.modes  = ring ? std::vector<PetscInt>{0, 1, 2} : std::vector<PetscInt>{0, 0, 1, 0, 0, 1, 1, 2};
+    s.kernel.cosCoeffs = {0.4, 1.5, 0.7, 0.2};
+    s.kernel.sinCoeffs = {0.0, 0.6, -0.3, 0.9};
+    if (ring) s.kernel.cosCoeffs.pop_back(), s.kernel.sinCoeffs.pop_back();
+    std::unique_ptr<RateNetwork> net;
+    EQ_OK(RateNetwork::create(PETSC_COMM_WORLD, s, &net));
+    const Group &G   = net->group();
+    const PetscInt N = G.order();
+    // Analytic spectrum from the kernel values.
+    const auto w = gather(net->kernel());
+    const auto n = G.factorOrders();
+    std::vector<Eig> expected;
+    for (PetscInt k = 0; k < N; ++k) {
+      const auto kc = G.coordinates(k);
+      Eig c         = 0;
+      for (PetscInt g = 0; g < N; ++g) {
+        const auto gc = G.coordinates(g);
+        double ph     = 0;
+        for (std::size_t i = 0; i < n.size(); ++i)
+          ph += 2 * M_PI * double(kc[i] * gc[i]) / double(n[i]);
+        c += w[g] * std::exp(Eig(0, -ph));
+      }
+      expected.push_back(-1.0 + 1.3 * c / double(N));
+    }
+    // SLEPc, whole spectrum.
+    VecHandle zero;
+    EQ_OK(net->createVec(zero.address()));
+    EQ_OK(VecSet(zero, 0.0));
+    StabilitySpec ss;
+    ss.nev = N;
+    StabilityResult r;
+    EQ_OK(PetscOptionsSetValue(nullptr, "-eps_type", "lapack"));
+    EQ_OK(analyseStability(*net, zero, ss, &r));
+    EQ_OK(PetscOptionsClearValue(nullptr, "-eps_type"));
+    ASSERT_EQ(static_cast<PetscInt>(r.re.size()), N) << spec;
+    std::vector<Eig> slepc;
+    for (std::size_t i = 0; i < r.re.size(); ++i)
+      slepc.emplace_back(r.re[i], r.im[i]);
+    // Dense LAPACK on the assembled operator.
+    MatHandle A, D;
+    EQ_OK(net->setLinearisationPoint(zero));
+    EQ_OK(net->createJacobian(A.address()));
+    EQ_OK(MatComputeOperator(A, MATDENSE, D.address()));
+    std::vector<double> dense(static_cast<std::size_t>(N * N));
+    for (PetscInt j = 0; j < N; ++j) {
+      VecHandle e, col;
+      EQ_OK(net->createVec(e.address()));
+      EQ_OK(net->createVec(col.address()));
+      EQ_OK(VecSet(e, 0.0));
+      EQ_OK(VecSetValue(e, j, 1.0, INSERT_VALUES));
+      EQ_OK(VecAssemblyBegin(e));
+      EQ_OK(VecAssemblyEnd(e));
+      EQ_OK(MatMult(D, e, col));
+      const auto c = gather(col);
+      std::copy(c.begin(), c.end(), dense.begin() + j * N);
+    }
+    const auto lapack = sorted(denseEigenvalues(dense, static_cast<PetscBLASInt>(N)));
+    const auto ex = sorted(expected), sl = sorted(slepc);
+    for (PetscInt i = 0; i < N; ++i) {
+      EXPECT_LT(std::abs(sl[i] - ex[i]), 1e-10)
+          << spec << " eigenvalue " << i << ": " << sl[i] << " vs " << ex[i];
+      EXPECT_LT(std::abs(lapack[i] - ex[i]), 1e-10) << spec << " eigenvalue " << i;
+    }
+    EXPECT_EQ(r.classification, ex[0].real() > 1e-6 ? "saddle" : "stable");
+  }
+}
+
+TEST(FixedPoints, RingBumpRadialEigenvalueAndMarginalMode) {
+  const double J1  = 3.0;
+  const PetscInt N = 128;
+  std::unique_ptr<RateNetwork> net;
+  EQ_OK(RateNetwork::create(PETSC_COMM_WORLD, cosineNetwork("Z128", J1), &net));
+  CensusSpec cs;
+  cs.randomStarts = 3;
+  cs.stability    = true;
+  std::unique_ptr<FixedPointFinder> finder;
+  EQ_OK(FixedPointFinder::create(*net, cs, &finder));
+  EQ_OK(finder->census(0, nullptr));
+  const Manifold *bump = nullptr;
+  for (const auto &m : finder->manifolds()) {
+    PetscReal amp = 0;
+    EQ_OK(VecNorm(m.x, NORM_INFINITY, &amp));
+    if (amp > 0.5) bump = &m;
+    EXPECT_LT(m.residual, 1e-10);
+  }
+  ASSERT_NE(bump, nullptr) << "no bump found";
+  EXPECT_EQ(finder->manifolds().size(), 2u) << "expected exactly x = 0 and the bump";
+  // kappa and theta0 of x = kappa cos(theta - theta0)
+  const auto x = gather(bump->x);
+  Eig c        = 0;
+  for (PetscInt j = 0; j < N; ++j)
+    c += x[j] * std::exp(Eig(0, -2 * M_PI * j / double(N)));
+  const double kappa = 2 * std::abs(c) / N, theta0 = -std::arg(c);
+  double radial = 0; // -1 + J1 <cos^2 sech^2(kappa cos)>, on the lattice
+  for (PetscInt j = 0; j < N; ++j) {
+    const double ct = std::cos(2 * M_PI * j / double(N) - theta0), t = std::tanh(kappa * ct);
+    radial += ct * ct * (1 - t * t);
+  }
+  radial        = -1 + J1 * radial / N;
+  const auto &s = bump->stability;
+  EXPECT_EQ(s.classification, "stable");
+  EXPECT_EQ(s.nMarginal, 1);
+  EXPECT_EQ(s.nUnstable, 0);
+  ASSERT_GE(s.re.size(), 3u);
+  EXPECT_NEAR(s.re[0], 0.0, 1e-8); // tangent
+  EXPECT_NEAR(s.re[1], radial, 1e-8);
+  for (std::size_t i = 2; i < s.re.size(); ++i)
+    EXPECT_NEAR(s.re[i], -1.0, 1e-10);
+  for (double im : s.im)
+    EXPECT_NEAR(im, 0.0, 1e-10);
+  ASSERT_EQ(s.tangentOverlap.size(), 1u);
+  EXPECT_GT(s.tangentOverlap[0], 0.99);
+  EXPECT_EQ(bump->stabiliser.order, 1);
+  EXPECT_EQ(bump->stabiliser.description, "{e}");
+  EXPECT_EQ(bump->orbitSize, N);
+}
+
+TEST(FixedPoints, TorusCensusMatchesTheAmplitudeEquations) {
+  // Z16 x Z16, w = J (cos th1 + cos th2), J = 2.2: from random starts the census finds x = 0 (4 unstable
+  // modes at J/2 - 1), stripes (stabiliser of order 16, stable, one marginal mode) and mixed states (trivial
+  // stabiliser, saddles with one unstable mode, two marginal ones). For every fixed point the spectrum is
+  // that of the exact 4 x 4 reduced Jacobian M_ab = -delta_ab + J <f_a f_b phi'(x*)> on f = (cos th1, sin
+  // th1, cos th2, sin th2), plus -1 (THEORY.md section 3).
+  const double J   = 2.2;
+  const PetscInt n = 16;
+  std::unique_ptr<RateNetwork> net;
+  EQ_OK(RateNetwork::create(PETSC_COMM_WORLD, cosineNetwork("Z16xZ16", J), &net));
+  CensusSpec cs;
+  cs.symmetrySeeds = false;
+  cs.randomStarts  = 12;
+  cs.amplitudes    = {0.3, 1.0};
+  cs.stability     = true;
+  std::unique_ptr<FixedPointFinder> finder;
+  EQ_OK(FixedPointFinder::create(*net, cs, &finder));
+  EQ_OK(finder->census(0, nullptr));
+  const Group &G = net->group();
+  int zero = 0, stripes = 0, mixed = 0;
+  for (const auto &m : finder->manifolds()) {
+    EXPECT_LT(m.residual, 1e-10);
+    const auto &s = m.stability;
+    // Reduced Jacobian from the state itself.
+    const auto x = gather(m.x);
+    double M[16] = {0};
+    for (PetscInt g = 0; g < G.order(); ++g) {
+      const auto c    = G.coordinates(g);
+      const double t1 = 2 * M_PI * c[0] / double(n), t2 = 2 * M_PI * c[1] / double(n);
+      const double f[] = {std::cos(t1), std::sin(t1), std::cos(t2), std::sin(t2)};
+      const double th = std::tanh(x[g]), slope = 1 - th * th;
+      for (int a = 0; a < 4; ++a)
+        for (int b = 0; b < 4; ++b)
+          M[a + 4 * b] += J * f[a] * f[b] * slope / double(G.order());
+    }
+    for (int a = 0; a < 4; ++a)
+      M[a + 4 * a] -= 1.0;
+    const auto reduced = sorted(denseEigenvalues(std::vector<double>(M, M + 16), 4));
+    ASSERT_GE(s.re.size(), 5u);
+    for (int i = 0; i < 4; ++i)
+      EXPECT_NEAR(s.re[i], reduced[i].real(), 1e-8) << "manifold at start " << m.start;
+    EXPECT_NEAR(s.re[4], -1.0, 1e-10);
+    if (m.stabiliser.order == G.order()) {
+      ++zero;
+      EXPECT_EQ(s.nUnstable, 4);
+      EXPECT_NEAR(s.re[0], J / 2 - 1, 1e-10);
+      EXPECT_EQ(m.orbitSize, 1);
+    } else if (m.stabiliser.order == n) {
+      ++stripes;
+      EXPECT_EQ(s.classification, "stable");
+      EXPECT_EQ(s.nMarginal, 1);
+      EXPECT_EQ(m.orbitSize, n);
+      EXPECT_TRUE(m.stabiliser.description == "Z16 x Z1" || m.stabiliser.description == "Z1 x Z16")
+          << m.stabiliser.description;
+    } else if (m.stabiliser.order == 1) {
+      ++mixed;
+      EXPECT_EQ(s.classification, "saddle");
+      EXPECT_EQ(s.nUnstable, 1);
+      EXPECT_EQ(s.nMarginal, 2);
+      EXPECT_EQ(m.orbitSize, n * n);
+      EXPECT_EQ(s.tangentOverlap.size(), 2u);
+      for (double o : s.tangentOverlap)
+        EXPECT_GT(o, 0.99);
+    } else {
+      ADD_FAILURE() << "unexpected stabiliser " << m.stabiliser.description;
+    }
+  }
+  EXPECT_EQ(zero, 1);
+  EXPECT_GE(stripes, 1);
+  EXPECT_GE(mixed, 1);
+  // No two reported manifolds are translates of each other.
+  std::unique_ptr<OrbitTools> orbits;
+  EQ_OK(OrbitTools::create(PETSC_COMM_WORLD, G, FftPlanner::Estimate, &orbits));
+  const auto &ms = finder->manifolds();
+  for (std::size_t i = 0; i < ms.size(); ++i)
+    for (std::size_t j = i + 1; j < ms.size(); ++j) {
+      OrbitMatch om;
+      EQ_OK(orbits->match(ms[i].x, ms[j].x, &om));
+      EXPECT_GT(om.distance, 1e-3) << i << " and " << j;
+    }
+}
+
+TEST(Orbits, MatchFindsTheTranslationAndStabilisersAreRight) {
+  Group G;
+  EQ_OK(parseGroup(PETSC_COMM_WORLD, "Z12xZ10", &G));
+  std::unique_ptr<OrbitTools> orbits;
+  EQ_OK(OrbitTools::create(PETSC_COMM_WORLD, G, FftPlanner::Estimate, &orbits));
+  VecHandle x, y, z;
+  EQ_OK(orbits->createVec(x.address()));
+  EQ_OK(orbits->createVec(y.address()));
+  EQ_OK(orbits->createVec(z.address()));
+  fillRandom(x, 31);
+  const PetscInt a = G.index({5, 7});
+  EQ_OK(translate(G, a, x, y));
+  OrbitMatch m;
+  EQ_OK(orbits->match(y, x, &m)); // y = L_a x
+  EXPECT_NEAR(m.distance, 0.0, 1e-6);
+  EXPECT_EQ(m.shift, a);
+  fillRandom(z, 32);
+  EQ_OK(orbits->match(z, x, &m));
+  EXPECT_GT(m.distance, 1.0);
+  Stabiliser s;
+  EQ_OK(orbits->stabiliser(x, 1e-6, &s));
+  EXPECT_EQ(s.order, 1);
+  EXPECT_EQ(s.description, "{e}");
+  // Period 4 along the first axis, constant along the second: H = <4> x Z10, order 3 * 10.
+  fill(x, G, [](const std::vector<PetscInt> &c) {
+    return std::cos(2 * M_PI * c[0] / 4.0) + 0.3 * (c[0] % 4 == 1);
+  });
+  EQ_OK(orbits->stabiliser(x, 1e-6, &s));
+  EXPECT_EQ(s.order, 30);
+  EXPECT_EQ(s.description, "Z3 x Z10");
+  // A diagonal subgroup: x depends on c0 - c1 mod 2 only... and its period along each axis is 2: the
+  // stabiliser
+  // {(a, b): a - b even} has order 60 and is not a product of its intersections with the axes (6 x 5 = 30).
+  fill(x, G, [](const std::vector<PetscInt> &c) { return ((c[0] + c[1]) % 2) ? 1.0 : -0.5; });
+  EQ_OK(orbits->stabiliser(x, 1e-6, &s));
+  EXPECT_EQ(s.order, 60);
+  EXPECT_EQ(s.description.rfind("order 60", 0), 0u) << s.description;
+}
+
+TEST(Orbits, SpectralTangentsAreDerivatives) {
+  for (const char *spec : {"Z16xZ9", "Z15xZ8"}) {
+    Group G;
+    EQ_OK(parseGroup(PETSC_COMM_WORLD, spec, &G));
+    const auto n = G.factorOrders();
+    std::unique_ptr<GroupConvolution> conv;
+    EQ_OK(GroupConvolution::create(PETSC_COMM_WORLD, G, FftPlanner::Estimate, &conv));
+    VecHandle x;
+    EQ_OK(conv->createVec(x.address()));
+    // x = sin(2 th1) + cos(3 th2): d/dth1 = 2 cos(2 th1), d/dth2 = -3 sin(3 th2).
+    auto th = [&](const std::vector<PetscInt> &c, int i) { return 2 * M_PI * c[i] / double(n[i]); };
+    fill(x, G,
+         [&](const std::vector<PetscInt> &c) { return std::sin(2 * th(c, 0)) + std::cos(3 * th(c, 1)); });
+    std::vector<VecHandle> t;
+    std::vector<PetscInt> axes;
+    EQ_OK(orbitTangents(PETSC_COMM_WORLD, G, FftPlanner::Estimate, x, &t, &axes));
+    ASSERT_EQ(t.size(), 2u);
+    const auto t0 = gather(t[0]), t1 = gather(t[1]);
+    for (PetscInt g = 0; g < G.order(); ++g) {
+      const auto c = G.coordinates(g);
+      EXPECT_NEAR(t0[g], 2 * std::cos(2 * th(c, 0)), 1e-12) << spec;
+      EXPECT_NEAR(t1[g], -3 * std::sin(3 * th(c, 1)), 1e-12) << spec;
+    }
+  }
+}
