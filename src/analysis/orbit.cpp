@@ -8,6 +8,49 @@
 
 namespace eqrnn {
 
+PetscErrorCode OrbitReference::create(MPI_Comm comm, const Group &group, FftPlanner planner, Vec y,
+                                      std::unique_ptr<OrbitReference> *out) {
+  auto ref = std::make_unique<OrbitReference>();
+  VecHandle reflected;
+  PetscReal ynorm = 0;
+  PetscFunctionBeginUser;
+  PetscCall(GroupConvolution::create(comm, group, planner, &ref->correlate_));
+  PetscCall(GroupConvolution::create(comm, group, planner, &ref->shift_));
+  PetscCall(ref->correlate_->createVec(reflected.address()));
+  PetscCall(invert(group, y, reflected));
+  PetscCall(ref->correlate_->setKernel(reflected)); // C(a) = |G| (J_reflected x)(a), see OrbitTools::correlation
+  PetscCall(ref->shift_->setKernel(y));             // L_a y = y * delta_a = |G| J_y delta_a (abelian)
+  PetscCall(ref->correlate_->createVec(ref->corr_.address()));
+  PetscCall(ref->correlate_->createVec(ref->impulse_.address()));
+  PetscCall(VecNorm(y, NORM_2, &ynorm));
+  ref->ynorm_ = ynorm;
+  *out        = std::move(ref);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OrbitReference::match(Vec x, OrbitMatch *m) {
+  PetscReal nx = 0, cmax = 0;
+  PetscInt at = 0;
+  PetscFunctionBeginUser;
+  PetscCall(correlate_->apply(x, corr_));
+  PetscCall(VecMax(corr_, &at, &cmax));
+  cmax *= static_cast<double>(correlate_->size());
+  PetscCall(VecNorm(x, NORM_2, &nx));
+  m->distance = std::sqrt(std::max(0.0, nx * nx + ynorm_ * ynorm_ - 2.0 * cmax));
+  m->shift    = at;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OrbitReference::translated(PetscInt a, Vec out) {
+  PetscFunctionBeginUser;
+  PetscCall(VecSet(impulse_, 0.0));
+  PetscCall(VecSetValue(impulse_, a, static_cast<double>(shift_->size()), INSERT_VALUES));
+  PetscCall(VecAssemblyBegin(impulse_));
+  PetscCall(VecAssemblyEnd(impulse_));
+  PetscCall(shift_->apply(impulse_, out));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode OrbitTools::create(MPI_Comm comm, const Group &group, FftPlanner planner,
                                   std::unique_ptr<OrbitTools> *out) {
   auto tools = std::make_unique<OrbitTools>();

@@ -22,6 +22,22 @@ struct OrbitMatch {
   PetscInt shift  = 0; // the a attaining it
 };
 
+// A known state y prepared for repeated comparisons: the spectra of y and of its reflection are computed once, so
+// matching a new x against y's orbit, and producing L_a y, cost one convolution (two FFTs) each.
+class OrbitReference {
+public:
+  static PetscErrorCode create(MPI_Comm comm, const Group &group, FftPlanner planner, Vec y,
+                               std::unique_ptr<OrbitReference> *out);
+  PetscErrorCode match(Vec x, OrbitMatch *m);
+  // out = L_a y
+  PetscErrorCode translated(PetscInt a, Vec out);
+
+private:
+  std::unique_ptr<GroupConvolution> correlate_, shift_;
+  VecHandle corr_, impulse_;
+  double ynorm_ = 0;
+};
+
 class OrbitTools {
 public:
   static PetscErrorCode create(MPI_Comm comm, const Group &group, FftPlanner planner,

@@ -60,20 +60,22 @@ PetscErrorCode FixedPointFinder::residual(Vec x, Vec f) {
 PetscErrorCode FixedPointFinder::deflation(Vec x, double *factor, Vec gradient) {
   PetscFunctionBeginUser;
   *factor = 1.0;
-  PetscCall(VecSet(gradient, 0.0));
+  if (gradient) PetscCall(VecSet(gradient, 0.0));
   const double p = spec_.deflationPower, alpha = spec_.deflationShift;
   for (auto &m : manifolds_) {
     OrbitMatch match;
-    PetscCall(orbits_->match(x, m.x, &match));
-    PetscCall(translate(net_->group(), match.shift, m.x, shifted_)); // nearest point of the known orbit
-    PetscCall(VecWAXPY(work_, -1.0, shifted_, x));                   // x - L_a y
+    PetscCall(m.orbit->match(x, &match));
     const double d  = std::max(match.distance, 1e-300);
     const double mi = std::pow(d, -p) + alpha;
     *factor *= mi;
-    // d m_i / dx = -p d^(-p-2) (x - L_a y); grad M = M sum_i (d m_i/dx) / m_i (the M is applied below)
+    if (!gradient) continue;
+    // d m_i / dx = -p d^(-p-2) (x - L_a y), L_a y the nearest point of the known orbit;
+    // grad M = M sum_i (d m_i/dx) / m_i (the factor M is applied below).
+    PetscCall(m.orbit->translated(match.shift, shifted_));
+    PetscCall(VecWAXPY(work_, -1.0, shifted_, x));
     PetscCall(VecAXPY(gradient, -p * std::pow(d, -p - 2) / mi, work_));
   }
-  PetscCall(VecScale(gradient, *factor));
+  if (gradient) PetscCall(VecScale(gradient, *factor));
   PetscFunctionReturn(0);
 }
 
@@ -81,7 +83,7 @@ PetscErrorCode FixedPointFinder::snesFunction(SNES, Vec x, Vec f, void *ctx) {
   auto *self = static_cast<FixedPointFinder *>(ctx);
   PetscFunctionBeginUser;
   PetscCall(self->residual(x, self->fUndeflated_));
-  PetscCall(self->deflation(x, &self->lastFactor_, self->gradient_));
+  PetscCall(self->deflation(x, &self->lastFactor_, nullptr)); // the gradient is needed by the Jacobian only
   PetscCall(VecCopy(self->fUndeflated_, f));
   PetscCall(VecScale(f, self->lastFactor_));
   PetscFunctionReturn(0);
@@ -173,7 +175,7 @@ PetscErrorCode FixedPointFinder::consider(Vec x, double res, PetscInt start, Sta
     OrbitMatch m;
     PetscReal ynorm = 0;
     PetscCall(VecNorm(manifolds_[i].x, NORM_2, &ynorm));
-    PetscCall(orbits_->match(x, manifolds_[i].x, &m));
+    PetscCall(manifolds_[i].orbit->match(x, &m));
     if (m.distance <=
         spec_.sameTol * std::max({1.0, static_cast<double>(xnorm), static_cast<double>(ynorm)})) {
       outcome->kind   = "repeat";
@@ -186,6 +188,9 @@ PetscErrorCode FixedPointFinder::consider(Vec x, double res, PetscInt start, Sta
   PetscCall(VecCopy(x, mf.x));
   mf.residual = res;
   mf.start    = start;
+  std::unique_ptr<OrbitReference> ref;
+  PetscCall(OrbitReference::create(net_->comm(), net_->group(), net_->spec().fftPlanner, mf.x, &ref));
+  mf.orbit = std::move(ref);
   PetscCall(orbits_->stabiliser(x, spec_.symmetryTol * std::max<PetscReal>(1.0, xnorm), &mf.stabiliser));
   mf.orbitSize = net_->group().order() / mf.stabiliser.order;
   if (spec_.stability) {

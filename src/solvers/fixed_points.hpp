@@ -30,6 +30,7 @@ struct CensusSpec {
 
 struct Manifold {
   VecHandle x;
+  std::shared_ptr<OrbitReference> orbit; // x prepared for orbit comparisons (deflation, duplicates)
   double residual = 0; // |F(x)| / max(1, |x|)
   Stabiliser stabiliser;
   PetscInt orbitSize = 1;
@@ -77,6 +78,7 @@ private:
                                       SNESConvergedReason *reason, void *ctx);
   static PetscErrorCode deflatedMult(Mat, Vec v, Vec out);
   static PetscErrorCode deflatedDiagonal(Mat, Vec d);
+  // M(x) and, if gradient is non-null, grad M(x).
   PetscErrorCode deflation(Vec x, double *factor, Vec gradient);
   PetscErrorCode leadingModes(std::vector<std::vector<PetscInt>> *modes);
 
