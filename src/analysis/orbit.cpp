@@ -18,8 +18,9 @@ PetscErrorCode OrbitReference::create(MPI_Comm comm, const Group &group, FftPlan
   PetscCall(GroupConvolution::create(comm, group, planner, &ref->shift_));
   PetscCall(ref->correlate_->createVec(reflected.address()));
   PetscCall(invert(group, y, reflected));
-  PetscCall(ref->correlate_->setKernel(reflected)); // C(a) = |G| (J_reflected x)(a), see OrbitTools::correlation
-  PetscCall(ref->shift_->setKernel(y));             // L_a y = y * delta_a = |G| J_y delta_a (abelian)
+  PetscCall(
+      ref->correlate_->setKernel(reflected)); // C(a) = |G| (J_reflected x)(a), see OrbitTools::correlation
+  PetscCall(ref->shift_->setKernel(y));       // L_a y = y * delta_a = |G| J_y delta_a (abelian)
   PetscCall(ref->correlate_->createVec(ref->corr_.address()));
   PetscCall(ref->correlate_->createVec(ref->impulse_.address()));
   PetscCall(VecNorm(y, NORM_2, &ynorm));

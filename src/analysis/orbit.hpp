@@ -22,8 +22,8 @@ struct OrbitMatch {
   PetscInt shift  = 0; // the a attaining it
 };
 
-// A known state y prepared for repeated comparisons: the spectra of y and of its reflection are computed once, so
-// matching a new x against y's orbit, and producing L_a y, cost one convolution (two FFTs) each.
+// A known state y prepared for repeated comparisons: the spectra of y and of its reflection are computed
+// once, so matching a new x against y's orbit, and producing L_a y, cost one convolution (two FFTs) each.
 class OrbitReference {
 public:
   static PetscErrorCode create(MPI_Comm comm, const Group &group, FftPlanner planner, Vec y,

@@ -31,7 +31,7 @@ struct CensusSpec {
 struct Manifold {
   VecHandle x;
   std::shared_ptr<OrbitReference> orbit; // x prepared for orbit comparisons (deflation, duplicates)
-  double residual = 0; // |F(x)| / max(1, |x|)
+  double residual = 0;                   // |F(x)| / max(1, |x|)
   Stabiliser stabiliser;
   PetscInt orbitSize = 1;
   PetscInt start     = -1; // which start found it

@@ -1,0 +1,83 @@
+"""End-to-end tests of `eqrnn fixedpoints` and `eqrnn stability`: the HDF5 layout, rank-count invariance of the
+census, the stability of a simulated state, and bad input."""
+import h5py
+import numpy as np
+import pytest
+
+from test_cli import ROOT, assert_one_line_error, eqrnn  # noqa: F401  (shared runner)
+
+
+def census(path, *args, ranks=1):
+    eqrnn("fixedpoints", *args, "-quiet", "-output", path, ranks=ranks)
+    return h5py.File(path, "r")
+
+
+def manifolds(f):
+    fp = f["fixed_points"]
+    return [fp[f"fp_{i}"] for i in range(int(fp.attrs["count"]))]
+
+
+def test_ring_census_layout_and_values(tmp_path):
+    with census(tmp_path / "ring.h5", "-group", "Z64", "-J1", "3", "-fp_stability", "-fp_starts", "2") as f:
+        ms = manifolds(f)
+        assert f["fixed_points"].attrs["starts"] >= 3
+        zero = [m for m in ms if int(m.attrs["stabiliser_order"]) == 64]
+        bumps = [m for m in ms if int(m.attrs["stabiliser_order"]) == 1]
+        assert len(zero) == 1 and len(bumps) >= 1
+        z = zero[0]
+        assert np.abs(z["x"][:]).max() == 0 and int(z.attrs["orbit_size"]) == 1
+        # x = 0: eigenvalue -1 + J1/2 twice (cos, sin), then -1
+        re = z.attrs["eigenvalues_real"]
+        np.testing.assert_allclose(re[:2], [0.5, 0.5], atol=1e-10)
+        np.testing.assert_allclose(re[2:], -1.0, atol=1e-10)
+        assert z.attrs["classification"] == "saddle" and int(z.attrs["n_unstable"]) == 2
+        for b in bumps:
+            assert b.attrs["classification"] == "stable"
+            assert int(b.attrs["n_marginal"]) == 1 and int(b.attrs["orbit_size"]) == 64
+            assert b.attrs["stabiliser"] == "{e}"
+            assert b.attrs["residual"] < 1e-10
+            assert b.attrs["tangent_overlap"][0] > 0.99
+            eig = b.attrs["eigenvalues_real"]
+            assert list(eig) == sorted(eig, reverse=True)
+
+
+def test_census_is_the_same_on_1_and_3_ranks(tmp_path):
+    args = ("-group", "Z16xZ12", "-J1", "2.5", "-fp_starts", "4", "-fp_stability")
+    with census(tmp_path / "a.h5", *args) as a, census(tmp_path / "b.h5", *args, ranks=3) as b:
+        ma, mb = manifolds(a), manifolds(b)
+        assert len(ma) == len(mb) >= 3
+        for x, y in zip(ma, mb):
+            np.testing.assert_allclose(x["x"][:], y["x"][:], atol=1e-8)
+            assert x.attrs["stabiliser"] == y.attrs["stabiliser"]
+            assert x.attrs["classification"] == y.attrs["classification"]
+            np.testing.assert_allclose(x.attrs["eigenvalues_real"][:4], y.attrs["eigenvalues_real"][:4], atol=1e-8)
+
+
+def test_stability_of_a_simulated_bump(tmp_path):
+    # Simulate to the bump, then analyse its final state: stable, one marginal mode along the ring.
+    eqrnn("simulate", "-group", "Z128", "-J1", "3", "-t_final", "150", "-save_interval", "0", "-quiet",
+          "-output", tmp_path / "sim.h5", ranks=2)
+    eqrnn("stability", "-group", "Z128", "-J1", "3", "-state_file", tmp_path / "sim.h5",
+          "-output", tmp_path / "st.h5", ranks=2)
+    with h5py.File(tmp_path / "st.h5", "r") as f:
+        m = f["fixed_points/fp_0"]
+        assert m.attrs["residual"] < 1e-6
+        assert m.attrs["classification"] == "stable"
+        assert int(m.attrs["n_marginal"]) == 1
+        assert int(m.attrs["orbit_size"]) == 128
+
+
+BAD = [
+    (["fixedpoints", "-fp_tol", "-1"], "-fp_tol must be > 0"),
+    (["fixedpoints", "-fp_starts", "x"], "-fp_starts: 'x' is not an integer"),
+    (["fixedpoints", "-fp_amplitudes", "1,nan"], "not a finite number"),
+    (["fixedpoints", "-fp_sarts", "3"], "unknown option -fp_sarts"),
+    (["stability"], "needs -state_file"),
+    (["stability", "-state_file", "missing.h5"], "'missing.h5' not found"),
+]
+
+
+@pytest.mark.parametrize("args,fragment", BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_input(tmp_path, args, fragment):
+    proc = eqrnn(*args, "-group", "Z16", "-output", tmp_path / "o.h5", cwd=tmp_path, check=False)
+    assert_one_line_error(proc, fragment)
