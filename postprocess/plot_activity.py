@@ -92,19 +92,31 @@ def read_dataset(h5, path):
     return np.asarray(h5[path][()], dtype=float)
 
 
-def load(path):
-    """Read and validate everything the plots need; raise InputError on anything unexpected."""
+def open_result(path):
+    """Open an eqrnn HDF5 file after the checks every script needs; returns (h5 file, group spec, group shape)."""
     import h5py  # imported here so that '--help' works without h5py
 
     if not os.path.isfile(path):
         raise InputError(f"no such file: {path}")
     if not h5py.is_hdf5(path):
         raise InputError(f"not an HDF5 file: {path}")
-    with h5py.File(path, "r") as h5:
-        if "group" not in h5.attrs:
-            raise InputError(f"{path}: missing root attribute 'group'")
-        group = as_str(h5.attrs["group"])
+    h5 = h5py.File(path, "r")
+    if "group" not in h5.attrs:
+        h5.close()
+        raise InputError(f"{path}: missing root attribute 'group'")
+    group = as_str(h5.attrs["group"])
+    try:
         shape = parse_group(group)
+    except InputError:
+        h5.close()
+        raise
+    return h5, group, shape
+
+
+def load(path):
+    """Read and validate everything the plots need; raise InputError on anything unexpected."""
+    h5, group, shape = open_result(path)
+    with h5:
         t = read_dataset(h5, "trajectory/t")
         x = read_dataset(h5, "trajectory/x")
         final = read_dataset(h5, "final/x") if "final/x" in h5 else None

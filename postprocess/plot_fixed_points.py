@@ -31,13 +31,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from plot_activity import (  # noqa: E402  (same group conventions and colour choices)
+    open_result,
     COLORBAR_LABEL,
     InputError,
     angles,
     as_str,
     colour_scale,
     default_title,
-    parse_group,
     pixel_extent,
     set_angle_ticks,
 )
@@ -118,15 +118,8 @@ def load_fixed_points(path):
     """Read and validate /fixed_points; raise InputError on anything unexpected."""
     import h5py  # imported here so that '--help' works without h5py
 
-    if not os.path.isfile(path):
-        raise InputError(f"no such file: {path}")
-    if not h5py.is_hdf5(path):
-        raise InputError(f"not an HDF5 file: {path}")
-    with h5py.File(path, "r") as h5:
-        if "group" not in h5.attrs:
-            raise InputError(f"{path}: missing root attribute 'group'")
-        group = as_str(h5.attrs["group"])
-        shape = parse_group(group)
+    h5, group, shape = open_result(path)
+    with h5:
         n = math.prod(shape)
         if "N" in h5.attrs and int(h5.attrs["N"]) != n:
             raise InputError(f"{path}: attribute N = {int(h5.attrs['N'])} but the group has order {n}")
