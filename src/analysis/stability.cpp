@@ -72,13 +72,22 @@ PetscErrorCode analyseStability(RateNetwork &net, Vec xstar, const StabilitySpec
     r->re.push_back(re[i]);
     r->im.push_back(im[i]);
     const bool isMarginal = std::abs(re[i]) <= spec.marginalTol && std::abs(im[i]) <= spec.marginalTol;
-    if (isMarginal) {
-      ++r->nMarginal;
+    if (isMarginal || spec.saveVectors) {
       VecHandle vr, vi;
       PetscCall(net.createVec(vr.address()));
       PetscCall(net.createVec(vi.address()));
       PetscCall(EPSGetEigenvector(eps, i, vr, vi));
-      marginal.push_back(std::move(vr));
+      if (spec.saveVectors) {
+        VecHandle keep;
+        PetscCall(VecDuplicate(vr, keep.address()));
+        PetscCall(VecCopy(vr, keep));
+        r->vectorsRe.push_back(std::move(keep));
+        r->vectorsIm.push_back(std::move(vi));
+      }
+      if (isMarginal) marginal.push_back(std::move(vr));
+    }
+    if (isMarginal) {
+      ++r->nMarginal;
     } else if (re[i] > spec.marginalTol) {
       ++r->nUnstable;
     }

@@ -12,7 +12,8 @@ namespace eqrnn {
 
 struct StabilitySpec {
   PetscInt nev       = 10;
-  double marginalTol = 1e-6; // |lambda| below this counts as marginal (units of 1/tau)
+  double marginalTol = 1e-6;  // |lambda| below this counts as marginal (units of 1/tau)
+  bool saveVectors   = false; // keep the eigenvectors (real and imaginary parts) in the result
 };
 
 struct StabilityResult {
@@ -21,6 +22,7 @@ struct StabilityResult {
   std::string classification;         // stable | saddle | unknown (nothing converged)
   std::vector<double> tangentOverlap; // per tangent direction: |P_marginal t| / |t|
   std::vector<PetscInt> tangentAxes;
+  std::vector<VecHandle> vectorsRe, vectorsIm; // with saveVectors, in the order of re/im
 };
 
 // Linearises `net` at xstar and analyses it. Solver failures are reported in the result

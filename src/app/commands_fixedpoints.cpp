@@ -19,6 +19,11 @@ PetscErrorCode writeManifold(Hdf5File &file, std::size_t i, const Manifold &m) {
   const StabilityResult &s = m.stability;
   PetscFunctionBeginUser;
   PetscCall(file.writeVector(path + "/x", m.x));
+  for (std::size_t k = 0; k < s.vectorsRe.size(); ++k) {
+    PetscCall(file.writeVector(path + "/eigenvectors/re_" + std::to_string(k), s.vectorsRe[k]));
+    if (s.im[k] != 0.0)
+      PetscCall(file.writeVector(path + "/eigenvectors/im_" + std::to_string(k), s.vectorsIm[k]));
+  }
   PetscCall(file.writeAttributes(
       path,
       {{"residual", m.residual},

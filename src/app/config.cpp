@@ -211,6 +211,8 @@ PetscErrorCode readFixedPointOptions(MPI_Comm comm, FixedPointConfig *config) {
       opt.flag("-fp_stability", "Also compute each manifold's spectrum (SLEPc)", s.stability, &s.stability));
   PetscCall(opt.real("-stability_marginal_tol", "|lambda| below this is a marginal mode",
                      s.stabilitySpec.marginalTol, &s.stabilitySpec.marginalTol));
+  PetscCall(opt.flag("-stability_vectors", "Write the eigenvectors (/fixed_points/fp_i/eigenvectors)",
+                     s.stabilitySpec.saveVectors, &s.stabilitySpec.saveVectors));
   PetscCall(opt.string("-output", "Output HDF5 file", config->output, &config->output));
   PetscOptionsEnd();
   PetscFunctionReturn(0);
@@ -229,6 +231,8 @@ PetscErrorCode readStabilityOptions(MPI_Comm comm, StabilityConfig *config) {
                      &config->inputTime));
   PetscCall(opt.real("-stability_marginal_tol", "|lambda| below this is a marginal mode",
                      config->stability.marginalTol, &config->stability.marginalTol));
+  PetscCall(opt.flag("-stability_vectors", "Write the eigenvectors (/fixed_points/fp_0/eigenvectors)",
+                     config->stability.saveVectors, &config->stability.saveVectors));
   PetscCall(opt.string("-output", "Output HDF5 file", config->output, &config->output));
   PetscOptionsEnd();
   PetscCheck(!config->stateFile.empty(), comm, PETSC_ERR_USER_INPUT,

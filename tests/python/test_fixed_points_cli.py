@@ -81,3 +81,18 @@ BAD = [
 def test_bad_input(tmp_path, args, fragment):
     proc = eqrnn(*args, "-group", "Z16", "-output", tmp_path / "o.h5", cwd=tmp_path, check=False)
     assert_one_line_error(proc, fragment)
+
+
+def test_eigenvectors_are_written_and_the_marginal_one_is_the_tangent(tmp_path):
+    with census(tmp_path / "v.h5", "-group", "Z64", "-J1", "3", "-fp_stability", "-stability_vectors",
+                "-fp_starts", "1", ranks=2) as f:
+        bump = [m for m in manifolds(f) if int(m.attrs["stabiliser_order"]) == 1][0]
+        n = len(bump.attrs["eigenvalues_real"])
+        vecs = bump["eigenvectors"]
+        assert all(f"re_{k}" in vecs for k in range(n))
+        x = bump["x"][:]
+        k = np.fft.fftfreq(64, 1 / 64)
+        tangent = np.real(np.fft.ifft(1j * k * np.fft.fft(x)))  # dx/dtheta
+        v = vecs["re_0"][:]  # the marginal mode (largest real part, ~0)
+        assert abs(bump.attrs["eigenvalues_real"][0]) < 1e-8
+        assert abs(v @ tangent) / (np.linalg.norm(v) * np.linalg.norm(tangent)) > 0.99
