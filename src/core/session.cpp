@@ -3,6 +3,7 @@
 #include <slepcsys.h>
 #include <fftw3-mpi.h>
 #include <hdf5.h>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -82,6 +83,8 @@ Session::Session(int *argc, char ***argv, const char *help) {
     return;
   }
   petscActive_ = true;
+  // PETSc traps SIGPIPE and prints a crash report; `eqrnn ... | head` should just end quietly, as Unix tools do.
+  std::signal(SIGPIPE, SIG_DFL);
   if (help_ && PetscOptionsSetValue(nullptr, "-help", nullptr)) return;
   fftw_mpi_init();
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); // HDF5 failures are reported through our own messages
