@@ -4,6 +4,8 @@
 #include "core/handles.hpp"
 #include "core/random.hpp"
 #include "core/session.hpp"
+#include "groups/group.hpp"
+#include <functional>
 #include <gtest/gtest.h>
 #include <algorithm>
 #include <cmath>
@@ -44,6 +46,17 @@ inline void fillRandom(Vec v, unsigned long long seed, double scale = 1.0) {
   for (PetscInt g = lo; g < hi; ++g)
     a[g - lo] = scale * counterNormal(seed, 7, static_cast<std::uint64_t>(g));
   VecRestoreArray(v, &a);
+}
+
+// x(g) = f(coordinates of g) on the locally owned elements.
+inline void fill(Vec x, const Group &G, const std::function<double(const std::vector<PetscInt> &)> &f) {
+  PetscInt lo = 0, hi = 0;
+  PetscScalar *a = nullptr;
+  VecGetOwnershipRange(x, &lo, &hi);
+  VecGetArray(x, &a);
+  for (PetscInt g = lo; g < hi; ++g)
+    a[g - lo] = f(G.coordinates(g));
+  VecRestoreArray(x, &a);
 }
 
 inline double maxAbs(const std::vector<double> &v) {

@@ -19,13 +19,17 @@ struct Built {
   VecHandle w, x, y;
 };
 
-void build(const char *spec, Built *b) {
+// Operator and vectors on `spec`; the kernel is `kernel` if given, else random (and x random either way).
+void build(const char *spec, Built *b, const KernelSpec *kernel = nullptr) {
   EQ_OK(parseGroup(PETSC_COMM_WORLD, spec, &b->group));
   EQ_OK(GroupConvolution::create(PETSC_COMM_WORLD, b->group, FftPlanner::Estimate, &b->conv));
   EQ_OK(b->conv->createVec(b->w.address()));
   EQ_OK(b->conv->createVec(b->x.address()));
   EQ_OK(b->conv->createVec(b->y.address()));
-  fillRandom(b->w, 11);
+  if (kernel)
+    EQ_OK(fillKernel(*kernel, b->group, b->w));
+  else
+    fillRandom(b->w, 11);
   fillRandom(b->x, 12);
   EQ_OK(b->conv->setKernel(b->w));
 }
@@ -99,74 +103,46 @@ TEST(Convolution, TranslationMovesTheIdentityImpulse) {
 
 TEST(Convolution, CosineKernelEigenvaluesAreItsFourierCoefficients) {
   // w = J0 + J1 cos(theta) on Z_N: J cos(theta) = (J1/2) cos(theta), J 1 = J0 * 1 (THEORY.md section 1).
-  Group G;
-  EQ_OK(parseGroup(PETSC_COMM_WORLD, "Z60", &G));
-  std::unique_ptr<GroupConvolution> conv;
-  EQ_OK(GroupConvolution::create(PETSC_COMM_WORLD, G, FftPlanner::Estimate, &conv));
-  VecHandle w, x, y;
-  EQ_OK(conv->createVec(w.address()));
-  EQ_OK(conv->createVec(x.address()));
-  EQ_OK(conv->createVec(y.address()));
   KernelSpec k;
   k.J0 = 0.7;
   k.J1 = 3.0;
-  EQ_OK(fillKernel(k, G, w));
-  EQ_OK(conv->setKernel(w));
-  PetscInt lo = 0, hi = 0;
-  EQ_OK(VecGetOwnershipRange(x, &lo, &hi));
-  for (PetscInt g = lo; g < hi; ++g)
-    EQ_OK(VecSetValue(x, g, std::cos(2 * M_PI * g / 60.0 + 0.3), INSERT_VALUES));
-  EQ_OK(VecAssemblyBegin(x));
-  EQ_OK(VecAssemblyEnd(x));
-  EQ_OK(conv->apply(x, y));
-  const auto xs = gather(x), ys = gather(y);
+  Built b;
+  ASSERT_NO_FATAL_FAILURE(build("Z60", &b, &k));
+  fill(b.x, b.group, [](const std::vector<PetscInt> &c) { return std::cos(2 * M_PI * c[0] / 60.0 + 0.3); });
+  EQ_OK(b.conv->apply(b.x, b.y));
+  const auto xs = gather(b.x), ys = gather(b.y);
   for (std::size_t g = 0; g < xs.size(); ++g)
     EXPECT_NEAR(ys[g], 1.5 * xs[g], 1e-13);
-  EQ_OK(VecSet(x, 1.0));
-  EQ_OK(conv->apply(x, y));
-  for (double v : gather(y))
+  EQ_OK(VecSet(b.x, 1.0));
+  EQ_OK(b.conv->apply(b.x, b.y));
+  for (double v : gather(b.y))
     EXPECT_NEAR(v, 0.7, 1e-13);
-  EXPECT_NEAR(conv->diagonal(), (0.7 + 3.0) / 60.0, 1e-15);
+  EXPECT_NEAR(b.conv->diagonal(), (0.7 + 3.0) / 60.0, 1e-15);
 }
 
 TEST(Convolution, FourierKernelActsOnItsOwnMode) {
   // w = a cos(k.theta) + b sin(k.theta) on Z8 x Z6 with k = (1, 2): J cos(k.theta) = (a/2) cos(k.theta) +
   // (b/2) sin(k.theta), and every mode orthogonal to +-k is annihilated.
-  Group G;
-  EQ_OK(parseGroup(PETSC_COMM_WORLD, "Z8xZ6", &G));
-  std::unique_ptr<GroupConvolution> conv;
-  EQ_OK(GroupConvolution::create(PETSC_COMM_WORLD, G, FftPlanner::Estimate, &conv));
-  VecHandle w, x, y;
-  EQ_OK(conv->createVec(w.address()));
-  EQ_OK(conv->createVec(x.address()));
-  EQ_OK(conv->createVec(y.address()));
   KernelSpec k;
   k.family    = "fourier";
   k.modes     = {1, 2};
   k.cosCoeffs = {2.0};
   k.sinCoeffs = {1.0};
-  EQ_OK(fillKernel(k, G, w));
-  EQ_OK(conv->setKernel(w));
-  auto phase = [&](PetscInt g, PetscInt k0, PetscInt k1) {
-    const auto c = G.coordinates(g);
+  Built b;
+  ASSERT_NO_FATAL_FAILURE(build("Z8xZ6", &b, &k));
+  auto phase = [](const std::vector<PetscInt> &c, PetscInt k0, PetscInt k1) {
     return 2 * M_PI * (static_cast<double>(k0 * c[0]) / 8 + static_cast<double>(k1 * c[1]) / 6);
   };
-  PetscInt lo = 0, hi = 0;
-  EQ_OK(VecGetOwnershipRange(x, &lo, &hi));
-  for (PetscInt g = lo; g < hi; ++g)
-    EQ_OK(VecSetValue(x, g, std::cos(phase(g, 1, 2)), INSERT_VALUES));
-  EQ_OK(VecAssemblyBegin(x));
-  EQ_OK(VecAssemblyEnd(x));
-  EQ_OK(conv->apply(x, y));
-  const auto ys = gather(y);
-  for (PetscInt g = 0; g < G.order(); ++g)
-    EXPECT_NEAR(ys[g], std::cos(phase(g, 1, 2)) + 0.5 * std::sin(phase(g, 1, 2)), 1e-13);
-  for (PetscInt g = lo; g < hi; ++g)
-    EQ_OK(VecSetValue(x, g, std::cos(phase(g, 2, 1)), INSERT_VALUES));
-  EQ_OK(VecAssemblyBegin(x));
-  EQ_OK(VecAssemblyEnd(x));
-  EQ_OK(conv->apply(x, y));
-  EXPECT_LT(maxAbs(gather(y)), 1e-13);
+  fill(b.x, b.group, [&](const std::vector<PetscInt> &c) { return std::cos(phase(c, 1, 2)); });
+  EQ_OK(b.conv->apply(b.x, b.y));
+  const auto ys = gather(b.y);
+  for (PetscInt g = 0; g < b.group.order(); ++g) {
+    const auto c = b.group.coordinates(g);
+    EXPECT_NEAR(ys[g], std::cos(phase(c, 1, 2)) + 0.5 * std::sin(phase(c, 1, 2)), 1e-13);
+  }
+  fill(b.x, b.group, [&](const std::vector<PetscInt> &c) { return std::cos(phase(c, 2, 1)); });
+  EQ_OK(b.conv->apply(b.x, b.y));
+  EXPECT_LT(maxAbs(gather(b.y)), 1e-13);
 }
 
 TEST(Convolution, MexicanHatIsTheDifferenceOfItsVonMisesParts) {

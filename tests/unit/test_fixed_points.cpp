@@ -38,16 +38,6 @@ std::vector<Eig> denseEigenvalues(std::vector<double> a, PetscBLASInt n) {
   return out;
 }
 
-void fill(Vec x, const Group &G, const std::function<double(const std::vector<PetscInt> &)> &f) {
-  PetscInt lo = 0, hi = 0;
-  PetscScalar *a = nullptr;
-  VecGetOwnershipRange(x, &lo, &hi);
-  VecGetArray(x, &a);
-  for (PetscInt g = lo; g < hi; ++g)
-    a[g - lo] = f(G.coordinates(g));
-  VecRestoreArray(x, &a);
-}
-
 NetworkSpec cosineNetwork(const char *group, double J1) {
   NetworkSpec s;
   s.group     = group;
