@@ -12,6 +12,12 @@ namespace eqrnn {
 // factor.
 PetscErrorCode orbitTangents(MPI_Comm comm, const Group &group, FftPlanner planner, Vec x,
                              std::vector<VecHandle> *tangents, std::vector<PetscInt> *axes);
+// out = T_delta x: x translated by delta[i] lattice steps along factor i (fractional allowed), by
+// band-limited (trigonometric) interpolation, i.e. the continuous translation that L_a samples at integer a.
+// Factors of order
+// <= 2 and missing entries are not moved.
+PetscErrorCode fractionalTranslate(MPI_Comm comm, const Group &group, FftPlanner planner, Vec x,
+                                   const std::vector<double> &delta, Vec out);
 // Value of the differentiation kernel on Z_n at offset j.
 double spectralDerivativeWeight(PetscInt n, PetscInt j);
 

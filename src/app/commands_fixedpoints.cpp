@@ -70,12 +70,12 @@ PetscErrorCode printManifold(MPI_Comm comm, std::size_t i, const Manifold &m) {
       stab += lead;
     }
   }
-  PetscCall(
-      PetscPrintf(comm,
-                  "eqrnn: manifold %zu: max|x| = %.4g, residual %.2e, stabiliser %s (order %" PetscInt_FMT
-                  "), orbit of %" PetscInt_FMT " points%s\n",
-                  i, static_cast<double>(amp), m.residual, m.stabiliser.description.c_str(),
-                  m.stabiliser.order, m.orbitSize, stab.c_str()));
+  PetscCall(PetscPrintf(comm,
+                        "eqrnn: manifold %zu (family %" PetscInt_FMT
+                        "): max|x| = %.4g, residual %.2e, stabiliser %s (order %" PetscInt_FMT
+                        "), orbit of %" PetscInt_FMT " points%s\n",
+                        i, m.family, static_cast<double>(amp), m.residual, m.stabiliser.description.c_str(),
+                        m.stabiliser.order, m.orbitSize, stab.c_str()));
   PetscFunctionReturn(0);
 }
 } // namespace

@@ -163,6 +163,7 @@ std::vector<Attribute> parameterAttributes(const FixedPointConfig &c) {
       {"fp_deflation_shift", s.deflationShift},
       {"fp_same_tol", s.sameTol},
       {"fp_symmetry_tol", s.symmetryTol},
+      {"fp_family_tol", s.familyTol},
       {"fp_input_time", s.inputTime},
       {"fp_stability", static_cast<long long>(s.stability)},
       {"stability_marginal_tol", s.stabilitySpec.marginalTol},
@@ -206,6 +207,9 @@ PetscErrorCode readFixedPointOptions(MPI_Comm comm, FixedPointConfig *config) {
                      &s.sameTol));
   PetscCall(opt.real("-fp_symmetry_tol", "L_a x = x within this (relative) distance", s.symmetryTol,
                      &s.symmetryTol));
+  PetscCall(opt.real("-fp_family_tol",
+                     "One continuous family when a fractional translate is this close (relative)",
+                     s.familyTol, &s.familyTol));
   PetscCall(opt.real("-fp_input_time", "Time at which the input is taken", s.inputTime, &s.inputTime));
   PetscCall(
       opt.flag("-fp_stability", "Also compute each manifold's spectrum (SLEPc)", s.stability, &s.stability));

@@ -83,7 +83,8 @@ Session::Session(int *argc, char ***argv, const char *help) {
     return;
   }
   petscActive_ = true;
-  // PETSc traps SIGPIPE and prints a crash report; `eqrnn ... | head` should just end quietly, as Unix tools do.
+  // PETSc traps SIGPIPE and prints a crash report; `eqrnn ... | head` should just end quietly, as Unix tools
+  // do.
   std::signal(SIGPIPE, SIG_DFL);
   if (help_ && PetscOptionsSetValue(nullptr, "-help", nullptr)) return;
   fftw_mpi_init();

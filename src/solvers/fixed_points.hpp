@@ -23,6 +23,7 @@ struct CensusSpec {
   double deflationPower = 2.0, deflationShift = 1.0;
   double sameTol     = 1e-6; // two solutions are one manifold when their orbits are this close (relative)
   double symmetryTol = 1e-6; // L_a x = x when |x - L_a x| <= symmetryTol * max(1, |x|)
+  double familyTol   = 1e-3; // one continuous family when a fractional translate comes this close (relative)
   double inputTime   = 0.0;  // the input is taken at this time (fixed points of the autonomous system)
   bool stability     = false;
   StabilitySpec stabilitySpec;
@@ -35,6 +36,7 @@ struct Manifold {
   Stabiliser stabiliser;
   PetscInt orbitSize = 1;
   PetscInt start     = -1; // which start found it
+  PetscInt family    = 0;  // manifolds that are fractional translates of each other (one continuous manifold)
   bool hasStability  = false;
   StabilityResult stability;
 };
@@ -80,6 +82,9 @@ private:
   static PetscErrorCode deflatedDiagonal(Mat, Vec d);
   // M(x) and, if gradient is non-null, grad M(x).
   PetscErrorCode deflation(Vec x, double *factor, Vec gradient);
+  // min over fractional translations delta of |x - T_delta L_a y|, a the best lattice shift (Gauss-Newton on
+  // delta).
+  PetscErrorCode continuousDistance(Vec x, Manifold &m, double *distance);
   PetscErrorCode leadingModes(std::vector<std::vector<PetscInt>> *modes);
 
   RateNetwork *net_ = nullptr;
@@ -92,6 +97,7 @@ private:
   std::vector<Manifold> manifolds_;
   std::vector<std::vector<PetscInt>> seedModes_;
   bool seedModesReady_ = false;
+  PetscInt families_   = 0;
 };
 
 } // namespace eqrnn

@@ -10,6 +10,8 @@
 #include "solvers/fixed_points.hpp"
 #include <petscblaslapack.h>
 #include <complex>
+#include <map>
+#include <set>
 
 using namespace eqrnn;
 using namespace eqrnn::test;
@@ -243,6 +245,18 @@ TEST(FixedPoints, TorusCensusMatchesTheAmplitudeEquations) {
   EXPECT_EQ(zero, 1);
   EXPECT_GE(stripes, 1);
   EXPECT_GE(mixed, 1);
+  // Families: several lattice orbits of one continuous manifold share one; different manifolds never do. Here
+  // the kind of manifold is told apart by its stabiliser (x = 0, stripes along axis 1, along axis 2, mixed).
+  std::map<std::string, std::set<PetscInt>> familiesOf;
+  std::map<PetscInt, std::set<std::string>> kindsOf;
+  for (const auto &m : finder->manifolds()) {
+    familiesOf[m.stabiliser.description].insert(m.family);
+    kindsOf[m.family].insert(m.stabiliser.description);
+  }
+  for (const auto &[kind, fams] : familiesOf)
+    EXPECT_EQ(fams.size(), 1u) << kind << " split over families";
+  for (const auto &[fam, kinds] : kindsOf)
+    EXPECT_EQ(kinds.size(), 1u) << "family " << fam << " mixes kinds";
   // No two reported manifolds are translates of each other.
   std::unique_ptr<OrbitTools> orbits;
   EQ_OK(OrbitTools::create(PETSC_COMM_WORLD, G, FftPlanner::Estimate, &orbits));
@@ -317,5 +331,25 @@ TEST(Orbits, SpectralTangentsAreDerivatives) {
       EXPECT_NEAR(t0[g], 2 * std::cos(2 * th(c, 0)), 1e-12) << spec;
       EXPECT_NEAR(t1[g], -3 * std::sin(3 * th(c, 1)), 1e-12) << spec;
     }
+  }
+}
+
+TEST(Orbits, FractionalTranslationIsTheContinuousShift) {
+  Group G;
+  EQ_OK(parseGroup(PETSC_COMM_WORLD, "Z16xZ9", &G));
+  std::unique_ptr<GroupConvolution> conv;
+  EQ_OK(GroupConvolution::create(PETSC_COMM_WORLD, G, FftPlanner::Estimate, &conv));
+  VecHandle x, y;
+  EQ_OK(conv->createVec(x.address()));
+  EQ_OK(conv->createVec(y.address()));
+  auto f = [](double c0, double c1) {
+    return std::sin(2 * M_PI * 3 * c0 / 16) + std::cos(2 * M_PI * 2 * c1 / 9);
+  };
+  fill(x, G, [&](const std::vector<PetscInt> &c) { return f(double(c[0]), double(c[1])); });
+  EQ_OK(fractionalTranslate(PETSC_COMM_WORLD, G, FftPlanner::Estimate, x, {0.3, -1.7}, y));
+  const auto ys = gather(y);
+  for (PetscInt g = 0; g < G.order(); ++g) {
+    const auto c = G.coordinates(g);
+    EXPECT_NEAR(ys[g], f(c[0] - 0.3, c[1] + 1.7), 1e-12);
   }
 }
