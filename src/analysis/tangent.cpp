@@ -4,6 +4,30 @@
 
 namespace eqrnn {
 
+namespace {
+// Makes conv the convolution along one axis: kernel |G| * weights[j] at the element j e_axis, 0 off the axis,
+// so that (J x)(g) = sum_j weights[j] x(g - j e_axis).
+PetscErrorCode setAxisKernel(GroupConvolution &conv, const Group &group, std::size_t axis,
+                             const std::vector<double> &weights, Vec w) {
+  PetscInt lo = 0, hi = 0;
+  PetscScalar *a      = nullptr;
+  const double volume = static_cast<double>(group.order());
+  PetscFunctionBeginUser;
+  PetscCall(VecGetOwnershipRange(w, &lo, &hi));
+  PetscCall(VecGetArray(w, &a));
+  for (PetscInt g = lo; g < hi; ++g) {
+    const auto c = group.coordinates(g);
+    bool onAxis  = true;
+    for (std::size_t i = 0; i < c.size(); ++i)
+      onAxis = onAxis && (i == axis || c[i] == 0);
+    a[g - lo] = onAxis ? volume * weights[c[axis]] : 0.0;
+  }
+  PetscCall(VecRestoreArray(w, &a));
+  PetscCall(conv.setKernel(w));
+  PetscFunctionReturn(0);
+}
+} // namespace
+
 double spectralDerivativeWeight(PetscInt n, PetscInt j) {
   j %= n;
   if (j == 0) return 0.0;
@@ -17,28 +41,17 @@ PetscErrorCode orbitTangents(MPI_Comm comm, const Group &group, FftPlanner plann
   std::unique_ptr<GroupConvolution> conv;
   PetscFunctionBeginUser;
   PetscCall(GroupConvolution::create(comm, group, planner, &conv));
-  const auto n        = group.factorOrders();
-  const double volume = static_cast<double>(group.order());
+  const auto n = group.factorOrders();
   tangents->clear();
   axes->clear();
   for (std::size_t axis = 0; axis < n.size(); ++axis) {
     if (n[axis] <= 2) continue;
-    // Kernel supported on the axis through the identity: (J x)(g) = sum_j D_j x(g - j e_axis).
     VecHandle w, t;
-    PetscInt lo = 0, hi = 0;
-    PetscScalar *a = nullptr;
+    std::vector<double> weights(static_cast<std::size_t>(n[axis]));
+    for (PetscInt j = 0; j < n[axis]; ++j)
+      weights[j] = spectralDerivativeWeight(n[axis], j);
     PetscCall(conv->createVec(w.address()));
-    PetscCall(VecGetOwnershipRange(w, &lo, &hi));
-    PetscCall(VecGetArray(w, &a));
-    for (PetscInt g = lo; g < hi; ++g) {
-      const auto c = group.coordinates(g);
-      bool onAxis  = true;
-      for (std::size_t i = 0; i < c.size(); ++i)
-        onAxis = onAxis && (i == axis || c[i] == 0);
-      a[g - lo] = onAxis ? volume * spectralDerivativeWeight(n[axis], c[axis]) : 0.0;
-    }
-    PetscCall(VecRestoreArray(w, &a));
-    PetscCall(conv->setKernel(w));
+    PetscCall(setAxisKernel(*conv, group, axis, weights, w));
     PetscCall(conv->createVec(t.address()));
     PetscCall(conv->apply(x, t));
     tangents->push_back(std::move(t));
@@ -46,10 +59,6 @@ PetscErrorCode orbitTangents(MPI_Comm comm, const Group &group, FftPlanner plann
   }
   PetscFunctionReturn(0);
 }
-
-} // namespace eqrnn
-
-namespace eqrnn {
 
 namespace {
 // Periodic interpolation kernel on Z_n shifted by delta: (1/n) sum_k e^{2 pi i k (j - delta)/n}, k symmetric
@@ -73,26 +82,13 @@ PetscErrorCode fractionalTranslate(MPI_Comm comm, const Group &group, FftPlanner
   PetscCall(conv->createVec(w.address()));
   PetscCall(conv->createVec(tmp.address()));
   PetscCall(VecCopy(x, out));
-  const auto n        = group.factorOrders();
-  const double volume = static_cast<double>(group.order());
+  const auto n = group.factorOrders();
   for (std::size_t axis = 0; axis < n.size() && axis < delta.size(); ++axis) {
     if (n[axis] <= 2 || delta[axis] == 0.0) continue;
     std::vector<double> weights(static_cast<std::size_t>(n[axis]));
     for (PetscInt j = 0; j < n[axis]; ++j)
       weights[j] = interpolationWeight(n[axis], j, delta[axis]);
-    PetscInt lo = 0, hi = 0;
-    PetscScalar *a = nullptr;
-    PetscCall(VecGetOwnershipRange(w, &lo, &hi));
-    PetscCall(VecGetArray(w, &a));
-    for (PetscInt g = lo; g < hi; ++g) {
-      const auto c = group.coordinates(g);
-      bool onAxis  = true;
-      for (std::size_t i = 0; i < c.size(); ++i)
-        onAxis = onAxis && (i == axis || c[i] == 0);
-      a[g - lo] = onAxis ? volume * weights[c[axis]] : 0.0;
-    }
-    PetscCall(VecRestoreArray(w, &a));
-    PetscCall(conv->setKernel(w));
+    PetscCall(setAxisKernel(*conv, group, axis, weights, w));
     PetscCall(conv->apply(out, tmp));
     PetscCall(VecCopy(tmp, out));
   }
