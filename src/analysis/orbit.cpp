@@ -13,14 +13,17 @@ PetscErrorCode OrbitReference::create(MPI_Comm comm, const Group &group, FftPlan
   auto ref = std::make_unique<OrbitReference>();
   VecHandle reflected;
   PetscReal ynorm = 0;
+  PetscInt size   = 0;
   PetscFunctionBeginUser;
-  PetscCall(GroupConvolution::create(comm, group, planner, &ref->correlate_));
-  PetscCall(GroupConvolution::create(comm, group, planner, &ref->shift_));
+  PetscCall(VecGetSize(y, &size));
+  ref->channels_ = size / group.order();
+  PetscCall(GroupConvolution::create(comm, group, ref->channels_, planner, &ref->correlate_));
+  PetscCall(GroupConvolution::create(comm, group, ref->channels_, planner, &ref->shift_));
   PetscCall(ref->correlate_->createVec(reflected.address()));
   PetscCall(invert(group, y, reflected));
-  PetscCall(
-      ref->correlate_->setKernel(reflected)); // C(a) = |G| (J_reflected x)(a), see OrbitTools::correlation
-  PetscCall(ref->shift_->setKernel(y));       // L_a y = y * delta_a = |G| J_y delta_a (abelian)
+  // C(a) = |G| (J_reflected x)(a), see OrbitTools::correlation; L_a y = y * delta_a = |G| J_y delta_a.
+  PetscCall(ref->correlate_->setKernelFromState(reflected, GroupConvolution::StateKernel::Rows));
+  PetscCall(ref->shift_->setKernelFromState(y, GroupConvolution::StateKernel::Diagonal));
   PetscCall(ref->correlate_->createVec(ref->corr_.address()));
   PetscCall(ref->correlate_->createVec(ref->impulse_.address()));
   PetscCall(VecNorm(y, NORM_2, &ynorm));
@@ -35,17 +38,19 @@ PetscErrorCode OrbitReference::match(Vec x, OrbitMatch *m) {
   PetscFunctionBeginUser;
   PetscCall(correlate_->apply(x, corr_));
   PetscCall(VecMax(corr_, &at, &cmax));
-  cmax *= static_cast<double>(correlate_->size());
+  cmax *= static_cast<double>(correlate_->group().order());
   PetscCall(VecNorm(x, NORM_2, &nx));
   m->distance = std::sqrt(std::max(0.0, nx * nx + ynorm_ * ynorm_ - 2.0 * cmax));
-  m->shift    = at;
+  m->shift    = at / channels_;
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode OrbitReference::translated(PetscInt a, Vec out) {
   PetscFunctionBeginUser;
   PetscCall(VecSet(impulse_, 0.0));
-  PetscCall(VecSetValue(impulse_, a, static_cast<double>(shift_->size()), INSERT_VALUES));
+  for (PetscInt c = 0; c < channels_; ++c)
+    PetscCall(VecSetValue(impulse_, a * channels_ + c, static_cast<double>(shift_->group().order()),
+                          INSERT_VALUES));
   PetscCall(VecAssemblyBegin(impulse_));
   PetscCall(VecAssemblyEnd(impulse_));
   PetscCall(shift_->apply(impulse_, out));
@@ -53,10 +58,11 @@ PetscErrorCode OrbitReference::translated(PetscInt a, Vec out) {
 }
 
 PetscErrorCode OrbitTools::create(MPI_Comm comm, const Group &group, FftPlanner planner,
-                                  std::unique_ptr<OrbitTools> *out) {
+                                  std::unique_ptr<OrbitTools> *out, PetscInt channels) {
   auto tools = std::make_unique<OrbitTools>();
   PetscFunctionBeginUser;
-  PetscCall(GroupConvolution::create(comm, group, planner, &tools->conv_));
+  tools->channels_ = channels;
+  PetscCall(GroupConvolution::create(comm, group, channels, planner, &tools->conv_));
   PetscCall(tools->conv_->createVec(tools->reflected_.address()));
   PetscCall(tools->conv_->createVec(tools->corr_.address()));
   *out = std::move(tools);
@@ -66,9 +72,9 @@ PetscErrorCode OrbitTools::create(MPI_Comm comm, const Group &group, FftPlanner 
 PetscErrorCode OrbitTools::correlation(Vec x, Vec y, Vec c) {
   PetscFunctionBeginUser;
   // sum_g x(g) y(a^-1 g) = sum_h yr(h^-1 a) x(h) with yr(k) = y(k^-1): the convolution (1/|G|) yr * x, times
-  // |G|.
+  // |G|. With channels the kernel's rows sum over them.
   PetscCall(invert(group(), y, reflected_));
-  PetscCall(conv_->setKernel(reflected_));
+  PetscCall(conv_->setKernelFromState(reflected_, GroupConvolution::StateKernel::Rows));
   PetscCall(conv_->apply(x, c));
   PetscCall(VecScale(c, static_cast<double>(group().order())));
   PetscFunctionReturn(0);
@@ -83,7 +89,7 @@ PetscErrorCode OrbitTools::match(Vec x, Vec y, OrbitMatch *m) {
   PetscCall(VecNorm(x, NORM_2, &nx));
   PetscCall(VecNorm(y, NORM_2, &ny));
   m->distance = std::sqrt(std::max(0.0, nx * nx + ny * ny - 2.0 * cmax));
-  m->shift    = at;
+  m->shift    = at / channels_;
   PetscFunctionReturn(0);
 }
 
@@ -100,8 +106,9 @@ PetscErrorCode OrbitTools::stabiliser(Vec x, double tol, Stabiliser *s) {
   std::vector<PetscInt> mine;
   PetscCall(VecGetOwnershipRange(corr_, &lo, &hi));
   PetscCall(VecGetArrayRead(corr_, &c));
-  for (PetscInt g = lo; g < hi; ++g)
-    if (c[g - lo] >= threshold) mine.push_back(g);
+  // The identity always fixes x (its correlation is |x|^2 up to rounding, which a tiny tol cannot absorb).
+  for (PetscInt i = lo; i < hi; ++i)
+    if (i % channels_ == 0 && (i == 0 || c[i - lo] >= threshold)) mine.push_back(i / channels_);
   PetscCall(VecRestoreArrayRead(corr_, &c));
   int count = static_cast<int>(mine.size()), size = 1;
   PetscCallMPI(MPI_Comm_size(comm, &size));
@@ -121,6 +128,14 @@ std::string describeSubgroup(const Group &group, const std::vector<PetscInt> &el
   const PetscInt order = static_cast<PetscInt>(elements.size());
   if (order <= 1) return "{e}";
   if (order == group.order()) return "G (" + group.spec() + ")";
+  if (!group.isAbelian()) {
+    std::ostringstream o;
+    o << "order " << order << " {";
+    for (std::size_t k = 0; k < elements.size() && k < 6; ++k)
+      o << (k ? ", " : "") << group.label(elements[k]);
+    o << (elements.size() > 6 ? ", ...}" : "}");
+    return o.str();
+  }
   // If the subgroup is the product of its intersections with the factors, name it factor by factor: the
   // intersection with Z_n is the cyclic subgroup of order n/d generated by d, written Z_{n/d}.
   const auto n = group.factorOrders();

@@ -26,6 +26,7 @@ struct OrbitMatch {
 // once, so matching a new x against y's orbit, and producing L_a y, cost one convolution (two FFTs) each.
 class OrbitReference {
 public:
+  // y may carry C channels (its length is |G| C); translations act on the group index only.
   static PetscErrorCode create(MPI_Comm comm, const Group &group, FftPlanner planner, Vec y,
                                std::unique_ptr<OrbitReference> *out);
   PetscErrorCode match(Vec x, OrbitMatch *m);
@@ -35,17 +36,18 @@ public:
 private:
   std::unique_ptr<GroupConvolution> correlate_, shift_;
   VecHandle corr_, impulse_;
-  double ynorm_ = 0;
+  double ynorm_      = 0;
+  PetscInt channels_ = 1;
 };
 
 class OrbitTools {
 public:
   static PetscErrorCode create(MPI_Comm comm, const Group &group, FftPlanner planner,
-                               std::unique_ptr<OrbitTools> *out);
+                               std::unique_ptr<OrbitTools> *out, PetscInt channels = 1);
   const Group &group() const { return conv_->group(); }
   PetscErrorCode createVec(Vec *v) const { return conv_->createVec(v); }
 
-  // c(a) = <x, L_a y> for every a (c in the state layout).
+  // c(a) = <x, L_a y> for every a (c in the state layout: the value for a is repeated over the C channels).
   PetscErrorCode correlation(Vec x, Vec y, Vec c);
   PetscErrorCode match(Vec x, Vec y, OrbitMatch *m);
   // Elements a with |x - L_a x| <= tol.
@@ -54,9 +56,11 @@ public:
 private:
   std::unique_ptr<GroupConvolution> conv_;
   VecHandle reflected_, corr_;
+  PetscInt channels_ = 1;
 };
 
-// Readable description of a subgroup of a product of cyclic groups given by its elements.
+// Readable description of a subgroup given by its elements: factor by factor for products of cyclic groups,
+// else its order and elements (labels).
 std::string describeSubgroup(const Group &group, const std::vector<PetscInt> &elements);
 
 } // namespace eqrnn

@@ -5,25 +5,31 @@
 namespace eqrnn {
 
 namespace {
-// Makes conv the convolution along one axis: kernel |G| * weights[j] at the element j e_axis, 0 off the axis,
-// so that (J x)(g) = sum_j weights[j] x(g - j e_axis).
-PetscErrorCode setAxisKernel(GroupConvolution &conv, const Group &group, std::size_t axis,
-                             const std::vector<double> &weights, Vec w) {
-  PetscInt lo = 0, hi = 0;
-  PetscScalar *a      = nullptr;
-  const double volume = static_cast<double>(group.order());
+// out = sum_a D(a) L_a x for a distribution D on the axes (finite part e): x * D with x as the kernel (left
+// translations commute with nothing in a non-abelian group, but L_a x = x * delta_a always holds).
+// weight(a) gives D at axis coordinates a.
+template <typename Weight>
+PetscErrorCode translateByDistribution(MPI_Comm comm, const Group &group, FftPlanner planner, Vec x,
+                                       Weight weight, Vec out) {
+  std::unique_ptr<GroupConvolution> conv;
+  VecHandle d;
+  PetscInt size = 0, lo = 0, hi = 0;
+  PetscScalar *a = nullptr;
   PetscFunctionBeginUser;
-  PetscCall(VecGetOwnershipRange(w, &lo, &hi));
-  PetscCall(VecGetArray(w, &a));
-  for (PetscInt g = lo; g < hi; ++g) {
-    const auto c = group.coordinates(g);
-    bool onAxis  = true;
-    for (std::size_t i = 0; i < c.size(); ++i)
-      onAxis = onAxis && (i == axis || c[i] == 0);
-    a[g - lo] = onAxis ? volume * weights[c[axis]] : 0.0;
+  PetscCall(VecGetSize(x, &size));
+  const PetscInt C = size / group.order(), Q = group.quotientOrder();
+  PetscCall(GroupConvolution::create(comm, group, C, planner, &conv));
+  PetscCall(conv->setKernelFromState(x, GroupConvolution::StateKernel::Diagonal));
+  PetscCall(conv->createVec(d.address()));
+  PetscCall(VecGetOwnershipRange(d, &lo, &hi));
+  PetscCall(VecGetArray(d, &a));
+  const double volume = static_cast<double>(group.order());
+  for (PetscInt i = lo; i < hi; ++i) {
+    const PetscInt g = i / C;
+    a[i - lo]        = g % Q == 0 ? volume * weight(group.axisCoordinates(g)) : 0.0;
   }
-  PetscCall(VecRestoreArray(w, &a));
-  PetscCall(conv.setKernel(w));
+  PetscCall(VecRestoreArray(d, &a));
+  PetscCall(conv->apply(d, out));
   PetscFunctionReturn(0);
 }
 } // namespace
@@ -38,22 +44,20 @@ double spectralDerivativeWeight(PetscInt n, PetscInt j) {
 
 PetscErrorCode orbitTangents(MPI_Comm comm, const Group &group, FftPlanner planner, Vec x,
                              std::vector<VecHandle> *tangents, std::vector<PetscInt> *axes) {
-  std::unique_ptr<GroupConvolution> conv;
   PetscFunctionBeginUser;
-  PetscCall(GroupConvolution::create(comm, group, planner, &conv));
-  const auto n = group.factorOrders();
+  const auto &n = group.axisOrders();
   tangents->clear();
   axes->clear();
   for (std::size_t axis = 0; axis < n.size(); ++axis) {
     if (n[axis] <= 2) continue;
-    VecHandle w, t;
-    std::vector<double> weights(static_cast<std::size_t>(n[axis]));
-    for (PetscInt j = 0; j < n[axis]; ++j)
-      weights[j] = spectralDerivativeWeight(n[axis], j);
-    PetscCall(conv->createVec(w.address()));
-    PetscCall(setAxisKernel(*conv, group, axis, weights, w));
-    PetscCall(conv->createVec(t.address()));
-    PetscCall(conv->apply(x, t));
+    VecHandle t;
+    PetscCall(VecDuplicate(x, t.address()));
+    auto weight = [&](const std::vector<PetscInt> &c) {
+      for (std::size_t i = 0; i < c.size(); ++i)
+        if (i != axis && c[i] != 0) return 0.0;
+      return spectralDerivativeWeight(n[axis], c[axis]);
+    };
+    PetscCall(translateByDistribution(comm, group, planner, x, weight, t));
     tangents->push_back(std::move(t));
     axes->push_back(static_cast<PetscInt>(axis));
   }
@@ -75,23 +79,18 @@ double interpolationWeight(PetscInt n, PetscInt j, double delta) {
 
 PetscErrorCode fractionalTranslate(MPI_Comm comm, const Group &group, FftPlanner planner, Vec x,
                                    const std::vector<double> &delta, Vec out) {
-  std::unique_ptr<GroupConvolution> conv;
-  VecHandle w, tmp;
   PetscFunctionBeginUser;
-  PetscCall(GroupConvolution::create(comm, group, planner, &conv));
-  PetscCall(conv->createVec(w.address()));
-  PetscCall(conv->createVec(tmp.address()));
-  PetscCall(VecCopy(x, out));
-  const auto n = group.factorOrders();
-  for (std::size_t axis = 0; axis < n.size() && axis < delta.size(); ++axis) {
-    if (n[axis] <= 2 || delta[axis] == 0.0) continue;
-    std::vector<double> weights(static_cast<std::size_t>(n[axis]));
-    for (PetscInt j = 0; j < n[axis]; ++j)
-      weights[j] = interpolationWeight(n[axis], j, delta[axis]);
-    PetscCall(setAxisKernel(*conv, group, axis, weights, w));
-    PetscCall(conv->apply(out, tmp));
-    PetscCall(VecCopy(tmp, out));
-  }
+  const auto &n = group.axisOrders();
+  // The translations along different axes commute: one distribution, the product of per-axis weights.
+  auto weight = [&](const std::vector<PetscInt> &c) {
+    double w = 1.0;
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      const bool moved = i < delta.size() && n[i] > 2 && delta[i] != 0.0;
+      w *= moved ? interpolationWeight(n[i], c[i], delta[i]) : (c[i] == 0 ? 1.0 : 0.0);
+    }
+    return w;
+  };
+  PetscCall(translateByDistribution(comm, group, planner, x, weight, out));
   PetscFunctionReturn(0);
 }
 

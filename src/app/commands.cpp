@@ -16,8 +16,13 @@ const char *const kUsage =
     "input/ring.yaml)\n"
     "\n"
     "commands:\n"
-    "  simulate   integrate tau dx/dt = -x + J phi(x) + I(t) with PETSc TS; writes /trajectory and /final to "
-    "HDF5\n"
+    "  simulate     integrate tau dx/dt = -x + J phi(x) + I(t) with PETSc TS; writes /trajectory and /final "
+    "to HDF5\n"
+    "  fixedpoints  census of fixed-point manifolds (deflated Newton-Krylov), stabilisers, SLEPc spectra\n"
+    "  stability    spectrum of the Jacobian at a state read from HDF5\n"
+    "  group        a group's order, conjugacy classes, irreps and character table (e.g. -group S4)\n"
+    "  reduce       exact reduced model on the kernel's irreps: fixed points, stabilisers, spectra, verified "
+    "on the full network\n"
     "\n"
     "eqrnn COMMAND -help lists that command's options with their defaults; every PETSc option (-ts_type,\n"
     "-ts_monitor, -log_view, ...) works as well. -version prints the version.\n";
@@ -43,6 +48,23 @@ PetscErrorCode simulateCommand(MPI_Comm comm, bool helpOnly) {
                         config.network.group.c_str(), config.run.tFinal, result.stats.method.c_str(),
                         result.stats.steps, result.stats.rejected, result.stats.wallSeconds,
                         static_cast<unsigned long long>(result.samples), config.output.c_str()));
+  PetscFunctionReturn(0);
+}
+PetscErrorCode groupCommand(MPI_Comm comm, bool helpOnly) {
+  GroupConfig config;
+  PetscFunctionBeginUser;
+  if (helpOnly) PetscCall(PetscPrintf(comm, "eqrnn group: options (current value and default in <>)\n"));
+  PetscCall(readGroupOptions(comm, &config));
+  if (!helpOnly) PetscCall(runGroup(comm, config));
+  PetscFunctionReturn(0);
+}
+PetscErrorCode reduceCommand(MPI_Comm comm, bool helpOnly) {
+  ReduceConfig config;
+  ReduceResult result;
+  PetscFunctionBeginUser;
+  if (helpOnly) PetscCall(PetscPrintf(comm, "eqrnn reduce: options (current value and default in <>)\n"));
+  PetscCall(readReduceOptions(comm, &config));
+  if (!helpOnly) PetscCall(runReduce(comm, config, &result));
   PetscFunctionReturn(0);
 }
 PetscErrorCode fixedPointsCommand(MPI_Comm comm, bool helpOnly) {
@@ -141,10 +163,15 @@ int runCommandLine(int argc, char **argv, bool help, bool version) {
     code = fixedPointsCommand(comm, help);
   } else if (command == "stability") {
     code = stabilityCommand(comm, help);
+  } else if (command == "group") {
+    code = groupCommand(comm, help);
+  } else if (command == "reduce") {
+    code = reduceCommand(comm, help);
   } else {
-    code = PetscError(comm, __LINE__, "runCommandLine", __FILE__, PETSC_ERR_USER_INPUT, PETSC_ERROR_INITIAL,
-                      "unknown command '%s' (commands: simulate, fixedpoints, stability; eqrnn -help)",
-                      command.c_str());
+    code = PetscError(
+        comm, __LINE__, "runCommandLine", __FILE__, PETSC_ERR_USER_INPUT, PETSC_ERROR_INITIAL,
+        "unknown command '%s' (commands: simulate, fixedpoints, stability, group, reduce; eqrnn -help)",
+        command.c_str());
   }
   return reportError(comm, code);
 }

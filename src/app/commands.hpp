@@ -28,6 +28,18 @@ PetscErrorCode runFixedPoints(MPI_Comm comm, const FixedPointConfig &config, Fix
 // Residual, stabiliser and spectrum of the state in config.stateFile, written to config.output.
 PetscErrorCode runStability(MPI_Comm comm, const StabilityConfig &config, Manifold *result);
 
+struct ReduceResult {
+  std::vector<ReducedFixedPoint> fixedPoints;
+  PetscInt dimension = 0, failedStarts = 0;
+  double wallSeconds = 0;
+};
+
+// Prints the group's structure: factors, classes, irreps (verified) and character tables.
+PetscErrorCode runGroup(MPI_Comm comm, const GroupConfig &config);
+// The reduced model of config (irreps support K): fixed points, stabilisers, spectra, lifted and verified on
+// the full network; written under /reduced in config.output.
+PetscErrorCode runReduce(MPI_Comm comm, const ReduceConfig &config, ReduceResult *result);
+
 // The whole command line: command word, -help, options, errors. Returns the process exit status.
 int runCommandLine(int argc, char **argv, bool help, bool version);
 

@@ -7,17 +7,20 @@
 namespace eqrnn {
 
 namespace {
-std::string joinReals(const std::vector<double> &v) {
+template <typename T> std::string joinList(const std::vector<T> &v) {
   std::ostringstream o;
   for (std::size_t i = 0; i < v.size(); ++i)
     o << (i ? "," : "") << v[i];
   return o.str();
 }
+std::string joinReals(const std::vector<double> &v) {
+  return joinList(v);
+}
 std::string joinInts(const std::vector<PetscInt> &v) {
-  std::ostringstream o;
-  for (std::size_t i = 0; i < v.size(); ++i)
-    o << (i ? "," : "") << v[i];
-  return o.str();
+  return joinList(v);
+}
+std::string joinStrings(const std::vector<std::string> &v) {
+  return joinList(v);
 }
 } // namespace
 
@@ -26,11 +29,32 @@ PetscErrorCode readNetworkOptions(MPI_Comm comm, NetworkSpec *spec) {
   PetscFunctionBeginUser;
   PetscOptionsBegin(comm, nullptr, "eqrnn network: group, kernel, transfer function, input", "eqrnn");
   OptionReader opt(comm, PetscOptionsObject);
-  PetscCall(opt.string("-group", "Group indexing the neurons: Z<n> factors joined by x, e.g. Z256, Z64xZ48",
+  PetscCall(opt.string("-group",
+                       "Group indexing the neurons: factors Z<n>, D<n>, S<n>, A<n>, Q8, P joined by x, e.g. "
+                       "Z256, Z64xZ48, D12, S3xZ64xZ64",
                        spec->group, &spec->group));
+  PetscCall(opt.string("-group_generators",
+                       "Generators of the factor P, cycle notation: \"(1 2)(3 4), (1 3)\"",
+                       spec->permutations, &spec->permutations));
+  PetscCall(opt.integer("-channels", "Populations per group element (e.g. 2: excitatory and inhibitory)",
+                        spec->channels, &spec->channels));
   KernelSpec &k = spec->kernel;
   PetscCall(opt.choice("-kernel", "Connectivity kernel w(g)",
-                       {"cosine", "vonmises", "mexican", "fourier", "file"}, k.family, &k.family));
+                       {"cosine", "vonmises", "mexican", "fourier", "class", "irreps", "file"}, k.family,
+                       &k.family));
+  PetscCall(opt.realList("-kernel_class_values", "Class kernel: one value per conjugacy class (eqrnn group)",
+                         &k.classValues));
+  std::string irreps;
+  PetscCall(opt.string("-kernel_irreps",
+                       "Irreps kernel: irreps carrying the kernel, e.g. E1 or E1:chi1,A2:chi0", "", &irreps));
+  k.irreps.clear();
+  if (!irreps.empty()) k.irreps = splitList(irreps, ',');
+  PetscCall(opt.realList("-kernel_irrep_gains", "Irreps kernel: eigenvalue of J on each listed irrep",
+                         &k.irrepGains));
+  PetscCall(opt.realList("-kernel_coset_weights",
+                         "Axis kernels on non-abelian groups: weight per finite part q", &k.cosetWeights));
+  PetscCall(
+      opt.realList("-kernel_channels", "Channel coupling matrix w_cc' (C x C, row-major)", &k.channelMatrix));
   PetscCall(opt.real("-J0", "Uniform part of the kernel", k.J0, &k.J0));
   PetscCall(opt.real("-J1", "Tuned amplitude of the kernel", k.J1, &k.J1));
   PetscCall(opt.real("-kappa", "Von Mises concentration (vonmises, mexican centre)", k.kappa, &k.kappa));
@@ -107,7 +131,14 @@ std::vector<Attribute> networkAttributes(const NetworkSpec &n) {
   const KernelSpec &k = n.kernel;
   return {
       {"group", n.group},
+      {"group_generators", n.permutations},
+      {"channels", static_cast<long long>(n.channels)},
       {"kernel", k.family},
+      {"kernel_class_values", joinReals(k.classValues)},
+      {"kernel_irreps", joinStrings(k.irreps)},
+      {"kernel_irrep_gains", joinReals(k.irrepGains)},
+      {"kernel_coset_weights", joinReals(k.cosetWeights)},
+      {"kernel_channels", joinReals(k.channelMatrix)},
       {"J0", k.J0},
       {"J1", k.J1},
       {"kappa", k.kappa},
@@ -242,6 +273,67 @@ PetscErrorCode readStabilityOptions(MPI_Comm comm, StabilityConfig *config) {
   PetscCheck(!config->stateFile.empty(), comm, PETSC_ERR_USER_INPUT,
              "eqrnn stability needs -state_file FILE.h5 (e.g. a fixed point or a simulation's /final/x)");
   PetscFunctionReturn(0);
+}
+
+PetscErrorCode readReduceOptions(MPI_Comm comm, ReduceConfig *config) {
+  ReduceSpec &r = config->reduce;
+  PetscInt seed = 1;
+  std::string irreps;
+  PetscFunctionBeginUser;
+  PetscCall(readNetworkOptions(comm, &config->network));
+  PetscOptionsBegin(comm, nullptr, "eqrnn reduce: reduced model options", "eqrnn");
+  OptionReader opt(comm, PetscOptionsObject);
+  PetscCall(opt.string("-reduce_irreps", "Fourier support K of the kernel (default: the irreps kernel's own)",
+                       "", &irreps));
+  r.irreps.clear();
+  if (!irreps.empty()) r.irreps = splitList(irreps, ',');
+  PetscCall(
+      opt.integer("-reduce_starts", "Random starts for Newton on the reduced model", r.starts, &r.starts));
+  PetscCall(opt.realList("-reduce_amplitudes", "Start amplitudes (per-neuron RMS)", &r.amplitudes));
+  PetscCall(opt.integer("-reduce_seed", "Seed of the random starts", seed, &seed));
+  PetscCheck(seed >= 0, comm, PETSC_ERR_USER_INPUT, "-reduce_seed must be >= 0");
+  r.seed = static_cast<unsigned long long>(seed);
+  PetscCall(opt.real("-reduce_tol", "Accept a when |F(a)| <= tol max(1, |a|)", r.tol, &r.tol));
+  PetscCall(opt.integer("-reduce_max_it", "Newton iterations per start", r.maxIterations, &r.maxIterations));
+  PetscCall(opt.real("-reduce_same_tol", "Same orbit when this close (relative)", r.sameTol, &r.sameTol));
+  PetscCall(opt.real("-reduce_symmetry_tol", "L_a x = x within this (relative) distance", r.symmetryTol,
+                     &r.symmetryTol));
+  PetscCall(opt.real("-stability_marginal_tol", "|lambda| below this is a marginal mode", r.marginalTol,
+                     &r.marginalTol));
+  PetscCall(opt.flag("-reduce_verify", "Lift each fixed point and check it on the full network (SLEPc)",
+                     r.verify, &r.verify));
+  PetscCall(opt.string("-output", "Output HDF5 file", config->output, &config->output));
+  PetscOptionsEnd();
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode readGroupOptions(MPI_Comm comm, GroupConfig *config) {
+  PetscFunctionBeginUser;
+  PetscOptionsBegin(comm, nullptr, "eqrnn group: options", "eqrnn");
+  OptionReader opt(comm, PetscOptionsObject);
+  PetscCall(opt.string("-group", "Group: factors Z<n>, D<n>, S<n>, A<n>, Q8, P joined by x", config->group,
+                       &config->group));
+  PetscCall(opt.string("-group_generators", "Generators of the factor P, cycle notation",
+                       config->permutations, &config->permutations));
+  PetscCall(
+      opt.flag("-elements", "Also list the elements in index order", config->elements, &config->elements));
+  PetscOptionsEnd();
+  PetscFunctionReturn(0);
+}
+
+std::vector<Attribute> parameterAttributes(const ReduceConfig &c) {
+  std::vector<Attribute> a = networkAttributes(c.network);
+  const ReduceSpec &r      = c.reduce;
+  std::vector<Attribute> more{{"reduce_irreps", joinStrings(r.irreps)},
+                              {"reduce_starts", static_cast<long long>(r.starts)},
+                              {"reduce_amplitudes", joinReals(r.amplitudes)},
+                              {"reduce_seed", static_cast<long long>(r.seed)},
+                              {"reduce_tol", r.tol},
+                              {"reduce_same_tol", r.sameTol},
+                              {"reduce_symmetry_tol", r.symmetryTol},
+                              {"output", c.output}};
+  a.insert(a.end(), more.begin(), more.end());
+  return a;
 }
 
 } // namespace eqrnn

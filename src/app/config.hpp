@@ -1,6 +1,7 @@
 #pragma once
 // Reading a command's configuration from the PETSc options database (command line and YAML decks). The option
 // names here are eqrnn's stable interface.
+#include "analysis/reduced_model.hpp"
 #include "io/hdf5_file.hpp"
 #include "model/initial_state.hpp"
 #include "model/rate_network.hpp"
@@ -30,16 +31,30 @@ struct StabilityConfig {
   std::string output = "eqrnn_stability.h5";
 };
 
+struct ReduceConfig {
+  NetworkSpec network;
+  ReduceSpec reduce;
+  std::string output = "eqrnn_reduce.h5";
+};
+
+struct GroupConfig {
+  std::string group = "S4", permutations;
+  bool elements     = false; // print the element table too
+};
+
 // Network options (-group -kernel -J0 -J1 -kappa ... -phi -gain -threshold -tau -input ...).
 PetscErrorCode readNetworkOptions(MPI_Comm comm, NetworkSpec *spec);
 // Everything `eqrnn simulate` reads.
 PetscErrorCode readSimulateOptions(MPI_Comm comm, SimulateConfig *config);
 PetscErrorCode readFixedPointOptions(MPI_Comm comm, FixedPointConfig *config);
 PetscErrorCode readStabilityOptions(MPI_Comm comm, StabilityConfig *config);
+PetscErrorCode readReduceOptions(MPI_Comm comm, ReduceConfig *config);
+PetscErrorCode readGroupOptions(MPI_Comm comm, GroupConfig *config);
 // The parameters as HDF5 attributes (recorded in /parameters).
 std::vector<Attribute> parameterAttributes(const SimulateConfig &config);
 std::vector<Attribute> networkAttributes(const NetworkSpec &network);
 std::vector<Attribute> parameterAttributes(const FixedPointConfig &config);
 std::vector<Attribute> parameterAttributes(const StabilityConfig &config);
+std::vector<Attribute> parameterAttributes(const ReduceConfig &config);
 
 } // namespace eqrnn

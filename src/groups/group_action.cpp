@@ -6,15 +6,17 @@
 namespace eqrnn {
 
 namespace {
-// y(g) = x(source(g)) for the locally owned g.
-template <typename Source> PetscErrorCode permute(Vec x, Vec y, Source source) {
-  PetscInt lo = 0, hi = 0;
+// y_c(g) = x_c(source(g)) for the locally owned (g, c); C channels when the length is |G| C.
+template <typename Source> PetscErrorCode permute(const Group &group, Vec x, Vec y, Source source) {
+  PetscInt lo = 0, hi = 0, size = 0;
   PetscFunctionBeginUser;
+  PetscCall(VecGetSize(y, &size));
+  const PetscInt C = size / group.order();
   PetscCall(VecGetOwnershipRange(y, &lo, &hi));
   std::vector<PetscInt> from(static_cast<std::size_t>(hi - lo)), to(from.size());
-  for (PetscInt g = lo; g < hi; ++g) {
-    from[g - lo] = source(g);
-    to[g - lo]   = g;
+  for (PetscInt i = lo; i < hi; ++i) {
+    from[i - lo] = source(i / C) * C + i % C;
+    to[i - lo]   = i;
   }
   MPI_Comm comm;
   PetscCall(PetscObjectGetComm(reinterpret_cast<PetscObject>(x), &comm));
@@ -31,11 +33,11 @@ template <typename Source> PetscErrorCode permute(Vec x, Vec y, Source source) {
 
 PetscErrorCode translate(const Group &group, PetscInt a, Vec x, Vec y) {
   const PetscInt ainv = group.inverse(a);
-  return permute(x, y, [&](PetscInt g) { return group.multiply(ainv, g); });
+  return permute(group, x, y, [&](PetscInt g) { return group.multiply(ainv, g); });
 }
 
 PetscErrorCode invert(const Group &group, Vec x, Vec y) {
-  return permute(x, y, [&](PetscInt g) { return group.inverse(g); });
+  return permute(group, x, y, [&](PetscInt g) { return group.inverse(g); });
 }
 
 } // namespace eqrnn

@@ -52,28 +52,57 @@ PetscErrorCode ownership(Vec v, PetscInt *lo, PetscInt *n) {
 }
 } // namespace
 
-PetscErrorCode readVector(MPI_Comm comm, const std::string &path, const std::string &dataset, Vec v) {
-  PetscInt lo = 0, n = 0, total = 0;
+namespace {
+// Opens `dataset` in `path` for reading with clear errors (missing, not HDF5, no such dataset, bad rank).
+PetscErrorCode openDataset(MPI_Comm comm, const std::string &path, const std::string &dataset, H5File *file,
+                           H5Dataset *ds, std::vector<hsize_t> *dims) {
   PetscFunctionBeginUser;
   PetscCheck(std::ifstream(path).good(), comm, PETSC_ERR_FILE_OPEN, "file '%s' not found or not readable",
              path.c_str());
   PetscCheck(H5Fis_hdf5(path.c_str()) > 0, comm, PETSC_ERR_FILE_OPEN,
              "file '%s' is not an HDF5 file (or is corrupt)", path.c_str());
   H5Plist fapl = mpioAccess(comm);
-  H5File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl));
-  PetscCheck(file.valid(), comm, PETSC_ERR_FILE_OPEN, "cannot open HDF5 file '%s'", path.c_str());
-  PetscCheck(linkExists(file, dataset), comm, PETSC_ERR_FILE_READ, "file '%s' has no dataset '%s'",
+  *file        = H5File(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl));
+  PetscCheck(file->valid(), comm, PETSC_ERR_FILE_OPEN, "cannot open HDF5 file '%s'", path.c_str());
+  PetscCheck(linkExists(*file, dataset), comm, PETSC_ERR_FILE_READ, "file '%s' has no dataset '%s'",
              path.c_str(), dataset.c_str());
-  H5Dataset ds(H5Dopen2(file, dataset.c_str(), H5P_DEFAULT));
-  PetscCheck(ds.valid(), comm, PETSC_ERR_FILE_READ, "'%s' in '%s' is not a dataset", dataset.c_str(),
+  *ds = H5Dataset(H5Dopen2(*file, dataset.c_str(), H5P_DEFAULT));
+  PetscCheck(ds->valid(), comm, PETSC_ERR_FILE_READ, "'%s' in '%s' is not a dataset", dataset.c_str(),
              path.c_str());
-  H5Dataspace fspace(H5Dget_space(ds));
+  H5Dataspace fspace(H5Dget_space(*ds));
   const int rank = H5Sget_simple_extent_ndims(fspace);
   PetscCheck(rank >= 1 && rank <= 8, comm, PETSC_ERR_FILE_READ, "dataset '%s' in '%s' has rank %d",
              dataset.c_str(), path.c_str(), rank);
-  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
-  H5Sget_simple_extent_dims(fspace, dims.data(), nullptr);
+  dims->assign(static_cast<std::size_t>(rank), 0);
+  H5Sget_simple_extent_dims(fspace, dims->data(), nullptr);
+  PetscFunctionReturn(0);
+}
+} // namespace
+
+PetscErrorCode datasetLength(MPI_Comm comm, const std::string &path, const std::string &dataset,
+                             PetscInt *length) {
+  H5File file;
+  H5Dataset ds;
+  std::vector<hsize_t> dims;
+  PetscFunctionBeginUser;
+  PetscCall(openDataset(comm, path, dataset, &file, &ds, &dims));
   hsize_t count = 1;
+  for (hsize_t d : dims)
+    count *= d;
+  *length = static_cast<PetscInt>(count);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode readVector(MPI_Comm comm, const std::string &path, const std::string &dataset, Vec v) {
+  PetscInt lo = 0, n = 0, total = 0;
+  H5File file;
+  H5Dataset ds;
+  std::vector<hsize_t> dims;
+  PetscFunctionBeginUser;
+  PetscCall(openDataset(comm, path, dataset, &file, &ds, &dims));
+  H5Dataspace fspace(H5Dget_space(ds));
+  const int rank = static_cast<int>(dims.size());
+  hsize_t count  = 1;
   for (hsize_t d : dims)
     count *= d;
   PetscCall(VecGetSize(v, &total));

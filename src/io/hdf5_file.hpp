@@ -19,6 +19,9 @@ struct Attribute {
 // Reads dataset `dataset` of HDF5 file `path` (any shape with exactly |v| elements, flattened in C order)
 // into v.
 PetscErrorCode readVector(MPI_Comm comm, const std::string &path, const std::string &dataset, Vec v);
+// Number of values in a dataset (any shape), with the same clear errors as readVector.
+PetscErrorCode datasetLength(MPI_Comm comm, const std::string &path, const std::string &dataset,
+                             PetscInt *length);
 
 class Hdf5File {
 public:

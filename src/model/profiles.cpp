@@ -5,9 +5,10 @@
 namespace eqrnn {
 
 double bumpValue(const Group &group, const std::vector<double> &location, double kappa, PetscInt g) {
-  const auto c = group.coordinates(g);
-  const auto n = group.factorOrders();
-  double s     = 0;
+  // Along the axes (rings, tori, dihedral rotations); the finite parts and the channels are not moved.
+  const auto c  = group.axisCoordinates(g);
+  const auto &n = group.axisOrders();
+  double s      = 0;
   for (std::size_t i = 0; i < n.size(); ++i) {
     if (n[i] <= 1) continue;
     const double x0 = i < location.size() ? location[i] : 0.0;
@@ -18,13 +19,15 @@ double bumpValue(const Group &group, const std::vector<double> &location, double
 
 PetscErrorCode fillBump(const Group &group, const std::vector<double> &location, double kappa,
                         double amplitude, Vec v) {
-  PetscInt lo = 0, hi = 0;
+  PetscInt lo = 0, hi = 0, size = 0;
   PetscScalar *a = nullptr;
   PetscFunctionBeginUser;
+  PetscCall(VecGetSize(v, &size));
+  const PetscInt channels = size / group.order();
   PetscCall(VecGetOwnershipRange(v, &lo, &hi));
   PetscCall(VecGetArray(v, &a));
-  for (PetscInt g = lo; g < hi; ++g)
-    a[g - lo] = amplitude * bumpValue(group, location, kappa, g);
+  for (PetscInt i = lo; i < hi; ++i)
+    a[i - lo] = amplitude * bumpValue(group, location, kappa, i / channels);
   PetscCall(VecRestoreArray(v, &a));
   PetscFunctionReturn(0);
 }

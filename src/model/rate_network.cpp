@@ -29,19 +29,21 @@ PetscErrorCode RateNetwork::create(MPI_Comm comm, const NetworkSpec &spec,
   PetscCheck(spec.tau > 0 && std::isfinite(spec.tau), comm, PETSC_ERR_USER_INPUT, "-tau must be > 0 (got %g)",
              spec.tau);
   PetscCheck(spec.phi.gain > 0, comm, PETSC_ERR_USER_INPUT, "-gain must be > 0 (got %g)", spec.phi.gain);
-  PetscCall(parseGroup(comm, spec.group, &group));
-  PetscCall(validateKernel(comm, spec.kernel, group));
+  PetscCheck(spec.channels >= 1, comm, PETSC_ERR_USER_INPUT, "-channels must be >= 1 (got %" PetscInt_FMT ")",
+             spec.channels);
+  PetscCall(parseGroup(comm, spec.group, &group, spec.permutations));
+  PetscCall(validateKernel(comm, spec.kernel, group, spec.channels));
   std::unique_ptr<RateNetwork> net(new RateNetwork());
   net->spec_ = spec;
-  PetscCall(GroupConvolution::create(comm, group, spec.fftPlanner, &net->conv_));
-  PetscCall(net->createVec(net->kernel_.address()));
-  PetscCall(fillKernel(spec.kernel, group, net->kernel_));
+  PetscCall(GroupConvolution::create(comm, group, spec.channels, spec.fftPlanner, &net->conv_));
+  PetscCall(net->conv_->createKernelVec(net->kernel_.address()));
+  PetscCall(fillKernel(spec.kernel, group, spec.channels, net->kernel_));
   PetscCall(net->conv_->setKernel(net->kernel_));
-  PetscCall(VecDuplicate(net->kernel_, net->rate_.address()));
-  PetscCall(VecDuplicate(net->kernel_, net->work_.address()));
-  PetscCall(VecDuplicate(net->kernel_, net->slope_.address()));
+  PetscCall(net->createVec(net->rate_.address()));
+  PetscCall(VecDuplicate(net->rate_, net->work_.address()));
+  PetscCall(VecDuplicate(net->rate_, net->slope_.address()));
   PetscCall(VecSet(net->slope_, 0.0));
-  PetscCall(net->input_.setup(spec.input, group, net->kernel_));
+  PetscCall(net->input_.setup(spec.input, group, net->rate_));
   *out = std::move(net);
   PetscFunctionReturn(0);
 }
@@ -73,9 +75,9 @@ PetscErrorCode RateNetwork::applyJacobian(Vec v, Vec out) {
 
 PetscErrorCode RateNetwork::jacobianDiagonal(Vec d) {
   PetscFunctionBeginUser;
-  // (-1 + J_gg phi'(x_g)) / tau, with the convolution's constant diagonal J_gg = w(e)/|G|.
-  PetscCall(VecCopy(slope_, d));
-  PetscCall(VecScale(d, conv_->diagonal()));
+  // (-1 + J_gg phi'(x_g)) / tau, with the convolution's diagonal J_(g,c),(g,c) = w_cc(e)/|G|.
+  PetscCall(conv_->fillDiagonal(d));
+  PetscCall(VecPointwiseMult(d, d, slope_));
   PetscCall(VecShift(d, -1.0));
   PetscCall(VecScale(d, 1.0 / spec_.tau));
   PetscFunctionReturn(0);

@@ -13,6 +13,8 @@ namespace eqrnn {
 
 struct NetworkSpec {
   std::string group = "Z256";
+  std::string permutations; // generators of a factor P, cycle notation
+  PetscInt channels = 1;    // C populations per group element (state index g C + c)
   KernelSpec kernel;
   TransferFunction phi;
   InputSpec input;
@@ -31,7 +33,8 @@ public:
   GroupConvolution &connectivity() { return *conv_; }
   MPI_Comm comm() const { return conv_->comm(); }
   PetscErrorCode createVec(Vec *v) const { return conv_->createVec(v); }
-  Vec kernel() const { return kernel_; }
+  Vec kernel() const { return kernel_; } // kernel layout: |G| C^2 values
+  PetscInt channels() const { return spec_.channels; }
   // Times where the input switches on or off (the integrator stops there).
   std::vector<double> inputSwitchTimes() const { return input_.switchTimes(); }
 

@@ -43,7 +43,7 @@ PetscErrorCode convolutionDiagonal(Mat J, Vec d) {
   GroupConvolution *conv = nullptr;
   PetscFunctionBeginUser;
   PetscCall(MatShellGetContext(J, &conv));
-  PetscCall(VecSet(d, conv->diagonal()));
+  PetscCall(conv->fillDiagonal(d));
   PetscFunctionReturn(0);
 }
 } // namespace
@@ -64,28 +64,38 @@ PetscErrorCode parseFftPlanner(MPI_Comm comm, const std::string &name, FftPlanne
 
 GroupConvolution::~GroupConvolution() = default;
 
-PetscErrorCode GroupConvolution::create(MPI_Comm comm, const Group &group, FftPlanner planner,
-                                        std::unique_ptr<GroupConvolution> *out) {
+PetscErrorCode GroupConvolution::create(MPI_Comm comm, const Group &group, PetscInt channels,
+                                        FftPlanner planner, std::unique_ptr<GroupConvolution> *out) {
   PetscMPIInt size = 1;
   PetscFunctionBeginUser;
-  PetscCheck(group.isAbelian(), comm, PETSC_ERR_SUP, "group %s: the FFT convolution needs an abelian group",
-             group.spec().c_str());
+  PetscCheck(channels >= 1, comm, PETSC_ERR_USER_INPUT, "channels must be >= 1, got %" PetscInt_FMT,
+             channels);
   std::unique_ptr<GroupConvolution> conv(new GroupConvolution());
-  conv->comm_  = comm;
-  conv->group_ = group;
-  for (PetscInt n : group.factorOrders())
-    if (n > 1) conv->dims_.push_back(n);
-  conv->transformLength_ = group.order();
+  conv->comm_     = comm;
+  conv->group_    = group;
+  conv->channels_ = channels;
+  conv->blockM_   = group.quotientOrder() * channels;
+  conv->kernelM_  = conv->blockM_ * channels;
+  conv->diagonal_.assign(static_cast<std::size_t>(channels), 0.0);
+  const auto &axes = group.axisOrders();
+  for (std::size_t i = 0; i < axes.size(); ++i)
+    if (axes[i] > 1) {
+      conv->dims_.push_back(axes[i]);
+      conv->dimAxis_.push_back(i);
+    }
+  conv->transformLength_ = group.axisCount();
+  conv->setupBlockTable();
   PetscCallMPI(MPI_Comm_size(comm, &size));
   const unsigned flags = plannerFlags(planner);
   if (conv->dims_.empty())
-    PetscCall(conv->setupScalar());
+    PetscCall(conv->setupDense());
   else if (size == 1)
     PetscCall(conv->setupSerial(flags));
   else if (conv->dims_.size() >= 2)
     PetscCall(conv->setupSlab(flags));
   else
     PetscCall(conv->setupLine(flags));
+  conv->blockScratch_.resize(static_cast<std::size_t>(2 * conv->blockM_));
   // PETSc layouts are contiguous in rank order; FFTW's must be too for the Vec to alias its slabs.
   PetscInt expectedStart = 0;
   PetscCallMPI(MPI_Scan(&conv->localN_, &expectedStart, 1, MPIU_INT, MPI_SUM, comm));
@@ -99,29 +109,58 @@ PetscErrorCode GroupConvolution::create(MPI_Comm comm, const Group &group, FftPl
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode GroupConvolution::setupScalar() {
+void GroupConvolution::setupBlockTable() {
+  const PetscInt Q = group_.quotientOrder(), C = channels_, M = blockM_;
+  // Reflection pattern of each finite part p: which transformed axes sigma_p flips.
+  patternOf_.assign(static_cast<std::size_t>(Q), 0);
+  for (PetscInt p = 0; p < Q; ++p) {
+    unsigned bits = 0;
+    for (std::size_t i = 0; i < dims_.size(); ++i)
+      if (group_.flipsAxis(p, dimAxis_[i])) bits |= 1u << i;
+    auto it = std::find(patterns_.begin(), patterns_.end(), bits);
+    if (it == patterns_.end()) it = patterns_.insert(patterns_.end(), bits);
+    patternOf_[p] = static_cast<int>(it - patterns_.begin());
+  }
+  kernelComponents_ = patterns_.size() * static_cast<std::size_t>(kernelM_);
+  // Output (q, c) from input (p, c'): kernel component (pattern of p, s = p^-1 q, c, c').
+  blockTable_.assign(static_cast<std::size_t>(M * M), 0);
+  for (PetscInt q = 0; q < Q; ++q)
+    for (PetscInt p = 0; p < Q; ++p) {
+      const PetscInt s = group_.quotientMultiply(group_.quotientInverse(p), q);
+      for (PetscInt c = 0; c < C; ++c)
+        for (PetscInt cp = 0; cp < C; ++cp)
+          blockTable_[(q * C + c) * M + p * C + cp] =
+              static_cast<int>(patternOf_[p] * kernelM_ + (s * C + c) * C + cp);
+    }
+}
+
+PetscErrorCode GroupConvolution::setupDense() {
   PetscMPIInt rank = 0;
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(comm_, &rank));
-  strategy_ = "scalar";
-  localN_   = rank == 0 ? 1 : 0;
+  strategy_ = "dense";
+  localN_   = rank == 0 ? blockM_ : 0;
   start_    = 0;
+  nFreq_    = rank == 0 ? 1 : 0;
+  complex_.reset(fftw_alloc_complex(static_cast<size_t>(blockM_)));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode GroupConvolution::setupSerial(unsigned flags) {
   PetscFunctionBeginUser;
   strategy_   = "serial";
-  const int d = static_cast<int>(dims_.size());
+  const int d = static_cast<int>(dims_.size()), M = static_cast<int>(blockM_);
   std::vector<int> n(dims_.begin(), dims_.end());
-  localN_       = group_.order();
-  start_        = 0;
-  realCount_    = localN_;
-  complexCount_ = localN_ / dims_.back() * (dims_.back() / 2 + 1);
-  real_.reset(fftw_alloc_real(static_cast<size_t>(realCount_)));
-  complex_.reset(fftw_alloc_complex(static_cast<size_t>(complexCount_)));
-  forward_  = FftwPlan(fftw_plan_dft_r2c(d, n.data(), real_.get(), complex_.get(), flags));
-  backward_ = FftwPlan(fftw_plan_dft_c2r(d, n.data(), complex_.get(), real_.get(), flags));
+  localN_ = group_.order() * channels_;
+  start_  = 0;
+  nFreq_  = group_.axisCount() / dims_.back() * (dims_.back() / 2 + 1);
+  real_.reset(fftw_alloc_real(static_cast<size_t>(localN_)));
+  complex_.reset(fftw_alloc_complex(static_cast<size_t>(nFreq_ * M)));
+  // M interleaved components: stride M, distance 1, in and out.
+  forward_  = FftwPlan(fftw_plan_many_dft_r2c(d, n.data(), M, real_.get(), nullptr, M, 1, complex_.get(),
+                                              nullptr, M, 1, flags));
+  backward_ = FftwPlan(fftw_plan_many_dft_c2r(d, n.data(), M, complex_.get(), nullptr, M, 1, real_.get(),
+                                              nullptr, M, 1, flags));
   PetscCheck(forward_ && backward_, comm_, PETSC_ERR_LIB, "FFTW could not plan a transform for group %s",
              group_.spec().c_str());
   PetscFunctionReturn(0);
@@ -129,18 +168,22 @@ PetscErrorCode GroupConvolution::setupSerial(unsigned flags) {
 
 PetscErrorCode GroupConvolution::setupSlab(unsigned flags) {
   PetscFunctionBeginUser;
-  strategy_   = "slab";
-  const int d = static_cast<int>(dims_.size());
+  strategy_         = "slab";
+  const int d       = static_cast<int>(dims_.size());
+  const ptrdiff_t M = blockM_;
   std::vector<ptrdiff_t> nc(dims_);
   nc.back()     = dims_.back() / 2 + 1;
   ptrdiff_t ln0 = 0, l0s = 0, ln1 = 0, l1s = 0;
-  allocComplex_ = fftw_mpi_local_size_transposed(d, nc.data(), comm_, &ln0, &l0s, &ln1, &l1s);
+  allocComplex_ = fftw_mpi_local_size_many_transposed(d, nc.data(), M, FFTW_MPI_DEFAULT_BLOCK,
+                                                      FFTW_MPI_DEFAULT_BLOCK, comm_, &ln0, &l0s, &ln1, &l1s);
   real_.reset(fftw_alloc_real(static_cast<size_t>(2 * std::max<ptrdiff_t>(allocComplex_, 1))));
-  auto *c  = reinterpret_cast<fftw_complex *>(real_.get());
-  forward_ = FftwPlan(
-      fftw_mpi_plan_dft_r2c(d, dims_.data(), real_.get(), c, comm_, flags | FFTW_MPI_TRANSPOSED_OUT));
+  auto *c = reinterpret_cast<fftw_complex *>(real_.get());
+  forward_ =
+      FftwPlan(fftw_mpi_plan_many_dft_r2c(d, dims_.data(), M, FFTW_MPI_DEFAULT_BLOCK, FFTW_MPI_DEFAULT_BLOCK,
+                                          real_.get(), c, comm_, flags | FFTW_MPI_TRANSPOSED_OUT));
   backward_ =
-      FftwPlan(fftw_mpi_plan_dft_c2r(d, dims_.data(), c, real_.get(), comm_, flags | FFTW_MPI_TRANSPOSED_IN));
+      FftwPlan(fftw_mpi_plan_many_dft_c2r(d, dims_.data(), M, FFTW_MPI_DEFAULT_BLOCK, FFTW_MPI_DEFAULT_BLOCK,
+                                          c, real_.get(), comm_, flags | FFTW_MPI_TRANSPOSED_IN));
   PetscCheck(forward_ && backward_, comm_, PETSC_ERR_LIB, "FFTW-MPI could not plan a transform for group %s",
              group_.spec().c_str());
   ptrdiff_t rest = 1, restComplex = 1;
@@ -148,33 +191,35 @@ PetscErrorCode GroupConvolution::setupSlab(unsigned flags) {
     rest *= dims_[k];
   for (int k = 2; k < d; ++k)
     restComplex *= nc[k];
-  localN_       = static_cast<PetscInt>(ln0 * rest);
-  start_        = static_cast<PetscInt>(l0s * rest);
-  complexCount_ = ln1 * dims_[0] * restComplex; // transposed: n1 x n0 x n2 ... distributed along n1
-  rowLength_    = dims_.back();
-  paddedRow_    = 2 * (dims_.back() / 2 + 1);
+  localN_    = static_cast<PetscInt>(ln0 * rest * M);
+  start_     = static_cast<PetscInt>(l0s * rest * M);
+  nFreq_     = ln1 * dims_[0] * restComplex; // transposed: n1 x n0 x n2 ... distributed along n1
+  rowLength_ = dims_.back() * M;
+  paddedRow_ = 2 * (dims_.back() / 2 + 1) * M;
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode GroupConvolution::setupLine(unsigned flags) {
-  const ptrdiff_t n = dims_[0];
+  const ptrdiff_t n = dims_[0], M = blockM_;
   PetscFunctionBeginUser;
   strategy_ = "line";
-  // The direct length first; if FFTW-MPI cannot split it, the smallest smooth M >= 2N-1 that it can.
+  // The direct length first; if FFTW-MPI cannot split it, the smallest smooth L >= 2N-1 that it can.
   std::vector<ptrdiff_t> candidates{n};
   for (ptrdiff_t m : smoothLengthsFrom(2 * n - 1, 64))
     candidates.push_back(m);
   for (ptrdiff_t m : candidates) {
     ptrdiff_t li = 0, lis = 0, lo = 0, los = 0, bi = 0, bis = 0, bo = 0, bos = 0;
     const ptrdiff_t alloc =
-        fftw_mpi_local_size_1d(m, comm_, FFTW_FORWARD, FFTW_MPI_SCRAMBLED_OUT, &li, &lis, &lo, &los);
-    fftw_mpi_local_size_1d(m, comm_, FFTW_BACKWARD, FFTW_MPI_SCRAMBLED_IN, &bi, &bis, &bo, &bos);
+        fftw_mpi_local_size_many_1d(m, M, comm_, FFTW_FORWARD, FFTW_MPI_SCRAMBLED_OUT, &li, &lis, &lo, &los);
+    fftw_mpi_local_size_many_1d(m, M, comm_, FFTW_BACKWARD, FFTW_MPI_SCRAMBLED_IN, &bi, &bis, &bo, &bos);
     complex_.reset(fftw_alloc_complex(static_cast<size_t>(std::max<ptrdiff_t>(alloc, 1))));
-    forward_  = FftwPlan(fftw_mpi_plan_dft_1d(m, complex_.get(), complex_.get(), comm_, FFTW_FORWARD,
-                                              flags | FFTW_MPI_SCRAMBLED_OUT));
-    backward_ = FftwPlan(fftw_mpi_plan_dft_1d(m, complex_.get(), complex_.get(), comm_, FFTW_BACKWARD,
-                                              flags | FFTW_MPI_SCRAMBLED_IN));
-    // The pointwise product needs the backward input layout to be the forward output layout and vice versa.
+    forward_  = FftwPlan(fftw_mpi_plan_many_dft(1, &m, M, FFTW_MPI_DEFAULT_BLOCK, FFTW_MPI_DEFAULT_BLOCK,
+                                                complex_.get(), complex_.get(), comm_, FFTW_FORWARD,
+                                                flags | FFTW_MPI_SCRAMBLED_OUT));
+    backward_ = FftwPlan(fftw_mpi_plan_many_dft(1, &m, M, FFTW_MPI_DEFAULT_BLOCK, FFTW_MPI_DEFAULT_BLOCK,
+                                                complex_.get(), complex_.get(), comm_, FFTW_BACKWARD,
+                                                flags | FFTW_MPI_SCRAMBLED_IN));
+    // The product needs the backward input layout to be the forward output layout and vice versa.
     int ok = forward_ && backward_ && bi == lo && bis == los && bo == li && bos == lis;
     PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm_));
     if (!ok) continue;
@@ -182,165 +227,84 @@ PetscErrorCode GroupConvolution::setupLine(unsigned flags) {
     transformLength_ = static_cast<PetscInt>(m);
     lineLocal_       = li;
     lineStart_       = lis;
-    complexCount_    = lo;
+    nFreq_           = lo;
     break;
   }
   PetscCheck(forward_ && backward_, comm_, PETSC_ERR_LIB, "FFTW-MPI could not plan a 1-D transform for %s",
              group_.spec().c_str());
   if (transformLength_ == n) {
-    localN_ = static_cast<PetscInt>(lineLocal_);
-    start_  = static_cast<PetscInt>(lineStart_);
+    localN_ = static_cast<PetscInt>(lineLocal_ * M);
+    start_  = static_cast<PetscInt>(lineStart_ * M);
     PetscFunctionReturn(0);
   }
-  // Padded: the state keeps PETSc's balanced layout and is scattered into the first N entries of length M.
+  // Padded: the state keeps a balanced layout (whole axis points) and is scattered into the first N points of
+  // length L.
   strategy_      = "line-padded";
-  PetscInt local = PETSC_DECIDE, global = group_.order();
+  PetscInt local = PETSC_DECIDE, global = static_cast<PetscInt>(n);
   PetscCall(PetscSplitOwnership(comm_, &local, &global));
-  localN_ = local;
   PetscCallMPI(MPI_Scan(&local, &start_, 1, MPIU_INT, MPI_SUM, comm_));
-  start_ -= local;
-  PetscCall(VecCreateMPI(comm_, static_cast<PetscInt>(lineLocal_), transformLength_, padded_.address()));
+  start_  = (start_ - local) * static_cast<PetscInt>(M);
+  localN_ = local * static_cast<PetscInt>(M);
+  PetscCall(VecCreateMPI(comm_, static_cast<PetscInt>(lineLocal_ * M),
+                         transformLength_ * static_cast<PetscInt>(M), padded_.address()));
   VecHandle state;
   PetscCall(createVec(state.address()));
-  ISHandle is;
-  PetscCall(ISCreateStride(comm_, localN_, start_, 1, is.address()));
-  PetscCall(VecScatterCreate(state, is, padded_, is, embed_.address()));
+  // embed: point a -> a (zero padding, for states); wrap: also a -> L - N + a for a >= 1 (the kernel's
+  // periodic extension u(L-k) = w(N-k): no wrap-around error since L >= 2N-1).
+  std::vector<PetscInt> from, to, wfrom, wto;
+  for (PetscInt i = start_; i < start_ + localN_; ++i) {
+    from.push_back(i);
+    to.push_back(i);
+    wfrom.push_back(i);
+    wto.push_back(i);
+    if (i >= M) {
+      wfrom.push_back(i);
+      wto.push_back(i + (transformLength_ - static_cast<PetscInt>(n)) * static_cast<PetscInt>(M));
+    }
+  }
+  ISHandle isFrom, isTo, iwFrom, iwTo;
+  PetscCall(ISCreateGeneral(comm_, static_cast<PetscInt>(from.size()), from.data(), PETSC_COPY_VALUES,
+                            isFrom.address()));
+  PetscCall(
+      ISCreateGeneral(comm_, static_cast<PetscInt>(to.size()), to.data(), PETSC_COPY_VALUES, isTo.address()));
+  PetscCall(ISCreateGeneral(comm_, static_cast<PetscInt>(wfrom.size()), wfrom.data(), PETSC_COPY_VALUES,
+                            iwFrom.address()));
+  PetscCall(ISCreateGeneral(comm_, static_cast<PetscInt>(wto.size()), wto.data(), PETSC_COPY_VALUES,
+                            iwTo.address()));
+  PetscCall(VecScatterCreate(state, isFrom, padded_, isTo, embed_.address()));
+  PetscCall(VecScatterCreate(state, iwFrom, padded_, iwTo, wrap_.address()));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode GroupConvolution::createVec(Vec *v) const {
   PetscFunctionBeginUser;
   PetscCall(VecCreate(comm_, v));
-  PetscCall(VecSetSizes(*v, localN_, group_.order()));
+  PetscCall(VecSetSizes(*v, localN_, size()));
   PetscCall(VecSetType(*v, VECSTANDARD));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode GroupConvolution::setKernel(Vec w) {
-  const PetscScalar *wa = nullptr;
+PetscErrorCode GroupConvolution::createKernelVec(Vec *v) const {
   PetscFunctionBeginUser;
-  // w(e) sits on whichever rank owns index 0.
-  double we = 0;
-  PetscCall(VecGetArrayRead(w, &wa));
-  if (start_ == 0 && localN_ > 0) we = wa[0];
-  PetscCall(VecRestoreArrayRead(w, &wa));
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &we, 1, MPI_DOUBLE, MPI_SUM, comm_));
-  diagonal_     = we / static_cast<double>(group_.order());
-  scalarKernel_ = we;
-  if (strategy_ == "scalar") PetscFunctionReturn(0);
-
-  const double scale = 1.0 / (static_cast<double>(transformLength_) * static_cast<double>(group_.order()));
-  spectrum_.reset(fftw_alloc_complex(static_cast<size_t>(std::max<ptrdiff_t>(complexCount_, 1))));
-  fftw_complex *c = nullptr;
-  if (strategy_ == "serial") {
-    PetscCall(VecGetArrayRead(w, &wa));
-    std::copy(wa, wa + localN_, real_.get());
-    PetscCall(VecRestoreArrayRead(w, &wa));
-    fftw_execute(forward_);
-    c = complex_.get();
-  } else if (strategy_ == "slab") {
-    PetscCall(VecGetArrayRead(w, &wa));
-    for (ptrdiff_t r = 0; r < localN_ / rowLength_; ++r)
-      std::copy(wa + r * rowLength_, wa + (r + 1) * rowLength_, real_.get() + r * paddedRow_);
-    PetscCall(VecRestoreArrayRead(w, &wa));
-    fftw_execute(forward_);
-    c = reinterpret_cast<fftw_complex *>(real_.get());
-  } else { // line, line-padded
-    VecHandle u;
-    const PetscScalar *ua = nullptr;
-    if (strategy_ == "line-padded") {
-      // u(m) = w(m) for 0 <= m < N and u(M-k) = w(N-k) for 1 <= k < N: the circular convolution on Z_M of u
-      // with the zero-padded state equals the one on Z_N in its first N entries (no wrap-around since M >=
-      // 2N-1).
-      const PetscInt n = group_.order(), m = transformLength_;
-      std::vector<PetscInt> from, to;
-      for (PetscInt g = start_; g < start_ + localN_; ++g) {
-        from.push_back(g);
-        to.push_back(g);
-        if (g >= 1) {
-          from.push_back(g);
-          to.push_back(m - n + g);
-        }
-      }
-      ISHandle isFrom, isTo;
-      PetscCall(ISCreateGeneral(comm_, static_cast<PetscInt>(from.size()), from.data(), PETSC_COPY_VALUES,
-                                isFrom.address()));
-      PetscCall(ISCreateGeneral(comm_, static_cast<PetscInt>(to.size()), to.data(), PETSC_COPY_VALUES,
-                                isTo.address()));
-      PetscCall(VecDuplicate(padded_, u.address()));
-      PetscCall(VecSet(u, 0.0));
-      ScatterHandle sc;
-      PetscCall(VecScatterCreate(w, isFrom, u, isTo, sc.address()));
-      PetscCall(VecScatterBegin(sc, w, u, INSERT_VALUES, SCATTER_FORWARD));
-      PetscCall(VecScatterEnd(sc, w, u, INSERT_VALUES, SCATTER_FORWARD));
-      PetscCall(VecGetArrayRead(u, &ua));
-    } else {
-      PetscCall(VecGetArrayRead(w, &ua));
-    }
-    for (ptrdiff_t i = 0; i < lineLocal_; ++i) {
-      complex_[i][0] = ua[i];
-      complex_[i][1] = 0.0;
-    }
-    PetscCall(VecRestoreArrayRead(u ? u.get() : w, &ua));
-    fftw_execute(forward_);
-    c = complex_.get();
-  }
-  double maxRe = 0, maxIm = 0;
-  for (ptrdiff_t i = 0; i < complexCount_; ++i) {
-    spectrum_[i][0] = c[i][0] * scale;
-    spectrum_[i][1] = c[i][1] * scale;
-    maxRe           = std::max(maxRe, std::abs(spectrum_[i][0]));
-    maxIm           = std::max(maxIm, std::abs(spectrum_[i][1]));
-  }
-  // An even kernel (w(g^-1) = w(g): cosine, von Mises, Mexican hat) has a real spectrum: the product then
-  // needs two real multiplications per mode instead of a complex one. Decided collectively.
-  double extremes[2] = {maxRe, maxIm};
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, extremes, 2, MPI_DOUBLE, MPI_MAX, comm_));
-  realSpectrum_ = extremes[1] <= 1e-14 * extremes[0];
-  if (realSpectrum_) {
-    realSpectrumValues_.reset(fftw_alloc_real(static_cast<size_t>(std::max<ptrdiff_t>(complexCount_, 1))));
-    for (ptrdiff_t i = 0; i < complexCount_; ++i)
-      realSpectrumValues_[i] = spectrum_[i][0];
-    spectrum_.reset(); // only the real part is used from now on
-  } else {
-    realSpectrumValues_.reset();
-  }
+  PetscCall(VecCreate(comm_, v));
+  PetscCall(VecSetSizes(*v, localN_ * channels_, size() * channels_));
+  PetscCall(VecSetType(*v, VECSTANDARD));
   PetscFunctionReturn(0);
 }
 
-void GroupConvolution::multiplyBySpectrum(fftw_complex *c) const {
-  if (realSpectrum_) {
-    const double *r = realSpectrumValues_.get();
-    double *z       = &c[0][0];
-    for (ptrdiff_t i = 0; i < complexCount_; ++i) {
-      z[2 * i] *= r[i];
-      z[2 * i + 1] *= r[i];
-    }
-    return;
-  }
-  const fftw_complex *s = spectrum_.get();
-  for (ptrdiff_t i = 0; i < complexCount_; ++i) {
-    const double re = c[i][0] * s[i][0] - c[i][1] * s[i][1];
-    const double im = c[i][0] * s[i][1] + c[i][1] * s[i][0];
-    c[i][0]         = re;
-    c[i][1]         = im;
-  }
-}
-
-PetscErrorCode GroupConvolution::apply(Vec x, Vec y) {
+PetscErrorCode GroupConvolution::forward(Vec x, bool periodicEmbedding, fftw_complex **spectrum) {
   const PetscScalar *xa = nullptr;
-  PetscScalar *ya       = nullptr;
   PetscFunctionBeginUser;
-  PetscCheck(spectrum_ || realSpectrumValues_ || strategy_ == "scalar", comm_, PETSC_ERR_ORDER,
-             "GroupConvolution: setKernel() not called");
-  if (strategy_ == "scalar") {
-    PetscCall(VecCopy(x, y));
-    PetscCall(VecScale(y, scalarKernel_));
-    PetscFunctionReturn(0);
-  }
-  if (strategy_ == "serial") {
+  if (strategy_ == "dense") {
     PetscCall(VecGetArrayRead(x, &xa));
-    PetscCall(VecGetArray(y, &ya));
+    for (PetscInt i = 0; i < localN_; ++i) {
+      complex_[i][0] = xa[i];
+      complex_[i][1] = 0.0;
+    }
+    PetscCall(VecRestoreArrayRead(x, &xa));
+    *spectrum = complex_.get();
+  } else if (strategy_ == "serial") {
+    PetscCall(VecGetArrayRead(x, &xa));
     // Out of place straight from the Vec when its alignment matches the planned arrays (FFTW's new-array
     // rule).
     if (fftw_alignment_of(const_cast<double *>(xa)) == fftw_alignment_of(real_.get())) {
@@ -349,62 +313,253 @@ PetscErrorCode GroupConvolution::apply(Vec x, Vec y) {
       std::copy(xa, xa + localN_, real_.get());
       fftw_execute(forward_);
     }
-    multiplyBySpectrum(complex_.get());
+    PetscCall(VecRestoreArrayRead(x, &xa));
+    *spectrum = complex_.get();
+  } else if (strategy_ == "slab") {
+    PetscCall(VecGetArrayRead(x, &xa));
+    for (ptrdiff_t r = 0; r < localN_ / rowLength_; ++r)
+      std::memcpy(real_.get() + r * paddedRow_, xa + r * rowLength_, sizeof(double) * rowLength_);
+    PetscCall(VecRestoreArrayRead(x, &xa));
+    fftw_execute(forward_);
+    *spectrum = reinterpret_cast<fftw_complex *>(real_.get());
+  } else { // line, line-padded: complex transform of a real signal
+    const bool padded = strategy_ == "line-padded";
+    if (padded) {
+      VecScatter sc = periodicEmbedding ? wrap_.get() : embed_.get();
+      PetscCall(VecSet(padded_, 0.0));
+      PetscCall(VecScatterBegin(sc, x, padded_, INSERT_VALUES, SCATTER_FORWARD));
+      PetscCall(VecScatterEnd(sc, x, padded_, INSERT_VALUES, SCATTER_FORWARD));
+    }
+    PetscCall(VecGetArrayRead(padded ? padded_.get() : x, &xa));
+    for (ptrdiff_t i = 0; i < lineLocal_ * blockM_; ++i) {
+      complex_[i][0] = xa[i];
+      complex_[i][1] = 0.0;
+    }
+    PetscCall(VecRestoreArrayRead(padded ? padded_.get() : x, &xa));
+    fftw_execute(forward_);
+    *spectrum = complex_.get();
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GroupConvolution::reflectAxes(Vec w, unsigned pattern, Vec out) const {
+  // out(a, rest) = w(sigma a, rest): a permutation of axis points (kernel layout, kernelM_ values per point).
+  PetscInt lo = 0, hi = 0;
+  PetscFunctionBeginUser;
+  if (pattern == 0) {
+    PetscCall(VecCopy(w, out));
+    PetscFunctionReturn(0);
+  }
+  PetscCall(VecGetOwnershipRange(out, &lo, &hi));
+  std::vector<PetscInt> from(static_cast<std::size_t>(hi - lo)), to(from.size());
+  std::vector<PetscInt> stride(dims_.size(), 1);
+  for (std::size_t i = dims_.size() - 1; i-- > 0;)
+    stride[i] = stride[i + 1] * static_cast<PetscInt>(dims_[i + 1]);
+  for (PetscInt k = lo; k < hi; ++k) {
+    const PetscInt point = k / kernelM_, rest = k % kernelM_;
+    PetscInt source = 0;
+    for (std::size_t i = 0; i < dims_.size(); ++i) {
+      const PetscInt n = static_cast<PetscInt>(dims_[i]), c = (point / stride[i]) % n;
+      source += ((pattern >> i) & 1u ? (n - c) % n : c) * stride[i];
+    }
+    from[k - lo] = source * kernelM_ + rest;
+    to[k - lo]   = k;
+  }
+  ISHandle isFrom, isTo;
+  ScatterHandle sc;
+  PetscCall(ISCreateGeneral(comm_, hi - lo, from.data(), PETSC_USE_POINTER, isFrom.address()));
+  PetscCall(ISCreateGeneral(comm_, hi - lo, to.data(), PETSC_USE_POINTER, isTo.address()));
+  PetscCall(VecScatterCreate(w, isFrom, out, isTo, sc.address()));
+  PetscCall(VecScatterBegin(sc, w, out, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecScatterEnd(sc, w, out, INSERT_VALUES, SCATTER_FORWARD));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GroupConvolution::setKernel(Vec w) {
+  const PetscScalar *wa = nullptr;
+  const PetscInt C = channels_, M = blockM_;
+  PetscFunctionBeginUser;
+  // w_cc(e) sits on whichever rank owns axis point 0.
+  std::vector<double> we(static_cast<std::size_t>(C), 0.0);
+  PetscCall(VecGetArrayRead(w, &wa));
+  if (start_ == 0 && localN_ > 0)
+    for (PetscInt c = 0; c < C; ++c)
+      we[c] = wa[c * C + c];
+  PetscCall(VecRestoreArrayRead(w, &wa));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, we.data(), static_cast<int>(C), MPI_DOUBLE, MPI_SUM, comm_));
+  for (PetscInt c = 0; c < C; ++c)
+    diagonal_[c] = we[c] / static_cast<double>(group_.order());
+
+  // Spectra of every kernel component under every reflection pattern, C batches of M components each (the
+  // state plan transforms M components at once).
+  const double scale  = 1.0 / (static_cast<double>(transformLength_) * static_cast<double>(group_.order()));
+  const std::size_t K = kernelComponents_;
+  spectrum_.reset(fftw_alloc_complex(std::max<std::size_t>(static_cast<std::size_t>(nFreq_) * K, 1)));
+  VecHandle reflected, batch;
+  PetscCall(VecDuplicate(w, reflected.address()));
+  PetscCall(createVec(batch.address()));
+  for (std::size_t pi = 0; pi < patterns_.size(); ++pi) {
+    PetscCall(reflectAxes(w, patterns_[pi], reflected));
+    for (PetscInt b = 0; b < C; ++b) {
+      const PetscScalar *ra = nullptr;
+      PetscScalar *ba       = nullptr;
+      PetscCall(VecGetArrayRead(reflected, &ra));
+      PetscCall(VecGetArray(batch, &ba));
+      for (PetscInt point = 0; point < localN_ / M; ++point)
+        std::copy_n(ra + point * kernelM_ + b * M, M, ba + point * M);
+      PetscCall(VecRestoreArray(batch, &ba));
+      PetscCall(VecRestoreArrayRead(reflected, &ra));
+      fftw_complex *c = nullptr;
+      PetscCall(forward(batch, true, &c));
+      for (ptrdiff_t f = 0; f < nFreq_; ++f)
+        for (PetscInt m = 0; m < M; ++m) {
+          fftw_complex &dst = spectrum_[f * K + pi * kernelM_ + b * M + m];
+          dst[0]            = c[f * M + m][0] * scale;
+          dst[1]            = c[f * M + m][1] * scale;
+        }
+    }
+  }
+  // M = 1 and an even kernel (w(g^-1) = w(g): cosine, von Mises, Mexican hat): a real spectrum, two real
+  // multiplications per mode instead of a complex one. Decided collectively.
+  double extremes[2] = {0, 0};
+  for (ptrdiff_t i = 0; i < nFreq_ * static_cast<ptrdiff_t>(K); ++i) {
+    extremes[0] = std::max(extremes[0], std::abs(spectrum_[i][0]));
+    extremes[1] = std::max(extremes[1], std::abs(spectrum_[i][1]));
+  }
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, extremes, 2, MPI_DOUBLE, MPI_MAX, comm_));
+  realSpectrum_ = K == 1 && extremes[1] <= 1e-14 * extremes[0];
+  realSpectrumValues_.reset();
+  if (realSpectrum_) {
+    realSpectrumValues_.reset(fftw_alloc_real(static_cast<size_t>(std::max<ptrdiff_t>(nFreq_, 1))));
+    for (ptrdiff_t i = 0; i < nFreq_; ++i)
+      realSpectrumValues_[i] = spectrum_[i][0];
+    spectrum_.reset(); // only the real part is used from now on
+  }
+  haveKernel_ = true;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GroupConvolution::setKernelFromState(Vec y, StateKernel mode) {
+  VecHandle w;
+  const PetscScalar *ya = nullptr;
+  PetscScalar *wa       = nullptr;
+  const PetscInt C      = channels_;
+  PetscFunctionBeginUser;
+  PetscCall(createKernelVec(w.address()));
+  PetscCall(VecGetArrayRead(y, &ya));
+  PetscCall(VecGetArray(w, &wa));
+  // The kernel layout holds C values per state value, on the same rank.
+  for (PetscInt i = 0; i < localN_; ++i) {
+    const PetscInt site = i / C, c = i % C;
+    for (PetscInt cp = 0; cp < C; ++cp)
+      wa[i * C + cp] = mode == StateKernel::Diagonal ? (cp == c ? ya[i] : 0.0) : ya[site * C + cp];
+  }
+  PetscCall(VecRestoreArray(w, &wa));
+  PetscCall(VecRestoreArrayRead(y, &ya));
+  PetscCall(setKernel(w));
+  PetscFunctionReturn(0);
+}
+
+void GroupConvolution::multiplyBySpectrum(fftw_complex *c) {
+  if (realSpectrum_) {
+    const double *r = realSpectrumValues_.get();
+    double *z       = &c[0][0];
+    for (ptrdiff_t i = 0; i < nFreq_; ++i) {
+      z[2 * i] *= r[i];
+      z[2 * i + 1] *= r[i];
+    }
+    return;
+  }
+  const std::size_t K = kernelComponents_;
+  const PetscInt M    = blockM_;
+  if (K == 1) {
+    const fftw_complex *s = spectrum_.get();
+    for (ptrdiff_t i = 0; i < nFreq_; ++i) {
+      const double re = c[i][0] * s[i][0] - c[i][1] * s[i][1];
+      const double im = c[i][0] * s[i][1] + c[i][1] * s[i][0];
+      c[i][0]         = re;
+      c[i][1]         = im;
+    }
+    return;
+  }
+  // Per frequency: out_i = sum_j spectrum[blockTable(i, j)] in_j (an M x M block gathered from the |Q| C^2
+  // reflected kernel components).
+  double *out = blockScratch_.data();
+  for (ptrdiff_t f = 0; f < nFreq_; ++f) {
+    double *z        = &c[f * M][0];
+    const double *s  = &spectrum_[f * static_cast<ptrdiff_t>(K)][0];
+    const int *table = blockTable_.data();
+    for (PetscInt i = 0; i < M; ++i) {
+      double re = 0, im = 0;
+      for (PetscInt j = 0; j < M; ++j) {
+        const double *k = s + 2 * table[i * M + j];
+        re += k[0] * z[2 * j] - k[1] * z[2 * j + 1];
+        im += k[0] * z[2 * j + 1] + k[1] * z[2 * j];
+      }
+      out[2 * i]     = re;
+      out[2 * i + 1] = im;
+    }
+    std::copy_n(out, 2 * M, z);
+  }
+}
+
+PetscErrorCode GroupConvolution::apply(Vec x, Vec y) {
+  PetscScalar *ya = nullptr;
+  fftw_complex *c = nullptr;
+  PetscFunctionBeginUser;
+  PetscCheck(haveKernel_, comm_, PETSC_ERR_ORDER, "GroupConvolution: setKernel() not called");
+  PetscCall(forward(x, false, &c));
+  multiplyBySpectrum(c);
+  if (strategy_ == "dense") {
+    PetscCall(VecGetArray(y, &ya));
+    for (PetscInt i = 0; i < localN_; ++i)
+      ya[i] = c[i][0];
+    PetscCall(VecRestoreArray(y, &ya));
+  } else if (strategy_ == "serial") {
+    PetscCall(VecGetArray(y, &ya));
     if (fftw_alignment_of(ya) == fftw_alignment_of(real_.get())) {
       fftw_execute_dft_c2r(backward_, complex_.get(), ya);
     } else {
       fftw_execute(backward_);
       std::copy(real_.get(), real_.get() + localN_, ya);
     }
-    PetscCall(VecRestoreArrayRead(x, &xa));
     PetscCall(VecRestoreArray(y, &ya));
-    PetscFunctionReturn(0);
-  }
-  if (strategy_ == "slab") {
-    const ptrdiff_t rows = localN_ / rowLength_;
-    PetscCall(VecGetArrayRead(x, &xa));
-    for (ptrdiff_t r = 0; r < rows; ++r)
-      std::memcpy(real_.get() + r * paddedRow_, xa + r * rowLength_, sizeof(double) * rowLength_);
-    PetscCall(VecRestoreArrayRead(x, &xa));
-    fftw_execute(forward_);
-    multiplyBySpectrum(reinterpret_cast<fftw_complex *>(real_.get()));
+  } else if (strategy_ == "slab") {
     fftw_execute(backward_);
     PetscCall(VecGetArray(y, &ya));
-    for (ptrdiff_t r = 0; r < rows; ++r)
+    for (ptrdiff_t r = 0; r < localN_ / rowLength_; ++r)
       std::memcpy(ya + r * rowLength_, real_.get() + r * paddedRow_, sizeof(double) * rowLength_);
     PetscCall(VecRestoreArray(y, &ya));
-    PetscFunctionReturn(0);
+  } else {
+    const bool padded = strategy_ == "line-padded";
+    fftw_execute(backward_);
+    PetscCall(VecGetArray(padded ? padded_.get() : y, &ya));
+    for (ptrdiff_t i = 0; i < lineLocal_ * blockM_; ++i)
+      ya[i] = complex_[i][0];
+    PetscCall(VecRestoreArray(padded ? padded_.get() : y, &ya));
+    if (padded) {
+      PetscCall(VecScatterBegin(embed_, padded_, y, INSERT_VALUES, SCATTER_REVERSE));
+      PetscCall(VecScatterEnd(embed_, padded_, y, INSERT_VALUES, SCATTER_REVERSE));
+    }
   }
-  // line strategies: complex transform of a real signal.
-  const bool padded = strategy_ == "line-padded";
-  if (padded) {
-    PetscCall(VecSet(padded_, 0.0));
-    PetscCall(VecScatterBegin(embed_, x, padded_, INSERT_VALUES, SCATTER_FORWARD));
-    PetscCall(VecScatterEnd(embed_, x, padded_, INSERT_VALUES, SCATTER_FORWARD));
-  }
-  PetscCall(VecGetArrayRead(padded ? padded_.get() : x, &xa));
-  for (ptrdiff_t i = 0; i < lineLocal_; ++i) {
-    complex_[i][0] = xa[i];
-    complex_[i][1] = 0.0;
-  }
-  PetscCall(VecRestoreArrayRead(padded ? padded_.get() : x, &xa));
-  fftw_execute(forward_);
-  multiplyBySpectrum(complex_.get());
-  fftw_execute(backward_);
-  PetscCall(VecGetArray(padded ? padded_.get() : y, &ya));
-  for (ptrdiff_t i = 0; i < lineLocal_; ++i)
-    ya[i] = complex_[i][0];
-  PetscCall(VecRestoreArray(padded ? padded_.get() : y, &ya));
-  if (padded) {
-    PetscCall(VecScatterBegin(embed_, padded_, y, INSERT_VALUES, SCATTER_REVERSE));
-    PetscCall(VecScatterEnd(embed_, padded_, y, INSERT_VALUES, SCATTER_REVERSE));
-  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GroupConvolution::fillDiagonal(Vec d) const {
+  PetscInt lo = 0, hi = 0;
+  PetscScalar *a = nullptr;
+  PetscFunctionBeginUser;
+  PetscCall(VecGetOwnershipRange(d, &lo, &hi));
+  PetscCall(VecGetArray(d, &a));
+  for (PetscInt i = lo; i < hi; ++i)
+    a[i - lo] = diagonal_[i % channels_];
+  PetscCall(VecRestoreArray(d, &a));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode GroupConvolution::createMat(Mat *J) {
   PetscFunctionBeginUser;
-  PetscCall(MatCreateShell(comm_, localN_, localN_, group_.order(), group_.order(), this, J));
+  PetscCall(MatCreateShell(comm_, localN_, localN_, size(), size(), this, J));
   PetscCall(MatShellSetOperation(*J, MATOP_MULT, reinterpret_cast<void (*)(void)>(convolutionMult)));
   PetscCall(
       MatShellSetOperation(*J, MATOP_GET_DIAGONAL, reinterpret_cast<void (*)(void)>(convolutionDiagonal)));
@@ -412,12 +567,15 @@ PetscErrorCode GroupConvolution::createMat(Mat *J) {
 }
 
 std::size_t GroupConvolution::memoryBytes() const {
-  const std::size_t modes = static_cast<std::size_t>(std::max<ptrdiff_t>(complexCount_, 0));
-  std::size_t bytes       = realSpectrum_ ? sizeof(double) * modes : sizeof(fftw_complex) * modes;
-  if (strategy_ == "serial") bytes += sizeof(double) * realCount_ + sizeof(fftw_complex) * complexCount_;
+  const std::size_t modes = static_cast<std::size_t>(std::max<ptrdiff_t>(nFreq_, 0));
+  std::size_t bytes       = realSpectrum_
+                                ? sizeof(double) * modes
+                                : sizeof(fftw_complex) * modes * std::max<std::size_t>(kernelComponents_, 1);
+  const std::size_t M     = static_cast<std::size_t>(blockM_);
+  if (strategy_ == "serial") bytes += sizeof(double) * localN_ + sizeof(fftw_complex) * modes * M;
   if (strategy_ == "slab") bytes += sizeof(double) * 2 * allocComplex_;
   if (strategy_.rfind("line", 0) == 0) bytes += sizeof(fftw_complex) * allocComplex_;
-  if (strategy_ == "line-padded") bytes += sizeof(double) * lineLocal_;
+  if (strategy_ == "line-padded") bytes += sizeof(double) * lineLocal_ * M;
   return bytes;
 }
 

@@ -1,19 +1,29 @@
 #pragma once
-// The connectivity operator J r = (1/|G|) w * r (group convolution) on an abelian group, applied spectrally
-// with FFTW and exposed as a PETSc MATSHELL. The FFT decomposition fixes the state-vector layout: every Vec
-// that meets this operator is created by createVec().
+// The connectivity operator (J r)_c(g) = (1/|G|) sum_h sum_c' w_cc'(h^-1 g) r_c'(h) (group convolution, C
+// channels) applied spectrally with FFTW and exposed as a PETSc MATSHELL. The group is G = A x| Q (see
+// group.hpp): A is the product of the cyclic axes (rings, tori, dihedral rotations), Q the product of the
+// finite parts. With g = (a, q) and h = (b, p), h^-1 g = (sigma_p (a - b), p^-1 q) where sigma_p flips the
+// axes p reflects, so
+//     (J r)_{q,c}(a) = (1/|G|) sum_{p,c'} [w_cc'(sigma_p ., p^-1 q) *_A r_{p,c'}](a):
+// per frequency nu of A, a dense M x M block (M = |Q| C) acting on the M transformed components; the blocks'
+// entries are the spectra of the kernel components reflected by each sigma. Cost O(N log |A| + N M): N log N
+// for rings and tori (M = 1) and D_n (M = 2), a dense |Q| x |Q| product per frequency for S4 x Z_n x Z_n.
+//
+// State layout: index (g * C + c) with g = a |Q| + q, i.e. M consecutive components per axis point a.
+// Kernel layout: index (g * C + c) * C + c', i.e. |Q| C^2 consecutive values per axis point.
 //
 // Strategies (chosen from the group and the number of ranks):
-//   scalar  |G| = 1 (every factor of order 1): J is multiplication by w(e).
-//   serial  one rank: serial r2c/c2r of the whole group, out of place straight from/to the Vec arrays.
-//   slab    several ranks, >= 2 non-trivial factors: FFTW-MPI r2c slabs along the first factor, forward with
+//   dense   |A| = 1 (no axis, e.g. S4): the M x M block itself, on rank 0.
+//   serial  one rank: serial r2c/c2r over A with M interleaved components, out of place from the Vec arrays.
+//   slab    several ranks, >= 2 non-trivial axes: FFTW-MPI r2c slabs along the first axis, forward with
 //           TRANSPOSED_OUT and back with TRANSPOSED_IN (two global transposes saved); the kernel spectrum is
 //           computed with the same plan, so it lives in the same transposed layout.
-//   line    several ranks, one non-trivial factor Z_N: FFTW-MPI has no distributed 1-D r2c, so a complex 1-D
-//           transform with SCRAMBLED_OUT/IN (order irrelevant for a pointwise product). FFTW-MPI cannot split
-//           some lengths (primes, small N); then the circular convolution on Z_N is embedded exactly into one
-//           on Z_M, M >= 2N-1 smooth, and the state is scattered into the length-M layout.
-// Size-1 factors are dropped from the transform (FFTW-MPI mishandles N x 1 shapes); they do not change the
+//   line    several ranks, one non-trivial axis Z_N: FFTW-MPI has no distributed 1-D r2c, so a complex 1-D
+//           transform with SCRAMBLED_OUT/IN (order irrelevant for a per-frequency product). FFTW-MPI cannot
+//           split some lengths (primes, small N); then the circular convolution on Z_N is embedded exactly
+//           into one on Z_L, L >= 2N-1 smooth, and the state is scattered into the length-L layout
+//           (line-padded).
+// Size-1 axes are dropped from the transform (FFTW-MPI mishandles N x 1 shapes); they do not change the
 // index.
 #include "core/handles.hpp"
 #include "groups/group.hpp"
@@ -28,27 +38,40 @@ PetscErrorCode parseFftPlanner(MPI_Comm comm, const std::string &name, FftPlanne
 
 class GroupConvolution {
 public:
-  static PetscErrorCode create(MPI_Comm comm, const Group &group, FftPlanner planner,
+  static PetscErrorCode create(MPI_Comm comm, const Group &group, PetscInt channels, FftPlanner planner,
                                std::unique_ptr<GroupConvolution> *out);
+  static PetscErrorCode create(MPI_Comm comm, const Group &group, FftPlanner planner,
+                               std::unique_ptr<GroupConvolution> *out) {
+    return create(comm, group, 1, planner, out);
+  }
   ~GroupConvolution();
   GroupConvolution(const GroupConvolution &)            = delete;
   GroupConvolution &operator=(const GroupConvolution &) = delete;
 
   MPI_Comm comm() const { return comm_; }
   const Group &group() const { return group_; }
-  PetscInt size() const { return group_.order(); }
+  PetscInt channels() const { return channels_; }
+  PetscInt size() const { return group_.order() * channels_; } // state length N = |G| C
   PetscInt localSize() const { return localN_; }
   PetscInt ownershipStart() const { return start_; }
+  PetscInt blockSize() const { return blockM_; } // M = |Q| C
   const std::string &strategy() const { return strategy_; }
   PetscInt transformLength() const { return transformLength_; } // M for the padded line strategy, else |G|
 
   PetscErrorCode createVec(Vec *v) const;
-  // Sets the kernel w (a Vec over G in this layout) and computes its spectrum once.
+  PetscErrorCode createKernelVec(Vec *v) const; // |G| C^2 values, distributed like the state
+  // Sets the kernel w (kernel layout) and computes its spectra once.
   PetscErrorCode setKernel(Vec w);
+  // A state y (state layout) as the kernel: Diagonal w_cc'(g) = delta_cc' y_c(g) (then J r = (1/|G|) y * r
+  // per channel: with r an impulse at a, |G| J r = L_a y), or Rows w_cc'(g) = y_c'(g) (every output channel
+  // sums over the input channels: correlations).
+  enum class StateKernel { Diagonal, Rows };
+  PetscErrorCode setKernelFromState(Vec y, StateKernel mode);
   // y = J x. x and y must not alias.
   PetscErrorCode apply(Vec x, Vec y);
-  // J_gg = w(e)/|G| for every g (the operator is a convolution, so its diagonal is constant).
-  double diagonal() const { return diagonal_; }
+  // J_(g,c),(g,c) = w_cc(e)/|G| (the operator is a convolution: the diagonal depends on the channel only).
+  double diagonal(PetscInt c = 0) const { return diagonal_[c]; }
+  PetscErrorCode fillDiagonal(Vec d) const;
   // A MATSHELL whose MatMult is apply() and MatGetDiagonal is diagonal(); valid while this object lives.
   PetscErrorCode createMat(Mat *J);
   // Bytes this rank holds for buffers and the kernel spectrum.
@@ -56,34 +79,46 @@ public:
 
 private:
   GroupConvolution() = default;
-  PetscErrorCode setupScalar();
+  PetscErrorCode setupDense();
   PetscErrorCode setupSerial(unsigned flags);
   PetscErrorCode setupSlab(unsigned flags);
   PetscErrorCode setupLine(unsigned flags);
-  PetscErrorCode forwardInPlace(); // work buffers -> spectrum layout (strategy specific)
-  void multiplyBySpectrum(fftw_complex *c) const;
+  void setupBlockTable();
+  // Loads a state-layout Vec into the transform input and transforms; returns the spectrum (nFreq_ x M).
+  PetscErrorCode forward(Vec x, bool periodicEmbedding, fftw_complex **spectrum);
+  PetscErrorCode reflectAxes(Vec w, unsigned pattern, Vec out) const;
+  void multiplyBySpectrum(fftw_complex *c);
 
   MPI_Comm comm_ = MPI_COMM_NULL;
   Group group_;
-  std::vector<ptrdiff_t> dims_; // non-trivial factor orders
+  PetscInt channels_ = 1, blockM_ = 1, kernelM_ = 1;
+  std::vector<ptrdiff_t> dims_;      // non-trivial axis orders
+  std::vector<std::size_t> dimAxis_; // the factor each of dims_ belongs to
+  std::vector<unsigned> patterns_;   // distinct reflection patterns (bit i: dims_[i] flipped)
+  std::vector<int> patternOf_;       // per finite part p: index into patterns_
+  std::vector<int> blockTable_;      // M x M: kernel component feeding output i from input j
   std::string strategy_;
   PetscInt localN_ = 0, start_ = 0, transformLength_ = 0;
-  double diagonal_ = 0, scalarKernel_ = 0;
+  std::vector<double> diagonal_;
 
   // FFT data: real work array (serial: unpadded; slab: padded in the last dimension), complex work array (the
-  // same memory as the real one for slab/line) and the kernel spectrum, premultiplied by 1/(M |G|).
+  // same memory as the real one for slab/line). Spectra: nFreq_ frequencies x M components for the state,
+  // nFreq_ x kernelComponents for the kernel (premultiplied by 1/(L |G|)).
   FftwArray<double> real_;
   FftwArray<fftw_complex> complex_;
   FftwArray<fftw_complex> spectrum_;
-  bool realSpectrum_ = false; // even kernel: the product uses realSpectrumValues_
+  std::size_t kernelComponents_ = 0;
+  bool realSpectrum_            = false; // M = 1 and an even kernel: the product uses realSpectrumValues_
   FftwArray<double> realSpectrumValues_;
-  ptrdiff_t realCount_ = 0, complexCount_ = 0, allocComplex_ = 0;
-  ptrdiff_t rowLength_ = 0, paddedRow_ = 0; // slab copy geometry
+  std::vector<double> blockScratch_; // 2 M doubles: one block product
+  ptrdiff_t nFreq_ = 0, allocComplex_ = 0;
+  ptrdiff_t rowLength_ = 0, paddedRow_ = 0; // slab copy geometry (doubles)
   FftwPlan forward_, backward_;
+  bool haveKernel_ = false;
 
-  // line strategy with padding: state (length N) <-> work vector (length M, FFTW's input layout).
+  // line strategy with padding: state (length N M) <-> work vector (length L M, FFTW's input layout).
   VecHandle padded_;
-  ScatterHandle embed_;
+  ScatterHandle embed_, wrap_;
   ptrdiff_t lineLocal_ = 0, lineStart_ = 0;
 };
 

@@ -1,12 +1,104 @@
 #include "operators/kernel.hpp"
 
+#include "core/options.hpp"
 #include "io/hdf5_file.hpp"
+#include <algorithm>
 #include <cmath>
 
 namespace eqrnn {
 
-PetscErrorCode validateKernel(MPI_Comm comm, const KernelSpec &spec, const Group &group) {
+namespace {
+// A kernel file holds |G| C^2 values (kernel layout) or |G| values (times the channel matrix).
+PetscErrorCode readKernelFile(MPI_Comm comm, const KernelSpec &spec, const Group &group, PetscInt channels,
+                              Vec w) {
+  PetscInt length = 0;
   PetscFunctionBeginUser;
+  PetscCall(datasetLength(comm, spec.file, spec.dataset, &length));
+  if (length == group.order() * channels * channels) {
+    PetscCall(readVector(comm, spec.file, spec.dataset, w));
+    PetscFunctionReturn(0);
+  }
+  PetscCheck(length == group.order(), comm, PETSC_ERR_USER_INPUT,
+             "-kernel_file %s:%s holds %" PetscInt_FMT " values; %s with %" PetscInt_FMT
+             " channels needs %" PetscInt_FMT " (|G|) or %" PetscInt_FMT " (|G| C^2)",
+             spec.file.c_str(), spec.dataset.c_str(), length, group.spec().c_str(), channels, group.order(),
+             group.order() * channels * channels);
+  // Read |G| values into a Vec over G, then spread over channel pairs (same axis distribution up to C^2).
+  VecHandle base;
+  PetscInt lo = 0, hi = 0;
+  PetscCall(VecGetOwnershipRange(w, &lo, &hi));
+  const PetscInt C2 = channels * channels;
+  PetscCall(VecCreateMPI(comm, (hi - lo) / C2, group.order(), base.address()));
+  PetscCall(readVector(comm, spec.file, spec.dataset, base));
+  const PetscScalar *b = nullptr;
+  PetscScalar *a       = nullptr;
+  PetscCall(VecGetArrayRead(base, &b));
+  PetscCall(VecGetArray(w, &a));
+  for (PetscInt k = lo; k < hi; ++k) {
+    const PetscInt pair = k % C2;
+    const double m      = spec.channelMatrix.empty() ? (pair / channels == pair % channels ? 1.0 : 0.0)
+                                                     : spec.channelMatrix[pair];
+    a[k - lo]           = m * b[(k - lo) / C2];
+  }
+  PetscCall(VecRestoreArray(w, &a));
+  PetscCall(VecRestoreArrayRead(base, &b));
+  PetscFunctionReturn(0);
+}
+} // namespace
+
+PetscErrorCode kernelIrrepSupport(MPI_Comm comm, const KernelSpec &spec, const Group &group,
+                                  std::vector<ProductIrrep> *support, std::vector<double> *gains) {
+  PetscFunctionBeginUser;
+  support->clear();
+  gains->clear();
+  PetscCheck(!spec.irreps.empty(), comm, PETSC_ERR_USER_INPUT,
+             "kernel irreps: give -kernel_irreps (e.g. E1 for D6; see eqrnn group -group ...)");
+  PetscCheck(spec.irrepGains.size() == spec.irreps.size(), comm, PETSC_ERR_USER_INPUT,
+             "kernel irreps: -kernel_irrep_gains has %zu values for %zu irreps", spec.irrepGains.size(),
+             spec.irreps.size());
+  for (std::size_t i = 0; i < spec.irreps.size(); ++i) {
+    ProductIrrep k;
+    std::string error;
+    PetscCheck(parseProductIrrep(group, spec.irreps[i], &k, &error), comm, PETSC_ERR_USER_INPUT, "%s",
+               error.c_str());
+    PetscCheck(std::find(support->begin(), support->end(), k) == support->end(), comm, PETSC_ERR_USER_INPUT,
+               "kernel irreps: irrep %s listed twice (or as the conjugate of another listed one)",
+               spec.irreps[i].c_str());
+    support->push_back(k);
+    gains->push_back(spec.irrepGains[i]);
+    const ProductIrrep conj = productIrrepConjugate(group, k);
+    if (conj != k) {
+      support->push_back(conj);
+      gains->push_back(spec.irrepGains[i]);
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode validateKernel(MPI_Comm comm, const KernelSpec &spec, const Group &group, PetscInt channels) {
+  PetscFunctionBeginUser;
+  PetscCheck(spec.channelMatrix.empty() ||
+                 spec.channelMatrix.size() == static_cast<std::size_t>(channels * channels),
+             comm, PETSC_ERR_USER_INPUT,
+             "-kernel_channels: %zu values given, %" PetscInt_FMT " channels need %" PetscInt_FMT
+             " (row-major C x C)",
+             spec.channelMatrix.size(), channels, channels * channels);
+  PetscCheck(spec.cosetWeights.empty() ||
+                 spec.cosetWeights.size() == static_cast<std::size_t>(group.quotientOrder()),
+             comm, PETSC_ERR_USER_INPUT,
+             "-kernel_coset_weights: %zu values given, %s has %" PetscInt_FMT " finite parts q",
+             spec.cosetWeights.size(), group.spec().c_str(), group.quotientOrder());
+  if (spec.family == "class") {
+    PetscCheck(spec.classValues.size() == static_cast<std::size_t>(group.classCount()), comm,
+               PETSC_ERR_USER_INPUT,
+               "kernel class: -kernel_class_values has %zu values, %s has %" PetscInt_FMT
+               " conjugacy classes (see eqrnn group)",
+               spec.classValues.size(), group.spec().c_str(), group.classCount());
+  } else if (spec.family == "irreps") {
+    std::vector<ProductIrrep> support;
+    std::vector<double> gains;
+    PetscCall(kernelIrrepSupport(comm, spec, group, &support, &gains));
+  }
   if (spec.family == "fourier") {
     const std::size_t d = group.numFactors();
     PetscCheck(!spec.cosCoeffs.empty() || !spec.sinCoeffs.empty(), comm, PETSC_ERR_USER_INPUT,
@@ -30,10 +122,11 @@ PetscErrorCode validateKernel(MPI_Comm comm, const KernelSpec &spec, const Group
   PetscFunctionReturn(0);
 }
 
-double kernelValue(const KernelSpec &spec, const Group &group, PetscInt g) {
-  const auto c = group.coordinates(g);
-  const auto n = group.factorOrders();
-  auto theta   = [&](std::size_t i) {
+namespace {
+double axisKernelValue(const KernelSpec &spec, const Group &group, PetscInt g) {
+  const auto c  = group.axisCoordinates(g);
+  const auto &n = group.axisOrders();
+  auto theta    = [&](std::size_t i) {
     return 2.0 * M_PI * static_cast<double>(c[i]) / static_cast<double>(n[i]);
   };
   if (spec.family == "cosine") {
@@ -67,22 +160,60 @@ double kernelValue(const KernelSpec &spec, const Group &group, PetscInt g) {
   }
   return 0.0;
 }
+} // namespace
 
-PetscErrorCode fillKernel(const KernelSpec &spec, const Group &group, Vec w) {
+double kernelValue(const KernelSpec &spec, const Group &group, PetscInt g) {
+  if (spec.family == "class") return spec.classValues[group.classOf(g)];
+  if (spec.family == "irreps") {
+    // Support and gains are validated; w(g) = sum_k gain_k d_k chi_k(g) over the support (real: closed
+    // under conjugation with equal gains).
+    double w = 0;
+    std::vector<ProductIrrep> support;
+    std::vector<double> gains;
+    kernelIrrepSupport(MPI_COMM_SELF, spec, group, &support, &gains);
+    for (std::size_t i = 0; i < support.size(); ++i)
+      w += gains[i] * productIrrepDim(group, support[i]) * productCharacter(group, support[i], g).real();
+    return w;
+  }
+  const double coset = spec.cosetWeights.empty() ? 1.0 : spec.cosetWeights[g % group.quotientOrder()];
+  return coset * axisKernelValue(spec, group, g);
+}
+
+PetscErrorCode fillKernel(const KernelSpec &spec, const Group &group, PetscInt channels, Vec w) {
   MPI_Comm comm;
+  PetscInt lo = 0, hi = 0;
+  PetscScalar *a     = nullptr;
+  const PetscInt C2  = channels * channels;
+  auto channelFactor = [&](PetscInt k) {
+    return spec.channelMatrix.empty() ? ((k % C2) / channels == k % channels ? 1.0 : 0.0)
+                                      : spec.channelMatrix[k % C2];
+  };
   PetscFunctionBeginUser;
   PetscCall(PetscObjectGetComm(reinterpret_cast<PetscObject>(w), &comm));
-  PetscCall(validateKernel(comm, spec, group));
+  PetscCall(validateKernel(comm, spec, group, channels));
+  PetscCall(VecGetOwnershipRange(w, &lo, &hi));
   if (spec.family == "file") {
-    PetscCall(readVector(comm, spec.file, spec.dataset, w));
+    // Either all |G| C^2 values, or |G| values times the channel matrix.
+    PetscCall(readKernelFile(comm, spec, group, channels, w));
     PetscFunctionReturn(0);
   }
-  PetscInt lo = 0, hi = 0;
-  PetscScalar *a = nullptr;
-  PetscCall(VecGetOwnershipRange(w, &lo, &hi));
+  // Irrep kernels: evaluate the characters once per element, not per channel pair.
+  std::vector<ProductIrrep> support;
+  std::vector<double> gains;
+  if (spec.family == "irreps") PetscCall(kernelIrrepSupport(comm, spec, group, &support, &gains));
   PetscCall(VecGetArray(w, &a));
-  for (PetscInt g = lo; g < hi; ++g)
-    a[g - lo] = kernelValue(spec, group, g);
+  for (PetscInt k = lo; k < hi; ++k) {
+    const PetscInt g = k / C2;
+    double value     = 0;
+    if (spec.family == "irreps") {
+      for (std::size_t i = 0; i < support.size(); ++i)
+        value +=
+            gains[i] * productIrrepDim(group, support[i]) * productCharacter(group, support[i], g).real();
+    } else {
+      value = kernelValue(spec, group, g);
+    }
+    a[k - lo] = channelFactor(k) * value;
+  }
   PetscCall(VecRestoreArray(w, &a));
   PetscFunctionReturn(0);
 }

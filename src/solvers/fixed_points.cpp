@@ -28,7 +28,7 @@ PetscErrorCode FixedPointFinder::create(RateNetwork &net, const CensusSpec &spec
   f->net_  = &net;
   f->spec_ = spec;
   PetscCall(net.holdInputAt(spec.inputTime));
-  PetscCall(OrbitTools::create(comm, net.group(), net.spec().fftPlanner, &f->orbits_));
+  PetscCall(OrbitTools::create(comm, net.group(), net.spec().fftPlanner, &f->orbits_, net.channels()));
   for (VecHandle *v : {&f->f_, &f->fUndeflated_, &f->gradient_, &f->work_, &f->shifted_})
     PetscCall(net.createVec(v->address()));
   const PetscInt n = net.connectivity().localSize(), N = net.connectivity().size();
@@ -221,7 +221,7 @@ PetscErrorCode FixedPointFinder::consider(Vec x, double res, PetscInt start, Sta
 
 PetscErrorCode FixedPointFinder::continuousDistance(Vec x, Manifold &m, double *distance) {
   const Group &G = net_->group();
-  const auto n   = G.factorOrders();
+  const auto &n  = G.axisOrders();
   VecHandle y, z, r;
   OrbitMatch om;
   PetscFunctionBeginUser;
@@ -278,7 +278,7 @@ PetscErrorCode FixedPointFinder::continuousDistance(Vec x, Manifold &m, double *
 
 PetscErrorCode FixedPointFinder::leadingModes(std::vector<std::vector<PetscInt>> *modes) {
   const Group &G = net_->group();
-  const auto n   = G.factorOrders();
+  const auto &n  = G.axisOrders();
   PetscFunctionBeginUser;
   // Candidate wavevectors with components in [-K, K] on the non-trivial axes, one of each pair +-k.
   std::vector<std::size_t> axes;
@@ -311,13 +311,15 @@ PetscErrorCode FixedPointFinder::leadingModes(std::vector<std::vector<PetscInt>>
   const PetscScalar *w = nullptr;
   PetscCall(VecGetOwnershipRange(net_->kernel(), &lo, &hi));
   PetscCall(VecGetArrayRead(net_->kernel(), &w));
-  for (PetscInt g = lo; g < hi; ++g) {
-    const auto c = G.coordinates(g);
+  // Kernel layout: C^2 values per element; the channel sum of w_cc' weighs each axis mode.
+  const PetscInt C2 = net_->channels() * net_->channels();
+  for (PetscInt j = lo; j < hi; ++j) {
+    const auto c = G.axisCoordinates(j / C2);
     for (std::size_t m = 0; m < cands.size(); ++m) {
       double phase = 0;
       for (std::size_t i = 0; i < n.size(); ++i)
         phase += 2 * M_PI * static_cast<double>(cands[m][i] * c[i]) / static_cast<double>(n[i]);
-      coef[m] += w[g - lo] * std::cos(phase);
+      coef[m] += w[j - lo] * std::cos(phase);
     }
   }
   PetscCall(VecRestoreArrayRead(net_->kernel(), &w));
@@ -351,7 +353,8 @@ PetscErrorCode FixedPointFinder::makeStart(PetscInt index, Vec x) {
   PetscCheck(index >= 0 && index < count, net_->comm(), PETSC_ERR_ARG_OUTOFRANGE,
              "start %" PetscInt_FMT " of %" PetscInt_FMT, index, count);
   const Group &G       = net_->group();
-  const auto n         = G.factorOrders();
+  const auto &n        = G.axisOrders();
+  const PetscInt C     = net_->channels();
   const PetscInt m     = static_cast<PetscInt>(seedModes_.size()),
                  a     = static_cast<PetscInt>(spec_.amplitudes.size());
   const PetscInt seeds = a * (m + m * (m - 1) / 2);
@@ -382,7 +385,7 @@ PetscErrorCode FixedPointFinder::makeStart(PetscInt index, Vec x) {
           }
     }
     for (PetscInt g = lo; g < hi; ++g) {
-      const auto c = G.coordinates(g);
+      const auto c = G.axisCoordinates(g / C);
       double v     = 0;
       for (std::size_t t : terms)
         v += std::cos(phase(seedModes_[t], c));
@@ -406,7 +409,7 @@ PetscErrorCode FixedPointFinder::makeStart(PetscInt index, Vec x) {
         xa[g - lo] = amp * counterNormal(spec_.seed, draw, static_cast<std::uint64_t>(g));
         continue;
       }
-      const auto c = G.coordinates(g);
+      const auto c = G.axisCoordinates(g / C);
       double v     = 0;
       for (std::size_t t = 0; t < seedModes_.size(); ++t) {
         const double p = phase(seedModes_[t], c);

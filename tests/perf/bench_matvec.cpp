@@ -179,7 +179,7 @@ PetscErrorCode benchOne(MPI_Comm comm, const std::string &spec, const Options &o
   k.J0     = -0.5;
   k.J1     = 3.0;
   k.kappa  = 4.0;
-  PetscCall(fillKernel(k, group, w));
+  PetscCall(fillKernel(k, group, 1, w));
   PetscCall(conv->setKernel(w));
   PetscCall(conv->createMat(J.address()));
   PetscCall(VecSet(x, 0.1));

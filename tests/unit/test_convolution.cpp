@@ -27,7 +27,7 @@ void build(const char *spec, Built *b, const KernelSpec *kernel = nullptr) {
   EQ_OK(b->conv->createVec(b->x.address()));
   EQ_OK(b->conv->createVec(b->y.address()));
   if (kernel)
-    EQ_OK(fillKernel(*kernel, b->group, b->w));
+    EQ_OK(fillKernel(*kernel, b->group, 1, b->w));
   else
     fillRandom(b->w, 11);
   fillRandom(b->x, 12);

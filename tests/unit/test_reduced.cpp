@@ -1,0 +1,280 @@
+// The group Fourier transform (convolution theorem in THEORY.md's order, inversion, Plancherel, product
+// irreps) and the exact reduced model (THEORY.md section 3): its fixed points and spectra against the full
+// network, analytic values, orbit-stabiliser counts, channels, rank-count invariance.
+#include "analysis/reduced_model.hpp"
+#include "groups/group_fourier.hpp"
+#include "core/options.hpp"
+#include "helpers.hpp"
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+using namespace eqrnn;
+using namespace eqrnn::test;
+
+namespace {
+Group makeGroup(const std::string &spec, const std::string &perms = "") {
+  Group G;
+  std::string err;
+  EXPECT_TRUE(Group::parse(spec, &G, &err, perms)) << err;
+  return G;
+}
+
+std::vector<Complex> randomFunction(const Group &G, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> n;
+  std::vector<Complex> f(static_cast<std::size_t>(G.order()));
+  for (auto &v : f)
+    v = Complex(n(rng), n(rng));
+  return f;
+}
+
+// (1/|G|) sum_h w(h^-1 g) r(h), straight from the group law.
+std::vector<Complex> convolve(const Group &G, const std::vector<Complex> &w, const std::vector<Complex> &r) {
+  std::vector<Complex> out(w.size(), 0.0);
+  for (PetscInt g = 0; g < G.order(); ++g)
+    for (PetscInt h = 0; h < G.order(); ++h)
+      out[g] += w[G.multiply(G.inverse(h), g)] * r[h] / static_cast<double>(G.order());
+  return out;
+}
+
+std::vector<Complex> matmul(const std::vector<Complex> &a, const std::vector<Complex> &b, int d) {
+  std::vector<Complex> c(static_cast<std::size_t>(d * d), 0.0);
+  for (int i = 0; i < d; ++i)
+    for (int j = 0; j < d; ++j)
+      for (int k = 0; k < d; ++k)
+        c[i * d + j] += a[i * d + k] * b[k * d + j];
+  return c;
+}
+
+double maxDiff(const std::vector<Complex> &a, const std::vector<Complex> &b) {
+  double m = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    m = std::max(m, std::abs(a[i] - b[i]));
+  return m;
+}
+
+NetworkSpec irrepNetwork(const std::string &group, const std::string &irreps,
+                         const std::vector<double> &gains, PetscInt channels = 1) {
+  NetworkSpec s;
+  s.group             = group;
+  s.channels          = channels;
+  s.kernel.family     = "irreps";
+  s.kernel.irreps     = splitList(irreps, ',');
+  s.kernel.irrepGains = gains;
+  s.input.kind        = "none";
+  return s;
+}
+
+struct Census {
+  std::unique_ptr<RateNetwork> net;
+  std::unique_ptr<ReducedModel> model;
+  std::vector<ReducedFixedPoint> fps;
+  PetscInt failed = 0;
+};
+
+void runCensus(MPI_Comm comm, const NetworkSpec &spec, PetscInt starts, Census *c) {
+  ReduceSpec r;
+  r.starts = starts;
+  EQ_OK(RateNetwork::create(comm, spec, &c->net));
+  EQ_OK(ReducedModel::create(*c->net, r, &c->model));
+  EQ_OK(c->model->census(&c->fps, &c->failed));
+}
+
+double norm(const std::vector<double> &a) {
+  double s = 0;
+  for (double v : a)
+    s += v * v;
+  return std::sqrt(s);
+}
+
+void expectAllVerified(const Census &c, PetscInt order) {
+  ASSERT_FALSE(c.fps.empty());
+  for (const auto &p : c.fps) {
+    EXPECT_TRUE(p.verified) << "start " << p.start;
+    EXPECT_LT(p.residualFull, 1e-10);
+    EXPECT_GE(p.spectrumMismatch, 0.0);
+    EXPECT_LT(p.spectrumMismatch, 1e-6);
+    EXPECT_EQ(p.orbitSize * p.stabiliser.order, order); // orbit-stabiliser
+  }
+}
+} // namespace
+
+TEST(GroupFourier, ConvolutionTheoremInTheoryOrder) {
+  for (const char *spec : {"S3", "D5", "D4xZ3", "Q8"}) {
+    const Group G = makeGroup(spec);
+    const auto w = randomFunction(G, 1), r = randomFunction(G, 2);
+    const auto wr = convolve(G, w, r);
+    const auto W = groupFourierTransform(G, w), Rk = groupFourierTransform(G, r),
+               WR = groupFourierTransform(G, wr);
+    double worst = 0, reversed = 0;
+    for (std::size_t k = 0; k < W.size(); ++k) {
+      worst    = std::max(worst, maxDiff(WR[k].block, matmul(W[k].block, Rk[k].block, W[k].dim)));
+      reversed = std::max(reversed, maxDiff(WR[k].block, matmul(Rk[k].block, W[k].block, W[k].dim)));
+    }
+    EXPECT_LT(worst, 1e-12) << spec;
+    EXPECT_GT(reversed, 1e-3) << spec << ": the order of the product must matter on a non-abelian group";
+  }
+}
+
+TEST(GroupFourier, InversionAndPlancherel) {
+  for (const char *spec : {"S4", "D6xZ4", "A4xZ3"}) {
+    const Group G     = makeGroup(spec);
+    const auto f      = randomFunction(G, 3);
+    const auto blocks = groupFourierTransform(G, f);
+    EXPECT_LT(maxDiff(inverseGroupFourierTransform(G, blocks), f), 1e-12) << spec;
+    double lhs = 0, rhs = 0;
+    for (const auto &v : f)
+      lhs += std::norm(v) / static_cast<double>(G.order());
+    for (const auto &b : blocks)
+      for (const auto &v : b.block)
+        rhs += b.dim * std::norm(v);
+    EXPECT_NEAR(lhs, rhs, 1e-12 * lhs) << spec;
+  }
+}
+
+TEST(GroupFourier, ProductIrrepsAreOrthonormal) {
+  const Group G     = makeGroup("D3xZ4");
+  const auto irreps = allProductIrreps(G);
+  long long dimSum  = 0;
+  std::vector<std::vector<std::vector<Complex>>> rho(irreps.size());
+  for (std::size_t k = 0; k < irreps.size(); ++k) {
+    dimSum += productIrrepDim(G, irreps[k]) * productIrrepDim(G, irreps[k]);
+    rho[k].resize(static_cast<std::size_t>(G.order()));
+    for (PetscInt g = 0; g < G.order(); ++g)
+      productIrrepMatrix(G, irreps[k], g, &rho[k][g]);
+  }
+  EXPECT_EQ(dimSum, G.order());
+  double worst = 0;
+  for (std::size_t k = 0; k < irreps.size(); ++k)
+    for (std::size_t l = 0; l < irreps.size(); ++l) {
+      const int dk = productIrrepDim(G, irreps[k]), dl = productIrrepDim(G, irreps[l]);
+      for (int e = 0; e < dk * dk; ++e)
+        for (int f = 0; f < dl * dl; ++f) {
+          Complex s = 0;
+          for (PetscInt g = 0; g < G.order(); ++g)
+            s += rho[k][g][e] * std::conj(rho[l][g][f]);
+          s *= static_cast<double>(dk) / static_cast<double>(G.order());
+          worst = std::max(worst, std::abs(s - (k == l && e == f ? 1.0 : 0.0)));
+        }
+    }
+  EXPECT_LT(worst, 1e-12);
+}
+
+// Ring with the irreps kernel on chi_{+-1}: J multiplies cos and sin by g (a cosine kernel J1 = 2g). x = 0
+// has the double eigenvalue -1 + g; the bump kappa cos(theta - theta0) solves kappa = 2g <cos tanh(kappa
+// cos)>.
+TEST(ReducedModel, RingBumpMatchesTheSelfConsistencyEquation) {
+  const double g   = 2.0;
+  const PetscInt n = 64;
+  Census c;
+  runCensus(PETSC_COMM_WORLD, irrepNetwork("Z64", "chi1", {g}), 20, &c);
+  EXPECT_EQ(c.model->dimension(), 2);
+  expectAllVerified(c, n);
+  auto mean = [&](double kappa) {
+    double s = 0;
+    for (PetscInt j = 0; j < n; ++j) {
+      const double t = 2 * M_PI * static_cast<double>(j) / static_cast<double>(n);
+      s += std::cos(t) * std::tanh(kappa * std::cos(t));
+    }
+    return s / static_cast<double>(n);
+  };
+  double lo = 0.1, hi = 50; // kappa - 2g <...> changes sign once on (0, inf) for 2g/2 > 1
+  for (int it = 0; it < 200; ++it) {
+    const double mid                        = 0.5 * (lo + hi);
+    (mid - 2 * g * mean(mid) < 0 ? lo : hi) = mid;
+  }
+  const double kappa = 0.5 * (lo + hi);
+  bool zero = false, bump = false;
+  for (const auto &p : c.fps) {
+    if (norm(p.a) < 1e-9) {
+      zero = true;
+      EXPECT_NEAR(p.re[0], -1 + g, 1e-12);
+      EXPECT_NEAR(p.re[1], -1 + g, 1e-12);
+    } else {
+      bump = true;
+      // |x|^2 = kappa^2 N / 2 for x = kappa cos(theta - theta0) on the lattice.
+      EXPECT_NEAR(norm(p.a), kappa * std::sqrt(static_cast<double>(n) / 2.0), 1e-8);
+      EXPECT_EQ(p.dimension, 1);          // a ring
+      EXPECT_LT(std::abs(p.re[0]), 1e-6); // the tangent mode (lattice: exponentially small)
+      EXPECT_LT(p.re[1], -1e-3);          // the radial mode
+      EXPECT_EQ(p.classification, "stable");
+    }
+  }
+  EXPECT_TRUE(zero);
+  EXPECT_TRUE(bump);
+}
+
+// S3 with its 2-dimensional irrep: R = 4; fixed points with a stabiliser of order 2 come in orbits of 3, the
+// others (besides x = 0) in orbits of 6.
+TEST(ReducedModel, S3TwoDimensionalIrrep) {
+  Census c;
+  runCensus(PETSC_COMM_WORLD, irrepNetwork("S3", "rho2", {4.0}), 40, &c);
+  EXPECT_EQ(c.model->dimension(), 4);
+  expectAllVerified(c, 6);
+  int order2 = 0, free = 0;
+  for (const auto &p : c.fps) {
+    if (norm(p.a) < 1e-9) {
+      for (double re : p.re)
+        EXPECT_NEAR(re, 3.0, 1e-12); // -1 + gain on the whole irrep
+      continue;
+    }
+    EXPECT_TRUE(p.stabiliser.order == 1 || p.stabiliser.order == 2);
+    if (p.stabiliser.order == 2) {
+      ++order2;
+      EXPECT_EQ(p.orbitSize, 3);
+    } else {
+      ++free;
+      EXPECT_EQ(p.orbitSize, 6);
+    }
+  }
+  EXPECT_GT(order2, 0);
+  EXPECT_GT(free, 0);
+}
+
+TEST(ReducedModel, S4ThreeDimensionalIrrepAndDihedral) {
+  Census s4, d6;
+  runCensus(PETSC_COMM_WORLD, irrepNetwork("S4", "rho3", {3.0}), 30, &s4);
+  EXPECT_EQ(s4.model->dimension(), 9);
+  expectAllVerified(s4, 24);
+  runCensus(PETSC_COMM_WORLD, irrepNetwork("D6", "E1", {3.0}), 30, &d6);
+  EXPECT_EQ(d6.model->dimension(), 4);
+  expectAllVerified(d6, 12);
+}
+
+TEST(ReducedModel, ProductWithARingAndChannels) {
+  Census ring, channels;
+  runCensus(PETSC_COMM_WORLD, irrepNetwork("S3xZ16", "rho2:chi1", {3.0}), 20, &ring);
+  EXPECT_EQ(ring.model->dimension(), 8); // rho2 x chi1 and its conjugate rho2 x chi15: 2 x 4
+  expectAllVerified(ring, 96);
+  NetworkSpec spec          = irrepNetwork("D5", "E1", {2.5}, 2);
+  spec.kernel.channelMatrix = {1.0, -0.5, 0.8, 0.2};
+  runCensus(PETSC_COMM_WORLD, spec, 20, &channels);
+  EXPECT_EQ(channels.model->dimension(), 8); // C sum d^2 = 2 x 4
+  expectAllVerified(channels, 10);
+}
+
+TEST(ReducedModel, SameOrbitsOnAnyNumberOfRanks) {
+  Census here, alone;
+  const NetworkSpec spec = irrepNetwork("D4xZ6", "E1:chi1", {2.5});
+  runCensus(PETSC_COMM_WORLD, spec, 20, &here);
+  runCensus(PETSC_COMM_SELF, spec, 20, &alone);
+  ASSERT_EQ(here.fps.size(), alone.fps.size());
+  for (std::size_t i = 0; i < here.fps.size(); ++i) {
+    EXPECT_NEAR(norm(here.fps[i].a), norm(alone.fps[i].a), 1e-9);
+    EXPECT_EQ(here.fps[i].orbitSize, alone.fps[i].orbitSize);
+  }
+}
+
+TEST(ReducedModel, RefusesAKernelOutsideTheSupport) {
+  NetworkSpec spec = irrepNetwork("D6", "E1,E2", {3.0, 1.0});
+  std::unique_ptr<RateNetwork> net;
+  std::unique_ptr<ReducedModel> model;
+  EQ_OK(RateNetwork::create(PETSC_COMM_WORLD, spec, &net));
+  ReduceSpec r;
+  r.irreps = {"E1"}; // the kernel also lives on E2
+  PetscPushErrorHandler(PetscReturnErrorHandler, nullptr);
+  const PetscErrorCode code = ReducedModel::create(*net, r, &model);
+  PetscPopErrorHandler();
+  EXPECT_EQ(code, PETSC_ERR_USER_INPUT);
+}
