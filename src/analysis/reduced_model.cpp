@@ -288,25 +288,38 @@ PetscErrorCode ReducedModel::census(std::vector<ReducedFixedPoint> *found, Petsc
   PetscFunctionBeginUser;
   found->clear();
   *failedStarts = 0;
-  for (PetscInt s = 0; s <= spec_.starts; ++s) {
-    // Start 0 is a = 0; the others are random, with amplitudes cycling through spec.amplitudes (per neuron).
+  // An odd phi (tanh, linear without threshold) makes x -> -x a symmetry: each new orbit's mirror image is
+  // tried at once, which closes the census far sooner than random starts alone.
+  const auto &phi = net_->spec().phi;
+  const bool odd  = phi.threshold == 0.0 && (phi.name() == "tanh" || phi.name() == "linear");
+  std::vector<std::vector<double>> mirrors;
+  for (PetscInt s = 0; s <= spec_.starts || !mirrors.empty();) {
     std::vector<double> a(R, 0.0);
-    if (s > 0) {
-      const double amp = spec_.amplitudes[static_cast<std::size_t>(s - 1) % spec_.amplitudes.size()];
-      for (std::size_t r = 0; r < R; ++r)
-        a[r] = amp * scale * counterNormal(spec_.seed, static_cast<std::uint64_t>(s), r);
+    PetscInt start = s;
+    if (!mirrors.empty()) {
+      a = mirrors.back(); // already a fixed point if the symmetry holds: Newton only confirms it
+      mirrors.pop_back();
+      start = -1;
+    } else {
+      // Start 0 is a = 0; the others are random, amplitudes cycling through spec.amplitudes (per neuron).
+      if (s > 0) {
+        const double amp = spec_.amplitudes[static_cast<std::size_t>(s - 1) % spec_.amplitudes.size()];
+        for (std::size_t r = 0; r < R; ++r)
+          a[r] = amp * scale * counterNormal(spec_.seed, static_cast<std::uint64_t>(s), r);
+      }
+      ++s;
     }
     bool ok    = false;
     double res = 0;
     PetscCall(newton(&a, &ok, &res));
     if (!ok) {
-      ++*failedStarts;
+      if (start >= 0) ++*failedStarts;
       continue;
     }
     ReducedFixedPoint p;
     p.a               = a;
     p.residualReduced = res;
-    p.start           = s;
+    p.start           = start;
     PetscCall(net_->createVec(p.x.address()));
     PetscCall(lift(a, p.x));
     PetscReal xn = 0;
@@ -326,6 +339,11 @@ PetscErrorCode ReducedModel::census(std::vector<ReducedFixedPoint> *found, Petsc
     if (repeat) continue;
     PetscCall(analyse(&p));
     if (spec_.verify) PetscCall(verifyOnFullNetwork(&p));
+    if (odd) {
+      mirrors.push_back(a);
+      for (double &v : mirrors.back())
+        v = -v;
+    }
     found->push_back(std::move(p));
   }
   // Larger states first, then by stabiliser order: a stable order for tables and files.

@@ -35,8 +35,8 @@ struct ReducedFixedPoint {
   VecHandle x;           // lifted state B a
   double residualReduced = 0, residualFull = 0;
   Stabiliser stabiliser;
-  PetscInt orbitSize = 0, dimension = 0, start = 0;
-  std::vector<double> re, im; // reduced Jacobian spectrum, real part descending
+  PetscInt orbitSize = 0, dimension = 0, start = 0; // start -1: the mirror image -a of another orbit
+  std::vector<double> re, im;                       // reduced Jacobian spectrum, real part descending
   PetscInt nUnstable = 0, nMarginal = 0;
   std::string classification;
   std::vector<double> fullRe, fullIm; // leading full-network eigenvalues from SLEPc

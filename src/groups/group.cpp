@@ -153,7 +153,8 @@ DihedralFactor::DihedralFactor(PetscInt n) : n_(n) {
   classes_ = static_cast<PetscInt>(reps.size());
   classOf_.resize(smallest.size());
   for (std::size_t a = 0; a < smallest.size(); ++a)
-    classOf_[a] = std::lower_bound(reps.begin(), reps.end(), smallest[a]) - reps.begin();
+    classOf_[a] =
+        static_cast<PetscInt>(std::lower_bound(reps.begin(), reps.end(), smallest[a]) - reps.begin());
 }
 
 PetscInt DihedralFactor::multiply(PetscInt a, PetscInt b) const {
