@@ -70,10 +70,9 @@ PetscErrorCode ReducedModel::create(RateNetwork &net, const ReduceSpec &spec,
           m->support_.push_back(kk);
     }
   } else {
-    std::vector<double> gains;
     PetscCheck(net.spec().kernel.family == "irreps", comm, PETSC_ERR_USER_INPUT,
                "reduce: give the kernel's Fourier support with -reduce_irreps (or use -kernel irreps)");
-    PetscCall(kernelIrrepSupport(comm, net.spec().kernel, G, &m->support_, &gains));
+    PetscCall(kernelIrrepSupport(comm, net.spec().kernel, G, &m->support_));
   }
   PetscCall(OrbitTools::create(comm, G, net.spec().fftPlanner, &m->orbits_, net.channels()));
   PetscCall(net.createVec(m->x_.address()));

@@ -51,6 +51,9 @@ PetscErrorCode readNetworkOptions(MPI_Comm comm, NetworkSpec *spec) {
   if (!irreps.empty()) k.irreps = splitList(irreps, ',');
   PetscCall(opt.realList("-kernel_irrep_gains", "Irreps kernel: eigenvalue of J on each listed irrep",
                          &k.irrepGains));
+  PetscCall(opt.realList("-kernel_irrep_blocks",
+                         "Irreps kernel: the blocks w^(k), d_k^2 values each (row-major), instead of gains",
+                         &k.irrepBlocks));
   PetscCall(opt.realList("-kernel_coset_weights",
                          "Axis kernels on non-abelian groups: weight per finite part q", &k.cosetWeights));
   PetscCall(
@@ -137,6 +140,7 @@ std::vector<Attribute> networkAttributes(const NetworkSpec &n) {
       {"kernel_class_values", joinReals(k.classValues)},
       {"kernel_irreps", joinStrings(k.irreps)},
       {"kernel_irrep_gains", joinReals(k.irrepGains)},
+      {"kernel_irrep_blocks", joinReals(k.irrepBlocks)},
       {"kernel_coset_weights", joinReals(k.cosetWeights)},
       {"kernel_channels", joinReals(k.channelMatrix)},
       {"J0", k.J0},

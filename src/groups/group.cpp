@@ -193,12 +193,14 @@ void DihedralFactor::irrepMatrix(int k, PetscInt a, Complex *rho) const {
     return;
   }
   const PetscInt m = k - oneDimensional() + 1;
-  const Complex w = unitRoot(m * j, n_), wbar = std::conj(w);
-  // rho(r^j) rho(s)^e with rho(r^j) = diag(w, wbar) and rho(s) the swap.
-  rho[0] = e ? 0.0 : w;
-  rho[1] = e ? w : 0.0;
-  rho[2] = e ? wbar : 0.0;
-  rho[3] = e ? 0.0 : wbar;
+  const Complex w  = unitRoot(m * j, n_);
+  const double c = w.real(), sn = w.imag();
+  // Real orthogonal form: rho(r^j) the rotation by 2 pi m j / n, rho(s) = diag(1, -1), rho(r^j s) = their
+  // product.
+  rho[0] = c;
+  rho[1] = e ? sn : -sn;
+  rho[2] = sn;
+  rho[3] = e ? -c : c;
 }
 
 std::string DihedralFactor::irrepLabel(int k) const {

@@ -44,7 +44,9 @@ public:
   virtual void irrepMatrix(int k, PetscInt a, Complex *rho) const = 0; // d x d, row-major
   virtual std::string irrepLabel(int k) const                     = 0;
   virtual int irrepConjugate(int k) const                         = 0; // complex-conjugate irrep
-  virtual const IrrepSet &irreps() const                          = 0;
+  // Whether rho_k's matrices are real (real-type irreps are given in real orthogonal form).
+  virtual bool irrepIsReal(int k) const  = 0;
+  virtual const IrrepSet &irreps() const = 0;
   // Conjugacy classes (indexed as in irreps().classes).
   virtual PetscInt classCount() const        = 0;
   virtual PetscInt classOf(PetscInt a) const = 0;
@@ -70,6 +72,7 @@ public:
   void irrepMatrix(int k, PetscInt a, Complex *rho) const override;
   std::string irrepLabel(int k) const override { return "chi" + std::to_string(k); }
   int irrepConjugate(int k) const override { return static_cast<int>((n_ - k) % n_); }
+  bool irrepIsReal(int k) const override { return k == 0 || 2 * k == n_; }
   const IrrepSet &irreps() const override;
   PetscInt classCount() const override { return n_; }
   PetscInt classOf(PetscInt a) const override { return a; }
@@ -93,13 +96,14 @@ public:
   std::string label(PetscInt a) const override;
   PetscInt axisOrder() const override { return n_; }
   bool reflects(PetscInt q) const override { return q == 1; }
-  // Irreps: the 1-dimensional ones (2 for odd n, 4 for even n), then rho_k, k = 1 .. (n-1)/2, with
-  // rho_k(r^j) = diag(w^kj, w^-kj), w = exp(2 pi i/n), and rho_k(s) = [[0,1],[1,0]].
+  // Irreps: the 1-dimensional ones (2 for odd n, 4 for even n), then E_m, m = 1 .. (n-1)/2, in real
+  // orthogonal form: rho(r^j) = rotation by 2 pi m j / n, rho(s) = diag(1, -1).
   int irrepCount() const override;
   int irrepDim(int k) const override { return k < oneDimensional() ? 1 : 2; }
   void irrepMatrix(int k, PetscInt a, Complex *rho) const override;
   std::string irrepLabel(int k) const override;
   int irrepConjugate(int k) const override { return k; } // all real
+  bool irrepIsReal(int) const override { return true; }
   const IrrepSet &irreps() const override;
   PetscInt classCount() const override { return classes_; }
   PetscInt classOf(PetscInt a) const override { return classOf_[a]; }
@@ -132,6 +136,7 @@ public:
   void irrepMatrix(int k, PetscInt a, Complex *rho) const override;
   std::string irrepLabel(int k) const override { return "rho" + std::to_string(k); }
   int irrepConjugate(int k) const override { return irreps().irreps[k].conjugate; }
+  bool irrepIsReal(int k) const override { return irreps().irreps[k].indicator == 1; }
   const IrrepSet &irreps() const override;
   PetscInt classCount() const override { return static_cast<PetscInt>(classes_.size()); }
   PetscInt classOf(PetscInt a) const override { return classOf_[a]; }

@@ -11,6 +11,10 @@ extern "C" void zheev_(const char *jobz, const char *uplo, const int *n, std::co
                        const int *lda, double *w, std::complex<double> *work, const int *lwork, double *rwork,
                        int *info, std::size_t jobzLength, std::size_t uploLength);
 
+extern "C" void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w,
+                       double *work, const int *lwork, int *info, std::size_t jobzLength,
+                       std::size_t uploLength);
+
 namespace eqrnn {
 
 namespace {
@@ -198,6 +202,101 @@ Complex trace(const Irrep &r, int g) {
   return sum;
 }
 
+// Real orthogonal form of an irrep of real type (Frobenius-Schur indicator +1). The real functions Re, Im
+// rho(g)_ij span the irrep's real isotypic component (dimension d^2); a random symmetric element of the
+// right-regular algebra restricted to it lies in the commutant M_d(R), so its eigenspaces are d-dimensional
+// real left-invariant subspaces. One of them, V (|G| x d, orthonormal), gives rho(g)_ij = <v_i, L_g v_j>.
+bool realForm(const CayleyTable &t, std::mt19937_64 &rng, Irrep *irrep) {
+  const int n = t.order, d = irrep->dim;
+  std::vector<std::vector<double>> Q; // orthonormal basis of the real isotypic component
+  for (int e = 0; e < d * d; ++e)
+    for (int part = 0; part < 2; ++part) {
+      std::vector<double> v(static_cast<std::size_t>(n));
+      for (int g = 0; g < n; ++g) {
+        const Complex z = irrep->matrices[static_cast<std::size_t>(g) * d * d + e];
+        v[g]            = part == 0 ? z.real() : z.imag();
+      }
+      for (int pass = 0; pass < 2; ++pass)
+        for (const auto &q : Q) {
+          double dot = 0;
+          for (int g = 0; g < n; ++g)
+            dot += q[g] * v[g];
+          for (int g = 0; g < n; ++g)
+            v[g] -= dot * q[g];
+        }
+      double norm = 0;
+      for (double x : v)
+        norm += x * x;
+      norm = std::sqrt(norm);
+      if (norm < 1e-8) continue;
+      for (double &x : v)
+        x /= norm;
+      Q.push_back(std::move(v));
+    }
+  if (static_cast<int>(Q.size()) != d * d) return false;
+  std::vector<double> a(static_cast<std::size_t>(n));
+  for (double &x : a)
+    x = uniform(rng);
+  // HQ = sum_h a_h (R_h + R_h^-1) Q with (R_h f)(x) = f(x h); then Q^T H Q (column-major, symmetric).
+  const int m = d * d;
+  std::vector<double> hq(static_cast<std::size_t>(m) * m, 0.0);
+  for (int c = 0; c < m; ++c) {
+    std::vector<double> col(static_cast<std::size_t>(n), 0.0);
+    for (int x = 0; x < n; ++x)
+      for (int h = 0; h < n; ++h)
+        col[x] += a[h] * (Q[c][t.product[at(x, h, n)]] + Q[c][t.product[at(x, t.inverse[h], n)]]);
+    for (int r = 0; r < m; ++r) {
+      double dot = 0;
+      for (int x = 0; x < n; ++x)
+        dot += Q[r][x] * col[x];
+      hq[at(c, r, m)] = dot;
+    }
+  }
+  std::vector<double> w(static_cast<std::size_t>(m)), work(static_cast<std::size_t>(8 * m + 8));
+  const int lwork = static_cast<int>(work.size());
+  int info        = 0;
+  dsyev_("V", "U", &m, hq.data(), &m, w.data(), work.data(), &lwork, &info, 1, 1);
+  if (info != 0) return false;
+  // The lowest eigenvalue must have multiplicity exactly d and be well separated from the next one.
+  const double scale = std::max(std::fabs(w.front()), std::fabs(w.back())) + 1.0;
+  if (std::fabs(w[d - 1] - w[0]) > 1e-9 * scale || (d < m && w[d] - w[d - 1] < 1e-6 * scale)) return false;
+  std::vector<std::vector<double>> V(static_cast<std::size_t>(d),
+                                     std::vector<double>(static_cast<std::size_t>(n), 0.0));
+  for (int i = 0; i < d; ++i)
+    for (int r = 0; r < m; ++r)
+      for (int x = 0; x < n; ++x)
+        V[i][x] += hq[at(i, r, m)] * Q[r][x];
+  for (int g = 0; g < n; ++g) {
+    const int gi = t.inverse[g];
+    for (int i = 0; i < d; ++i)
+      for (int j = 0; j < d; ++j) {
+        double s = 0;
+        for (int x = 0; x < n; ++x)
+          s += V[i][x] * V[j][t.product[at(gi, x, n)]];
+        irrep->matrices[(static_cast<std::size_t>(g) * d + i) * d + j] = s;
+      }
+  }
+  return true;
+}
+
+// Replaces every real-type irrep by a real orthogonal form (1-dimensional ones: their real characters).
+bool realiseIrreps(const CayleyTable &t, std::uint64_t seed, IrrepSet *set) {
+  std::mt19937_64 rng(seed ^ 0x5eed5eedULL);
+  for (Irrep &r : set->irreps) {
+    if (r.indicator != 1) continue;
+    if (r.dim == 1) {
+      for (Complex &z : r.matrices)
+        z = z.real();
+      continue;
+    }
+    bool ok = false;
+    for (int attempt = 0; attempt < kMaxAttempts && !ok; ++attempt)
+      ok = realForm(t, rng, &r);
+    if (!ok) return false;
+  }
+  return true;
+}
+
 } // namespace
 
 bool computeIrreps(const CayleyTable &table, std::uint64_t seed, IrrepSet *out, std::string *error) {
@@ -205,7 +304,12 @@ bool computeIrreps(const CayleyTable &table, std::uint64_t seed, IrrepSet *out, 
   const std::vector<std::vector<int>> classes = conjugacyClasses(table);
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     error->clear();
-    if (tryDraw(table, classes, seed + static_cast<std::uint64_t>(attempt), out, error)) return true;
+    if (tryDraw(table, classes, seed + static_cast<std::uint64_t>(attempt), out, error)) {
+      // Real-type irreps in real orthogonal form: a real kernel block w^(k) then gives a real kernel.
+      if (realiseIrreps(table, seed, out)) return true;
+      *error = "no random draw gave a real form of a real-type irrep";
+      return false;
+    }
     if (!error->empty()) return false;
   }
   *error = "no random draw separated the irreps after " + std::to_string(kMaxAttempts) + " attempts";

@@ -30,7 +30,8 @@ struct IrrepSet {
 // Diagonalises a random Hermitian element of the right-regular group algebra: it commutes with the
 // left-regular representation, so for a generic draw each eigenspace carries one copy of an irrep. Draws come
 // from std::mt19937_64(seed + attempt), so the same table and seed give bitwise the same result (with the
-// same LAPACK). Fails only if no draw separates the eigenvalues cleanly.
+// same LAPACK). Irreps of real type (indicator +1) are returned in real orthogonal form. Fails only if no
+// draw separates the eigenvalues cleanly.
 bool computeIrreps(const CayleyTable &table, std::uint64_t seed, IrrepSet *out, std::string *error);
 
 // Fills classes, characters, conjugate and indicator from the irreps' matrices (keeps their order).

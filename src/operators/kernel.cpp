@@ -46,33 +46,89 @@ PetscErrorCode readKernelFile(MPI_Comm comm, const KernelSpec &spec, const Group
 }
 } // namespace
 
-PetscErrorCode kernelIrrepSupport(MPI_Comm comm, const KernelSpec &spec, const Group &group,
-                                  std::vector<ProductIrrep> *support, std::vector<double> *gains) {
+PetscErrorCode kernelIrrepTerms(MPI_Comm comm, const KernelSpec &spec, const Group &group,
+                                std::vector<IrrepTerm> *terms) {
+  std::vector<ProductIrrep> seen;
+  std::size_t used = 0;
   PetscFunctionBeginUser;
-  support->clear();
-  gains->clear();
+  terms->clear();
   PetscCheck(!spec.irreps.empty(), comm, PETSC_ERR_USER_INPUT,
              "kernel irreps: give -kernel_irreps (e.g. E1 for D6; see eqrnn group -group ...)");
-  PetscCheck(spec.irrepGains.size() == spec.irreps.size(), comm, PETSC_ERR_USER_INPUT,
-             "kernel irreps: -kernel_irrep_gains has %zu values for %zu irreps", spec.irrepGains.size(),
-             spec.irreps.size());
+  PetscCheck(spec.irrepGains.empty() != spec.irrepBlocks.empty(), comm, PETSC_ERR_USER_INPUT,
+             "kernel irreps: give either -kernel_irrep_gains or -kernel_irrep_blocks (one of them)");
+  PetscCheck(spec.irrepBlocks.size() || spec.irrepGains.size() == spec.irreps.size(), comm,
+             PETSC_ERR_USER_INPUT, "kernel irreps: -kernel_irrep_gains has %zu values for %zu irreps",
+             spec.irrepGains.size(), spec.irreps.size());
   for (std::size_t i = 0; i < spec.irreps.size(); ++i) {
-    ProductIrrep k;
+    IrrepTerm t;
     std::string error;
-    PetscCheck(parseProductIrrep(group, spec.irreps[i], &k, &error), comm, PETSC_ERR_USER_INPUT, "%s",
+    PetscCheck(parseProductIrrep(group, spec.irreps[i], &t.irrep, &error), comm, PETSC_ERR_USER_INPUT, "%s",
                error.c_str());
-    PetscCheck(std::find(support->begin(), support->end(), k) == support->end(), comm, PETSC_ERR_USER_INPUT,
+    const ProductIrrep conj = productIrrepConjugate(group, t.irrep);
+    PetscCheck(std::find(seen.begin(), seen.end(), t.irrep) == seen.end(), comm, PETSC_ERR_USER_INPUT,
                "kernel irreps: irrep %s listed twice (or as the conjugate of another listed one)",
                spec.irreps[i].c_str());
-    support->push_back(k);
-    gains->push_back(spec.irrepGains[i]);
-    const ProductIrrep conj = productIrrepConjugate(group, k);
-    if (conj != k) {
-      support->push_back(conj);
-      gains->push_back(spec.irrepGains[i]);
+    seen.push_back(t.irrep);
+    seen.push_back(conj);
+    t.dim         = productIrrepDim(group, t.irrep);
+    bool realForm = true;
+    for (std::size_t f = 0; f < t.irrep.size(); ++f)
+      realForm = realForm && group.factor(f).irrepIsReal(t.irrep[f]);
+    t.weight = conj == t.irrep ? 1.0 : 2.0;
+    if (spec.irrepBlocks.empty()) {
+      t.block.assign(static_cast<std::size_t>(t.dim * t.dim), 0.0);
+      for (int d = 0; d < t.dim; ++d)
+        t.block[d * t.dim + d] = spec.irrepGains[i];
+    } else {
+      // A real block on a self-conjugate irrep needs real matrices (quaternionic irreps have none).
+      PetscCheck(
+          conj != t.irrep || realForm || t.dim == 1, comm, PETSC_ERR_USER_INPUT,
+          "kernel irreps: %s has no real form (quaternionic type): give -kernel_irrep_gains instead of "
+          "blocks",
+          spec.irreps[i].c_str());
+      const std::size_t need = static_cast<std::size_t>(t.dim * t.dim);
+      PetscCheck(
+          used + need <= spec.irrepBlocks.size(), comm, PETSC_ERR_USER_INPUT,
+          "kernel irreps: -kernel_irrep_blocks has %zu values, the irreps need more (d^2 each, row-major)",
+          spec.irrepBlocks.size());
+      t.block.assign(spec.irrepBlocks.begin() + static_cast<std::ptrdiff_t>(used),
+                     spec.irrepBlocks.begin() + static_cast<std::ptrdiff_t>(used + need));
+      used += need;
     }
+    terms->push_back(std::move(t));
+  }
+  PetscCheck(used == spec.irrepBlocks.size(), comm, PETSC_ERR_USER_INPUT,
+             "kernel irreps: -kernel_irrep_blocks has %zu values, the irreps need %zu (d^2 each, row-major)",
+             spec.irrepBlocks.size(), used);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode kernelIrrepSupport(MPI_Comm comm, const KernelSpec &spec, const Group &group,
+                                  std::vector<ProductIrrep> *support) {
+  std::vector<IrrepTerm> terms;
+  PetscFunctionBeginUser;
+  PetscCall(kernelIrrepTerms(comm, spec, group, &terms));
+  support->clear();
+  for (const auto &t : terms) {
+    support->push_back(t.irrep);
+    const ProductIrrep conj = productIrrepConjugate(group, t.irrep);
+    if (conj != t.irrep) support->push_back(conj);
   }
   PetscFunctionReturn(0);
+}
+
+double irrepKernelValue(const Group &group, const std::vector<IrrepTerm> &terms, PetscInt g) {
+  std::vector<Complex> rho;
+  double w = 0;
+  for (const auto &t : terms) {
+    productIrrepMatrix(group, t.irrep, g, &rho);
+    Complex trace = 0; // tr(W rho) = sum_ij W_ij rho_ji
+    for (int i = 0; i < t.dim; ++i)
+      for (int j = 0; j < t.dim; ++j)
+        trace += t.block[i * t.dim + j] * rho[j * t.dim + i];
+    w += t.weight * t.dim * trace.real();
+  }
+  return w;
 }
 
 PetscErrorCode validateKernel(MPI_Comm comm, const KernelSpec &spec, const Group &group, PetscInt channels) {
@@ -95,9 +151,8 @@ PetscErrorCode validateKernel(MPI_Comm comm, const KernelSpec &spec, const Group
                " conjugacy classes (see eqrnn group)",
                spec.classValues.size(), group.spec().c_str(), group.classCount());
   } else if (spec.family == "irreps") {
-    std::vector<ProductIrrep> support;
-    std::vector<double> gains;
-    PetscCall(kernelIrrepSupport(comm, spec, group, &support, &gains));
+    std::vector<IrrepTerm> terms;
+    PetscCall(kernelIrrepTerms(comm, spec, group, &terms));
   }
   if (spec.family == "fourier") {
     const std::size_t d = group.numFactors();
@@ -165,15 +220,9 @@ double axisKernelValue(const KernelSpec &spec, const Group &group, PetscInt g) {
 double kernelValue(const KernelSpec &spec, const Group &group, PetscInt g) {
   if (spec.family == "class") return spec.classValues[group.classOf(g)];
   if (spec.family == "irreps") {
-    // Support and gains are validated; w(g) = sum_k gain_k d_k chi_k(g) over the support (real: closed
-    // under conjugation with equal gains).
-    double w = 0;
-    std::vector<ProductIrrep> support;
-    std::vector<double> gains;
-    kernelIrrepSupport(MPI_COMM_SELF, spec, group, &support, &gains);
-    for (std::size_t i = 0; i < support.size(); ++i)
-      w += gains[i] * productIrrepDim(group, support[i]) * productCharacter(group, support[i], g).real();
-    return w;
+    std::vector<IrrepTerm> terms; // validated by validateKernel
+    kernelIrrepTerms(MPI_COMM_SELF, spec, group, &terms);
+    return irrepKernelValue(group, terms, g);
   }
   const double coset = spec.cosetWeights.empty() ? 1.0 : spec.cosetWeights[g % group.quotientOrder()];
   return coset * axisKernelValue(spec, group, g);
@@ -197,21 +246,15 @@ PetscErrorCode fillKernel(const KernelSpec &spec, const Group &group, PetscInt c
     PetscCall(readKernelFile(comm, spec, group, channels, w));
     PetscFunctionReturn(0);
   }
-  // Irrep kernels: evaluate the characters once per element, not per channel pair.
-  std::vector<ProductIrrep> support;
-  std::vector<double> gains;
-  if (spec.family == "irreps") PetscCall(kernelIrrepSupport(comm, spec, group, &support, &gains));
+  // One kernel value per element (the C^2 channel pairs share it).
+  std::vector<IrrepTerm> terms;
+  if (spec.family == "irreps") PetscCall(kernelIrrepTerms(comm, spec, group, &terms));
   PetscCall(VecGetArray(w, &a));
+  double value = 0;
   for (PetscInt k = lo; k < hi; ++k) {
     const PetscInt g = k / C2;
-    double value     = 0;
-    if (spec.family == "irreps") {
-      for (std::size_t i = 0; i < support.size(); ++i)
-        value +=
-            gains[i] * productIrrepDim(group, support[i]) * productCharacter(group, support[i], g).real();
-    } else {
-      value = kernelValue(spec, group, g);
-    }
+    if (k == lo || k % C2 == 0)
+      value = spec.family == "irreps" ? irrepKernelValue(group, terms, g) : kernelValue(spec, group, g);
     a[k - lo] = channelFactor(k) * value;
   }
   PetscCall(VecRestoreArray(w, &a));

@@ -20,19 +20,31 @@ struct KernelSpec {
   // weight per finite part q (default 1 for every q): w(a, q) = f(theta(a)) coset[q].
   std::vector<double> cosetWeights;
   std::vector<double> classValues; // class: one value per conjugacy class of G (Group::classOf order)
-  // irreps: Fourier-space kernel w^(k) = gain_k I on each listed irrep k and on its conjugate, zero
-  // elsewhere: w(g) = sum_k gain_k d_k chi_k(g) (+ the conjugate term). Labels per factor joined by ':'
-  // ("E1:chi0").
+  // irreps: the kernel in Fourier space. On each listed irrep k the block w^(k) = W_k (row-major in
+  // irrepBlocks, d_k^2 values each, or W_k = gain_k I from irrepGains), on its complex conjugate the
+  // conjugate block, zero elsewhere: w(g) = sum_k c_k d_k Re tr(W_k rho_k(g)), c_k = 1 for real irreps (in
+  // real orthogonal form), 2 for complex ones (the conjugate's term). Labels per factor joined by ':'.
   std::vector<std::string> irreps;
-  std::vector<double> irrepGains;
+  std::vector<double> irrepGains, irrepBlocks;
   // Channels: w_cc'(g) = channelMatrix[c C + c'] w(g) (default the identity); a file kernel may instead give
   // all |G| C^2 values.
   std::vector<double> channelMatrix;
 };
 
-// The kernel's Fourier support: the listed irreps and their conjugates, each once, with their gains.
+// One listed irrep of an irreps kernel: its block and the weight c_k of its term.
+struct IrrepTerm {
+  ProductIrrep irrep;
+  int dim = 1;
+  std::vector<double> block; // d x d row-major
+  double weight = 1;         // 1 (real irrep) or 2 (complex: the conjugate's term)
+};
+PetscErrorCode kernelIrrepTerms(MPI_Comm comm, const KernelSpec &spec, const Group &group,
+                                std::vector<IrrepTerm> *terms);
+// The kernel's Fourier support: the listed irreps and their conjugates, each once.
 PetscErrorCode kernelIrrepSupport(MPI_Comm comm, const KernelSpec &spec, const Group &group,
-                                  std::vector<ProductIrrep> *support, std::vector<double> *gains);
+                                  std::vector<ProductIrrep> *support);
+// w(g) of an irreps kernel.
+double irrepKernelValue(const Group &group, const std::vector<IrrepTerm> &terms, PetscInt g);
 
 // Checks the spec against the group and the channel count; a user-input error otherwise.
 PetscErrorCode validateKernel(MPI_Comm comm, const KernelSpec &spec, const Group &group,

@@ -3,6 +3,7 @@
 // network, analytic values, orbit-stabiliser counts, channels, rank-count invariance.
 #include "analysis/reduced_model.hpp"
 #include "groups/group_fourier.hpp"
+#include "operators/kernel.hpp"
 #include "core/options.hpp"
 #include "helpers.hpp"
 #include <algorithm>
@@ -277,4 +278,87 @@ TEST(ReducedModel, RefusesAKernelOutsideTheSupport) {
   const PetscErrorCode code = ReducedModel::create(*net, r, &model);
   PetscPopErrorHandler();
   EXPECT_EQ(code, PETSC_ERR_USER_INPUT);
+}
+
+TEST(GroupFourier, RealTypeIrrepsAreRealOrthogonal) {
+  for (const char *spec : {"S4", "S5", "A5", "D6", "Q8", "A4"}) {
+    const Group G        = makeGroup(spec);
+    const GroupFactor &f = G.factor(0);
+    for (int k = 0; k < f.irrepCount(); ++k) {
+      const int d = f.irrepDim(k);
+      std::vector<Complex> rho(static_cast<std::size_t>(d * d));
+      double imag = 0;
+      for (PetscInt a = 0; a < f.order(); ++a) {
+        f.irrepMatrix(k, a, rho.data());
+        for (const auto &z : rho)
+          imag = std::max(imag, std::abs(z.imag()));
+      }
+      if (f.irrepIsReal(k))
+        EXPECT_EQ(imag, 0.0) << spec << " irrep " << k;
+      else
+        EXPECT_GT(imag, 0.1) << spec << " irrep " << k << " (complex or quaternionic type)";
+    }
+    if (f.tableAvailable()) {
+      const IrrepErrors e = verifyIrreps(f.table(), f.irreps());
+      EXPECT_LT(std::max({e.schur, e.homomorphism, e.unitarity, e.characterOrthogonality}), 1e-12) << spec;
+    }
+  }
+}
+
+// A kernel given by its Fourier blocks has exactly those blocks (and their conjugates) and nothing else.
+TEST(GroupFourier, KernelBlocksAreTheFourierCoefficients) {
+  struct Case {
+    const char *group, *irrep;
+    std::vector<double> block;
+  };
+  const std::vector<Case> cases{{"D6", "E1", {0.7, -1.3, 0.4, 2.1}},
+                                {"S4", "rho3", {1, 2, 3, -1, 0.5, 0.25, 0, -2, 1.5}},
+                                {"Z8", "chi3", {1.7}},
+                                {"S3xZ4", "rho2:chi1", {0.3, 1.1, -0.6, 0.9}}};
+  for (const auto &c : cases) {
+    const Group G = makeGroup(c.group);
+    KernelSpec k;
+    k.family      = "irreps";
+    k.irreps      = {c.irrep};
+    k.irrepBlocks = c.block;
+    VecHandle w;
+    EQ_OK(VecCreateSeq(PETSC_COMM_SELF, G.order(), w.address()));
+    EQ_OK(fillKernel(k, G, 1, w));
+    const PetscScalar *a = nullptr;
+    EQ_OK(VecGetArrayRead(w, &a));
+    std::vector<Complex> f(a, a + G.order());
+    EQ_OK(VecRestoreArrayRead(w, &a));
+    ProductIrrep target;
+    std::string err;
+    ASSERT_TRUE(parseProductIrrep(G, c.irrep, &target, &err)) << err;
+    const ProductIrrep conj = productIrrepConjugate(G, target);
+    for (const auto &b : groupFourierTransform(G, f)) {
+      double off = 0;
+      for (std::size_t i = 0; i < b.block.size(); ++i) {
+        Complex expect = 0;
+        if (b.irrep == target) expect = c.block[i];
+        if (b.irrep == conj && conj != target) expect = c.block[i]; // real block: its conjugate
+        off = std::max(off, std::abs(b.block[i] - expect));
+      }
+      EXPECT_LT(off, 1e-12) << c.group << " " << productIrrepLabel(G, b.irrep);
+    }
+  }
+}
+
+TEST(ReducedModel, NonSymmetricBlockKernel) {
+  NetworkSpec spec        = irrepNetwork("D8", "E1", {});
+  spec.kernel.irrepBlocks = {2.5, -1.0, 0.6, 1.8}; // eigenvalues 2.15 +- 0.7i: J rotates within E1
+  Census c;
+  runCensus(PETSC_COMM_WORLD, spec, 30, &c);
+  EXPECT_EQ(c.model->dimension(), 4);
+  expectAllVerified(c, 16);
+  for (const auto &p : c.fps)
+    if (norm(p.a) < 1e-9) {
+      // x = 0: eigenvalues -1 + eig(W), each twice (E1 appears twice in the regular representation).
+      ASSERT_EQ(p.re.size(), 4u);
+      for (std::size_t i = 0; i < 4; ++i) {
+        EXPECT_NEAR(p.re[i], -1 + 2.15, 1e-12);
+        EXPECT_NEAR(std::abs(p.im[i]), std::sqrt(0.6 * 1.0 - 0.35 * 0.35), 1e-12);
+      }
+    }
 }
