@@ -33,6 +33,8 @@
 
 namespace eqrnn {
 
+constexpr int kBlockChunk = 8; // frequencies per vectorised block-product step
+
 enum class FftPlanner { Estimate, Measure, Patient };
 PetscErrorCode parseFftPlanner(MPI_Comm comm, const std::string &name, FftPlanner *planner);
 
@@ -110,9 +112,11 @@ private:
   std::size_t kernelComponents_ = 0;
   bool realSpectrum_            = false; // M = 1 and an even kernel: the product uses realSpectrumValues_
   FftwArray<double> realSpectrumValues_;
-  std::vector<double> blockScratch_; // 2 M doubles: one block product
+  FftwArray<double> blockRe_, blockIm_; // kernel spectra for M > 1, chunk-major, split (see .cpp)
+  std::vector<double> blockScratch_;    // 4 M kBlockChunk doubles
   ptrdiff_t nFreq_ = 0, allocComplex_ = 0;
-  ptrdiff_t rowLength_ = 0, paddedRow_ = 0; // slab copy geometry (doubles)
+  ptrdiff_t freqStride_ = 0, compStride_ = 1; // spectrum layout: component m of frequency f at f fs + m cs
+  ptrdiff_t rowLength_ = 0, paddedRow_ = 0;   // slab copy geometry (doubles)
   FftwPlan forward_, backward_;
   bool haveKernel_ = false;
 

@@ -13,7 +13,7 @@
 // The errors are printed in the table, and a failed check makes the run fail after the table.
 //   mpirun -n P build/tests/bench_groups [-kmin 10] [-kmax 17] [-sides 16,32,64,128] [-channels 1]
 //                                        [-channel_compare 2] [-torus2 1] [-min_seconds 0.3] [-batches 5]
-//                                        [-fft_planner measure] [-csv FILE]
+//                                        [-fft_planner measure] [-csv FILE]   (-kmin > -kmax: no D_n sets)
 #include "core/handles.hpp"
 #include "core/options.hpp"
 #include "core/random.hpp"
