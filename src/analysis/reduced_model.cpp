@@ -2,6 +2,7 @@
 
 #include "analysis/tangent.hpp"
 #include "core/random.hpp"
+#include "groups/group_action.hpp"
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -74,6 +75,10 @@ PetscErrorCode ReducedModel::create(RateNetwork &net, const ReduceSpec &spec,
                "reduce: give the kernel's Fourier support with -reduce_irreps (or use -kernel irreps)");
     PetscCall(kernelIrrepSupport(comm, net.spec().kernel, G, &m->support_));
   }
+  // Scalar blocks (gains) or class values: a class function, so right translations are symmetries too. With
+  // channels the channel matrix does not matter (it acts on another index).
+  const KernelSpec &ks = net.spec().kernel;
+  m->rightSymmetric_   = (ks.family == "irreps" && ks.irrepBlocks.empty()) || ks.family == "class";
   PetscCall(OrbitTools::create(comm, G, net.spec().fftPlanner, &m->orbits_, net.channels()));
   PetscCall(net.createVec(m->x_.address()));
   PetscCall(net.createVec(m->rate_.address()));
@@ -337,6 +342,7 @@ PetscErrorCode ReducedModel::census(std::vector<ReducedFixedPoint> *found, Petsc
     }
     if (repeat) continue;
     PetscCall(analyse(&p));
+    PetscCall(assignFamily(*found, &p));
     if (spec_.verify) PetscCall(verifyOnFullNetwork(&p));
     if (odd) {
       mirrors.push_back(a);
@@ -349,6 +355,56 @@ PetscErrorCode ReducedModel::census(std::vector<ReducedFixedPoint> *found, Petsc
   std::stable_sort(found->begin(), found->end(), [](const ReducedFixedPoint &u, const ReducedFixedPoint &v) {
     return norm2(u.a) < norm2(v.a) - 1e-9;
   });
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ReducedModel::assignFamily(const std::vector<ReducedFixedPoint> &found, ReducedFixedPoint *p) {
+  // The network's symmetries beyond left translations: right translations R_b (class-function kernels) and
+  // x -> -x (odd phi). A family is an orbit of all of them; its representative is its first member.
+  const Group &G  = net_->group();
+  const auto &phi = net_->spec().phi;
+  const bool odd  = phi.threshold == 0.0 && (phi.name() == "tanh" || phi.name() == "linear");
+  // Right translations are left translations in an abelian group: nothing new to try there.
+  const PetscInt nb = rightSymmetric_ && !G.isAbelian() && G.order() <= spec_.familyMaxOrder ? G.order() : 1;
+  bool hasAxis      = false;
+  for (PetscInt n : G.axisOrders())
+    hasAxis = hasAxis || n > 2;
+  VecHandle moved;
+  PetscReal xn = 0;
+  PetscFunctionBeginUser;
+  p->family = -1;
+  PetscCall(VecDuplicate(p->x, moved.address()));
+  PetscCall(VecNorm(p->x, NORM_2, &xn));
+  std::vector<PetscInt> seen;
+  for (const auto &q : found) {
+    if (std::find(seen.begin(), seen.end(), q.family) != seen.end()) continue; // not a representative
+    seen.push_back(q.family);
+    // Every symmetry keeps the norm: a cheap rejection (looser for the lattice-split continuous case).
+    if (std::abs(norm2(q.a) - xn) > 10 * spec_.familyTol * std::max<PetscReal>(1, xn)) continue;
+    for (double sign : {1.0, -1.0}) {
+      if (sign < 0 && !odd) continue;
+      for (PetscInt b = 0; b < nb && p->family < 0; ++b) {
+        PetscCall(rightTranslate(G, b, p->x, moved));
+        PetscCall(VecScale(moved, sign));
+        // Lattice match for every symmetry; the (costlier) continuous translation only for b = e.
+        OrbitMatch m;
+        PetscCall(q.orbit->match(moved, &m)); // the representative's cached spectra: one convolution
+        if (m.distance <= spec_.sameTol * std::max<PetscReal>(1, xn)) p->family = q.family;
+        if (p->family < 0 && b == 0 && hasAxis) {
+          double d = 0;
+          PetscCall(continuousOrbitDistance(net_->comm(), G, net_->spec().fftPlanner, *q.orbit, moved, &d));
+          if (d <= spec_.familyTol * std::max<PetscReal>(1, xn)) p->family = q.family;
+        }
+      }
+    }
+    if (p->family >= 0) break;
+  }
+  if (p->family < 0) {
+    p->family = families_++;
+    std::unique_ptr<OrbitReference> ref;
+    PetscCall(OrbitReference::create(net_->comm(), G, net_->spec().fftPlanner, p->x, &ref));
+    p->orbit = std::move(ref);
+  }
   PetscFunctionReturn(0);
 }
 

@@ -28,6 +28,10 @@ struct ReduceSpec {
   double symmetryTol      = 1e-6; // stabiliser tolerance (relative)
   double marginalTol      = 1e-6;
   bool verify             = true; // lift, full residual and SLEPc spectrum
+  // Class-function kernels (scalar gains, class values) also commute with right translations: the network's
+  // symmetry is G x G and G-orbits related by a right translation are one family. Checked for |G| up to this.
+  PetscInt familyMaxOrder = 5000;
+  double familyTol = 1e-3; // one continuous family when a fractional translate is this close (relative)
 };
 
 struct ReducedFixedPoint {
@@ -36,7 +40,11 @@ struct ReducedFixedPoint {
   double residualReduced = 0, residualFull = 0;
   Stabiliser stabiliser;
   PetscInt orbitSize = 0, dimension = 0, start = 0; // start -1: the mirror image -a of another orbit
-  std::vector<double> re, im;                       // reduced Jacobian spectrum, real part descending
+  // Family: the orbit under every symmetry of the network (right translations for class-function kernels,
+  // x -> -x for odd phi) and continuous translations along the axes (one lattice-split manifold).
+  PetscInt family = -1;
+  std::shared_ptr<OrbitReference> orbit; // for continuous-translation comparisons
+  std::vector<double> re, im;            // reduced Jacobian spectrum, real part descending
   PetscInt nUnstable = 0, nMarginal = 0;
   std::string classification;
   std::vector<double> fullRe, fullIm; // leading full-network eigenvalues from SLEPc
@@ -71,6 +79,9 @@ private:
   PetscErrorCode buildBasis();
   PetscErrorCode analyse(ReducedFixedPoint *p);
   PetscErrorCode verifyOnFullNetwork(ReducedFixedPoint *p);
+  PetscErrorCode assignFamily(const std::vector<ReducedFixedPoint> &found, ReducedFixedPoint *p);
+  bool rightSymmetric_ = false; // the kernel is a class function
+  PetscInt families_   = 0;
 
   RateNetwork *net_ = nullptr;
   ReduceSpec spec_;

@@ -1,5 +1,6 @@
 #include "analysis/tangent.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace eqrnn {
@@ -91,6 +92,63 @@ PetscErrorCode fractionalTranslate(MPI_Comm comm, const Group &group, FftPlanner
     return w;
   };
   PetscCall(translateByDistribution(comm, group, planner, x, weight, out));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode continuousOrbitDistance(MPI_Comm comm, const Group &G, FftPlanner planner, OrbitReference &ref,
+                                       Vec x, double *distance) {
+  const auto &n = G.axisOrders();
+  VecHandle y, z, r;
+  OrbitMatch om;
+  PetscFunctionBeginUser;
+  PetscCall(VecDuplicate(x, y.address()));
+  PetscCall(VecDuplicate(x, z.address()));
+  PetscCall(VecDuplicate(x, r.address()));
+  PetscCall(ref.match(x, &om));
+  PetscCall(ref.translated(om.shift, y));
+  std::vector<double> delta(n.size(), 0.0);
+  for (int it = 0; it < 6; ++it) {
+    PetscCall(fractionalTranslate(comm, G, planner, y, delta, z));
+    PetscCall(VecWAXPY(r, -1.0, z, x));
+    PetscReal rn = 0;
+    PetscCall(VecNorm(r, NORM_2, &rn));
+    *distance = rn;
+    if (it == 5) break;
+    // z(delta + eps) ~ z - sum_i eps_i s_i, s_i = (2 pi / n_i) dz/dtheta_i: eps = -(S^T S)^-1 S^T r.
+    std::vector<VecHandle> t;
+    std::vector<PetscInt> axes;
+    PetscCall(orbitTangents(comm, G, planner, z, &t, &axes));
+    const std::size_t k = t.size();
+    if (k == 0) break;
+    for (std::size_t i = 0; i < k; ++i)
+      PetscCall(VecScale(t[i], 2 * M_PI / static_cast<double>(n[axes[i]])));
+    std::vector<double> A(k * k), b(k);
+    for (std::size_t i = 0; i < k; ++i) {
+      PetscCall(VecDot(t[i], r, &b[i]));
+      for (std::size_t j = 0; j < k; ++j)
+        PetscCall(VecDot(t[i], t[j], &A[i * k + j]));
+    }
+    double trace = 0;
+    for (std::size_t i = 0; i < k; ++i)
+      trace += A[i * k + i];
+    for (std::size_t i = 0; i < k; ++i)
+      A[i * k + i] += 1e-12 * trace + 1e-300; // axes along which z is flat
+    // Gaussian elimination (k is the number of cyclic axes: tiny).
+    for (std::size_t c = 0; c < k; ++c)
+      for (std::size_t rr = c + 1; rr < k; ++rr) {
+        const double f = A[rr * k + c] / A[c * k + c];
+        for (std::size_t j = c; j < k; ++j)
+          A[rr * k + j] -= f * A[c * k + j];
+        b[rr] -= f * b[c];
+      }
+    for (std::size_t c = k; c-- > 0;) {
+      for (std::size_t j = c + 1; j < k; ++j)
+        b[c] -= A[c * k + j] * b[j];
+      b[c] /= A[c * k + c];
+    }
+    for (std::size_t i = 0; i < k; ++i)
+      delta[axes[i]] = std::clamp(delta[axes[i]] - b[i], -1.0, 1.0);
+  }
   PetscFunctionReturn(0);
 }
 

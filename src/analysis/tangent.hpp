@@ -3,6 +3,7 @@
 // computed spectrally as a convolution with the periodic spectral-differentiation kernel (Trefethen, Spectral
 // Methods in MATLAB, ch. 3): D_j = (-1)^j cot(pi j / n) / 2 for even n, (-1)^j / (2 sin(pi j / n)) for odd n.
 #include "core/handles.hpp"
+#include "analysis/orbit.hpp"
 #include "operators/group_convolution.hpp"
 #include <vector>
 
@@ -18,6 +19,11 @@ PetscErrorCode orbitTangents(MPI_Comm comm, const Group &group, FftPlanner plann
 // <= 2 and missing entries are not moved.
 PetscErrorCode fractionalTranslate(MPI_Comm comm, const Group &group, FftPlanner planner, Vec x,
                                    const std::vector<double> &delta, Vec out);
+// min over continuous translations delta of |x - T_delta y| for y the reference's state: the best lattice
+// translate, refined by Gauss-Newton in the fractional shifts along the axes. Small when x and y lie on one
+// continuous manifold that the lattice splits into several orbits.
+PetscErrorCode continuousOrbitDistance(MPI_Comm comm, const Group &group, FftPlanner planner,
+                                       OrbitReference &ref, Vec x, double *distance);
 // Value of the differentiation kernel on Z_n at offset j.
 double spectralDerivativeWeight(PetscInt n, PetscInt j);
 

@@ -74,6 +74,7 @@ PetscErrorCode writeReduced(Hdf5File &file, const ReducedModel &model,
                                     {"orbit_size", static_cast<long long>(p.orbitSize)},
                                     {"dimension", static_cast<long long>(p.dimension)},
                                     {"start", static_cast<long long>(p.start)},
+                                    {"family", static_cast<long long>(p.family)},
                                     {"eigenvalues_real", p.re},
                                     {"eigenvalues_imag", p.im},
                                     {"n_unstable", static_cast<long long>(p.nUnstable)},
@@ -127,18 +128,45 @@ PetscErrorCode runReduce(MPI_Comm comm, const ReduceConfig &config, ReduceResult
   PetscCall(model->census(&result->fixedPoints, &result->failedStarts));
   result->dimension   = model->dimension();
   result->wallSeconds = MPI_Wtime() - t0;
-  PetscCall(PetscPrintf(comm, "%-4s %-10s %-28s %6s %4s %-8s %9s %9s %9s %s\n", "fp", "|x|", "stabiliser",
-                        "orbit", "dim", "class", "res_full", "eig_diff", "max_re", "verified"));
+  // One row per family (its first orbit) with the number of G-orbits it holds; the file has every orbit.
+  PetscCall(PetscPrintf(comm, "%-4s %-7s %-10s %-28s %6s %4s %-8s %9s %9s %9s %s\n", "fp", "orbits", "|x|",
+                        "stabiliser", "orbit", "dim", "class", "res_full", "eig_diff", "max_re", "verified"));
+  std::vector<PetscInt> members;
+  for (const auto &p : result->fixedPoints) {
+    if (p.family >= static_cast<PetscInt>(members.size()))
+      members.resize(static_cast<std::size_t>(p.family + 1), 0);
+    ++members[static_cast<std::size_t>(p.family)];
+  }
+  std::vector<char> printed(members.size(), 0);
+  bool allVerified = true;
   for (std::size_t i = 0; i < result->fixedPoints.size(); ++i) {
     const auto &p = result->fixedPoints[i];
-    PetscReal xn  = 0;
+    allVerified   = allVerified && p.verified;
+    if (printed[static_cast<std::size_t>(p.family)]) continue;
+    printed[static_cast<std::size_t>(p.family)] = 1;
+    PetscReal xn                                = 0;
     PetscCall(VecNorm(p.x, NORM_2, &xn));
     PetscCall(PetscPrintf(
-        comm, "%-4zu %-10.4g %-28s %6" PetscInt_FMT " %4" PetscInt_FMT " %-8s %9.1e %9.1e %9.4f %s\n", i, xn,
-        p.stabiliser.description.substr(0, 28).c_str(), p.orbitSize, p.dimension, p.classification.c_str(),
-        p.residualFull, p.spectrumMismatch, p.re.empty() ? 0.0 : p.re[0],
-        config.reduce.verify ? (p.verified ? "yes" : "NO") : "not checked"));
+        comm,
+        "%-4zu %-7" PetscInt_FMT " %-10.4g %-28s %6" PetscInt_FMT " %4" PetscInt_FMT
+        " %-8s %9.1e %9.1e %9.4f %s\n",
+        i, members[static_cast<std::size_t>(p.family)], xn, p.stabiliser.description.substr(0, 28).c_str(),
+        p.orbitSize, p.dimension, p.classification.c_str(), p.residualFull, p.spectrumMismatch,
+        p.re.empty() ? 0.0 : p.re[0], config.reduce.verify ? (p.verified ? "yes" : "NO") : "not checked"));
   }
+  if (config.reduce.verify)
+    PetscCall(PetscPrintf(comm, "eqrnn reduce: %s\n",
+                          allVerified
+                              ? "every orbit verified on the full network (residual, SLEPc spectrum)"
+                              : "SOME ORBITS FAILED the full-network check (verified = 0 in the file)"));
+  PetscInt families = 0;
+  for (const auto &p : result->fixedPoints)
+    families = std::max(families, p.family + 1);
+  PetscCall(PetscPrintf(comm,
+                        "eqrnn reduce: %" PetscInt_FMT
+                        " families (orbits under every symmetry of the network: "
+                        "G x G for class-function kernels)\n",
+                        families));
   PetscCall(PetscPrintf(comm,
                         "eqrnn reduce: %zu orbits of fixed points from %" PetscInt_FMT
                         " starts (%" PetscInt_FMT " failed) in %.2f s; written to %s\n",
@@ -147,6 +175,7 @@ PetscErrorCode runReduce(MPI_Comm comm, const ReduceConfig &config, ReduceResult
   PetscCall(createResultFile(comm, config.output, G, parameterAttributes(config), &file));
   PetscCall(writeReduced(file, *model, result->fixedPoints, G,
                          {{"starts", static_cast<long long>(config.reduce.starts + 1)},
+                          {"families", static_cast<long long>(families)},
                           {"failed_starts", static_cast<long long>(result->failedStarts)},
                           {"wall_seconds", result->wallSeconds}}));
   PetscCall(file.writeAttributes(

@@ -36,6 +36,10 @@ PetscErrorCode translate(const Group &group, PetscInt a, Vec x, Vec y) {
   return permute(group, x, y, [&](PetscInt g) { return group.multiply(ainv, g); });
 }
 
+PetscErrorCode rightTranslate(const Group &group, PetscInt b, Vec x, Vec y) {
+  return permute(group, x, y, [&](PetscInt g) { return group.multiply(g, b); });
+}
+
 PetscErrorCode invert(const Group &group, Vec x, Vec y) {
   return permute(group, x, y, [&](PetscInt g) { return group.inverse(g); });
 }

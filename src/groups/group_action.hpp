@@ -8,6 +8,9 @@ namespace eqrnn {
 
 // y = L_a x. x and y share a layout; y must not alias x.
 PetscErrorCode translate(const Group &group, PetscInt a, Vec x, Vec y);
+// y = R_b x, (R_b x)(g) = x(g b): the right translation (a symmetry of the network only for class-function
+// kernels).
+PetscErrorCode rightTranslate(const Group &group, PetscInt b, Vec x, Vec y);
 // y(g) = x(g^-1): the reflection that turns a cross-correlation into a convolution.
 PetscErrorCode invert(const Group &group, Vec x, Vec y);
 

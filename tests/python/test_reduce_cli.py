@@ -295,3 +295,27 @@ def test_plot_reduced_bad_input(tmp_path, kind):
     assert len(lines) == 1 and lines[0].startswith("plot_reduced.py: error:"), proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "fig.png").exists()
+
+
+def test_example_decks_run(tmp_path):
+    # input/dihedral.yaml: D64 with two channels, 2 x 128 neurons, on 2 ranks; the state stays finite and the
+    # parameters recorded are the deck's.
+    out = tmp_path / "dihedral.h5"
+    eqrnn("simulate", "-options_file_yaml", ROOT / "input" / "dihedral.yaml", "-t_final", 5, "-quiet",
+          "-output", out, ranks=2)
+    with h5py.File(out, "r") as f:
+        x = f["/final/x"][...]
+        assert x.size == 2 * 128 and np.all(np.isfinite(x))
+        assert int(f["/parameters"].attrs["channels"]) == 2
+    # input/s4_reduce.yaml: the 9-dimensional reduced model on S4's rho3; every orbit verified, and an orbit
+    # and its stabiliser always multiply to |S4| = 24.
+    out = tmp_path / "s4.h5"
+    eqrnn("reduce", "-options_file_yaml", ROOT / "input" / "s4_reduce.yaml", "-reduce_starts", 40, "-output", out)
+    with h5py.File(out, "r") as f:
+        assert int(f["/reduced"].attrs["dimension"]) == 9
+        fps = [f["/reduced"][k] for k in f["/reduced"] if k.startswith("fp_")]
+        assert fps
+        for g in fps:
+            assert int(g.attrs["verified"]) == 1
+            assert int(g.attrs["orbit_size"]) * int(g.attrs["stabiliser_order"]) == 24
+        assert 1 <= int(f["/reduced"].attrs["families"]) <= len(fps)
