@@ -36,10 +36,21 @@ PetscErrorCode printFactor(MPI_Comm comm, const GroupFactor &f, bool elements) {
                   "sum d^2 - |G| = %lld\n",
                   e.schur, e.characterOrthogonality, e.homomorphism, e.dimensionSumDefect));
   if (elements) {
+    // Labels, inverses, classes and (small groups) the Cayley table: row a, column b holds the index of ab.
     std::ostringstream o;
     for (PetscInt a = 0; a < f.order(); ++a)
-      o << (a ? ", " : "  elements: ") << a << "=" << f.label(a);
-    PetscCall(PetscPrintf(comm, "%s\n", o.str().c_str()));
+      o << "  " << a << " = " << f.label(a) << "   inverse " << f.inverse(a) << "   class " << f.classOf(a)
+        << "\n";
+    if (f.order() <= 32) {
+      o << "  Cayley table (index of a b; row a, column b):\n";
+      for (PetscInt a = 0; a < f.order(); ++a) {
+        o << "  ";
+        for (PetscInt b = 0; b < f.order(); ++b)
+          o << (b ? " " : "") << (f.multiply(a, b) < 10 && f.order() > 10 ? " " : "") << f.multiply(a, b);
+        o << "\n";
+      }
+    }
+    PetscCall(PetscPrintf(comm, "%s", o.str().c_str()));
   }
   PetscCall(PetscPrintf(comm, "%s", formatCharacterTable(f.table(), f.irreps()).c_str()));
   PetscFunctionReturn(0);
