@@ -86,6 +86,14 @@ def parse_group(spec):
     return tuple(int(m.group(1)) for m in matches)
 
 
+def parse_shape(text):
+    """'64x4' -> (64, 4): the state_shape attribute eqrnn writes for every group."""
+    parts = text.split("x")
+    if not all(p.strip().isdigit() and int(p) >= 1 for p in parts):
+        raise InputError(f"cannot parse state_shape '{text}'")
+    return tuple(int(p) for p in parts)
+
+
 def read_dataset(h5, path):
     if path not in h5 or not hasattr(h5[path], "shape"):
         raise InputError(f"{h5.filename}: missing dataset /{path}")
@@ -106,7 +114,8 @@ def open_result(path):
         raise InputError(f"{path}: missing root attribute 'group'")
     group = as_str(h5.attrs["group"])
     try:
-        shape = parse_group(group)
+        # state_shape (any group: axes, then finite parts x channels); older files: the factor orders.
+        shape = parse_shape(as_str(h5.attrs["state_shape"])) if "state_shape" in h5.attrs else parse_group(group)
     except InputError:
         h5.close()
         raise
@@ -127,7 +136,12 @@ def load(path):
     check_shapes(path, shape, n_attr, t, x)
     if final is None or final.shape != (x.shape[1],):
         final = x[-1]  # /final is optional for plotting; the last sample is the next best thing
-    return dict(path=path, group=group, shape=shape, t=t, x=x, final=final, params=params)
+    # The last dimension of state_shape holds the finite parts x channels (q C + c) for a non-abelian group or
+    # several channels: not an angle.
+    components = None
+    if re.search(r"(^|x)(D\d|S\d|A\d|Q8|P)", group) or int(params.get("channels", 1)) > 1:
+        components = len(shape) - 1
+    return dict(path=path, group=group, shape=shape, t=t, x=x, final=final, params=params, components=components)
 
 
 def trim_to_count(t, x, count):
@@ -263,13 +277,25 @@ def plot_snapshots(data, axes, times):
     scale = colour_scale(np.stack(images))  # shared, so the panels can be compared by eye
     fig, panels = plt.subplots(1, len(samples), figsize=(3.2 * len(samples) + 1.5, 3.8),
                                layout="constrained", squeeze=False)
+    def label(a):
+        if a == data.get("components"):
+            return f"finite part × channel, q·C + c ({shape[a]})"
+        return f"θ{a + 1} (Z{shape[a]})"
+
+    def ticks(a, setter):
+        if a == data.get("components"):  # component j sits at the angle 2 pi j / M of pixel_extent
+            js = range(0, shape[a], max(1, shape[a] // 8))
+            setter([2 * np.pi * j / shape[a] for j in js], [str(j) for j in js])
+        else:
+            set_angle_ticks(setter)
+
     for ax, k, image in zip(panels[0], samples, images):
         shown = ax.imshow(image, origin="lower", extent=pixel_extent(image.shape), **scale)
         ax.set_title(f"t = {t[k]:g}")
-        ax.set_xlabel(f"θ{axes[1] + 1} (Z{shape[axes[1]]})")
-        set_angle_ticks(ax.set_xticks)
-        set_angle_ticks(ax.set_yticks)
-    panels[0][0].set_ylabel(f"θ{axes[0] + 1} (Z{shape[axes[0]]})")
+        ax.set_xlabel(label(axes[1]))
+        ticks(axes[1], ax.set_xticks)
+        ticks(axes[0], ax.set_yticks)
+    panels[0][0].set_ylabel(label(axes[0]))
     fig.colorbar(shown, ax=list(panels[0]), label=COLORBAR_LABEL)
     if len(shape) - shape.count(1) > 2:
         rest = ", ".join(f"θ{a + 1}" for a in range(len(shape)) if a not in axes and shape[a] > 1)

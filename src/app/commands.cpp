@@ -124,7 +124,7 @@ PetscErrorCode runSimulate(MPI_Comm comm, const SimulateConfig &config, Simulate
   PetscCall(checkNoUnusedOptions(comm));
   PetscCall(net->createVec(x.address()));
   PetscCall(makeInitialState(config.init, net->group(), x));
-  PetscCall(out.create(comm, config.output, net->group(), parameterAttributes(config)));
+  PetscCall(out.create(comm, config.output, net->group(), parameterAttributes(config), net->channels()));
   auto observer = [&out](double t, Vec state) { return out.sample(t, state); };
   PetscCall(sim->run(config.run, 0.0, x, observer, &result->stats));
   PetscCall(out.finish(x, {{"ts_type", result->stats.method},

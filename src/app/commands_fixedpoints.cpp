@@ -89,7 +89,8 @@ PetscErrorCode runFixedPoints(MPI_Comm comm, const FixedPointConfig &config, Fix
   PetscCall(RateNetwork::create(comm, config.network, &net));
   PetscCall(FixedPointFinder::create(*net, config.census, &finder));
   PetscCall(checkNoUnusedOptions(comm));
-  PetscCall(createResultFile(comm, config.output, net->group(), parameterAttributes(config), &file));
+  PetscCall(createResultFile(comm, config.output, net->group(), parameterAttributes(config), &file,
+                             net->channels()));
   PetscInt starts = 0;
   PetscCall(finder->startCount(&starts));
   const double t0 = MPI_Wtime();
@@ -153,7 +154,8 @@ PetscErrorCode runStability(MPI_Comm comm, const StabilityConfig &config, Manifo
                     "eqrnn: note: the state is not a fixed point (residual %.2e); the spectrum is that of "
                     "the linearisation there\n",
                     result->residual));
-  PetscCall(createResultFile(comm, config.output, net->group(), parameterAttributes(config), &file));
+  PetscCall(createResultFile(comm, config.output, net->group(), parameterAttributes(config), &file,
+                             net->channels()));
   PetscCall(file.ensureGroup("/fixed_points"));
   PetscCall(writeManifold(file, 0, *result));
   PetscCall(file.writeAttributes("/fixed_points", {{"count", 1LL}}));

@@ -183,7 +183,7 @@ PetscErrorCode runReduce(MPI_Comm comm, const ReduceConfig &config, ReduceResult
                         " starts (%" PetscInt_FMT " failed) in %.2f s; written to %s\n",
                         result->fixedPoints.size(), config.reduce.starts + 1, result->failedStarts,
                         result->wallSeconds, config.output.c_str()));
-  PetscCall(createResultFile(comm, config.output, G, parameterAttributes(config), &file));
+  PetscCall(createResultFile(comm, config.output, G, parameterAttributes(config), &file, net->channels()));
   PetscCall(writeReduced(file, *model, result->fixedPoints, G,
                          {{"starts", static_cast<long long>(config.reduce.starts + 1)},
                           {"families", static_cast<long long>(families)},

@@ -51,9 +51,22 @@ PetscErrorCode createParentDirectory(MPI_Comm comm, const std::string &path) {
   PetscFunctionReturn(0);
 }
 
+std::string stateShape(const Group &group, PetscInt channels) {
+  std::string shape;
+  for (std::size_t i = 0; i < group.numFactors(); ++i)
+    if (group.factor(i).isCyclic() || group.factor(i).axisOrder() > 1)
+      shape += (shape.empty() ? "" : "x") + std::to_string(group.factor(i).axisOrder());
+  const PetscInt m = group.quotientOrder() * channels;
+  if (m > 1 || shape.empty()) shape += (shape.empty() ? "" : "x") + std::to_string(m);
+  return shape;
+}
+
 PetscErrorCode createResultFile(MPI_Comm comm, const std::string &path, const Group &group,
-                                const std::vector<Attribute> &parameters, Hdf5File *file) {
-  std::vector<Attribute> root{{"group", group.spec()}, {"N", static_cast<long long>(group.order())}};
+                                const std::vector<Attribute> &parameters, Hdf5File *file, PetscInt channels) {
+  std::vector<Attribute> root{{"group", group.spec()},
+                              {"N", static_cast<long long>(group.order() * channels)},
+                              {"channels", static_cast<long long>(channels)},
+                              {"state_shape", stateShape(group, channels)}};
   PetscFunctionBeginUser;
   PetscCall(provenanceAttributes(comm, &root));
   PetscCall(createParentDirectory(comm, path));
@@ -65,8 +78,8 @@ PetscErrorCode createResultFile(MPI_Comm comm, const std::string &path, const Gr
 }
 
 PetscErrorCode SimulationOutput::create(MPI_Comm comm, const std::string &path, const Group &group,
-                                        const std::vector<Attribute> &parameters) {
-  return createResultFile(comm, path, group, parameters, &file_);
+                                        const std::vector<Attribute> &parameters, PetscInt channels) {
+  return createResultFile(comm, path, group, parameters, &file_, channels);
 }
 
 PetscErrorCode SimulationOutput::sample(double t, Vec x) {

@@ -14,7 +14,7 @@ namespace eqrnn {
 class SimulationOutput {
 public:
   PetscErrorCode create(MPI_Comm comm, const std::string &path, const Group &group,
-                        const std::vector<Attribute> &parameters);
+                        const std::vector<Attribute> &parameters, PetscInt channels = 1);
   PetscErrorCode sample(double t, Vec x);
   PetscErrorCode finish(Vec x, const std::vector<Attribute> &summary);
   hsize_t samples() const { return samples_; }
@@ -24,10 +24,14 @@ private:
   hsize_t samples_ = 0;
 };
 
-// Creates an eqrnn result file: root attributes group, N and provenance, /parameters with the given
-// attributes.
+// Creates an eqrnn result file: root attributes group, N (neurons: |G| C), channels, state_shape and
+// provenance, /parameters with the given attributes. state_shape ("64x48", "64x4") reshapes a state vector:
+// the axis orders (every cyclic factor, the rotation axis of each D_n), then M = |Q| C when M > 1 (finite
+// parts and channels, fastest); for products of cyclic groups it is the factor orders.
 PetscErrorCode createResultFile(MPI_Comm comm, const std::string &path, const Group &group,
-                                const std::vector<Attribute> &parameters, Hdf5File *file);
+                                const std::vector<Attribute> &parameters, Hdf5File *file,
+                                PetscInt channels = 1);
+std::string stateShape(const Group &group, PetscInt channels);
 
 // Provenance shared by every output file: version, commit, MPI size, host, start time, options.
 PetscErrorCode provenanceAttributes(MPI_Comm comm, std::vector<Attribute> *attrs);

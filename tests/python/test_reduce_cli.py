@@ -307,6 +307,13 @@ def test_example_decks_run(tmp_path):
         x = f["/final/x"][...]
         assert x.size == 2 * 128 and np.all(np.isfinite(x))
         assert int(f["/parameters"].attrs["channels"]) == 2
+        # state_shape: the 64 rotations, then 2 finite parts (e, s) x 2 channels; N counts neurons.
+        assert f.attrs["state_shape"] in ("64x4", b"64x4") and int(f.attrs["N"]) == 256
+    png = tmp_path / "dihedral.png"
+    proc = subprocess.run([PYTHON, ROOT / "postprocess" / "plot_activity.py", out, "-o", png],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert png.stat().st_size > 1000
     # input/s4_reduce.yaml: the 9-dimensional reduced model on S4's rho3; every orbit verified, and an orbit
     # and its stabiliser always multiply to |S4| = 24.
     out = tmp_path / "s4.h5"
