@@ -3,8 +3,9 @@
 // products of the factors' irreps, labelled by one irrep per factor ("E1:chi3"):
 //     f^(k) = (1/|G|) sum_g f(g) rho_k(g)^dagger,        f(g) = sum_k d_k tr(f^(k) rho_k(g)),
 // and (w * r)^(k) = w^(k) r^(k) for (w * r)(g) = (1/|G|) sum_h w(h^-1 g) r(h) (this order).
-// The transforms here are serial and dense (O(|G| sum d_k^2) = O(|G|^2)): for analysis and tests on groups up
-// to a few thousand elements; the hot path (the connectivity) never forms them.
+// The transforms here are serial (every rank computes them on the whole vector) and separable: factor by
+// factor, an FFT along each cyclic factor and a dense transform along the others, O(|G| (sum_i |F_i| + log
+// |G|)). They serve analysis and tests; the hot path (the connectivity) never forms them.
 #include "groups/group.hpp"
 #include <string>
 #include <vector>
