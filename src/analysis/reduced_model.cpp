@@ -379,11 +379,14 @@ PetscErrorCode ReducedModel::assignFamily(const std::vector<ReducedFixedPoint> &
   for (const auto &q : found) {
     if (std::find(seen.begin(), seen.end(), q.family) != seen.end()) continue; // not a representative
     seen.push_back(q.family);
-    // Every symmetry keeps the norm: a cheap rejection (looser for the lattice-split continuous case).
-    if (std::abs(norm2(q.a) - xn) > 10 * spec_.familyTol * std::max<PetscReal>(1, xn)) continue;
+    // Every symmetry keeps the norm: a cheap rejection. Exact symmetries keep it to rounding; a lattice-split
+    // continuous manifold only to about familyTol, and then only b = e is tried.
+    const double dn = std::abs(norm2(q.a) - xn), scale = std::max<PetscReal>(1, xn);
+    if (dn > 10 * spec_.familyTol * scale) continue;
+    const PetscInt nbHere = dn <= spec_.sameTol * scale ? nb : 1;
     for (double sign : {1.0, -1.0}) {
       if (sign < 0 && !odd) continue;
-      for (PetscInt b = 0; b < nb && p->family < 0; ++b) {
+      for (PetscInt b = 0; b < nbHere && p->family < 0; ++b) {
         PetscCall(rightTranslate(G, b, p->x, moved));
         PetscCall(VecScale(moved, sign));
         // Lattice match for every symmetry; the (costlier) continuous translation only for b = e.
