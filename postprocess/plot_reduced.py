@@ -14,7 +14,6 @@ A text table of the orbits goes to stdout.  Problems with the input or the outpu
 path are reported as one line on stderr with exit status 2.
 """
 
-import argparse
 import os
 import sys
 
@@ -25,6 +24,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from plot_activity import InputError, as_str  # noqa: E402
+from plot_fixed_points import OneLineParser  # noqa: E402  (one-line argparse errors)
+from plot_fixed_points import fail as one_line_fail  # noqa: E402
 
 PROG = "plot_reduced.py"
 CLASS_COLOURS = {"stable": "tab:green", "saddle": "tab:red"}
@@ -33,17 +34,8 @@ REQUIRED_ATTRIBUTES = ("stabiliser_order", "orbit_size", "classification")
 
 
 def fail(reason, prog=PROG):
-    """Report like argparse's own errors (prog: error: ...) but on one line only."""
-    one_line = " ".join(str(reason).splitlines())  # HDF5 messages can span lines
-    print(f"{prog}: error: {one_line}", file=sys.stderr)
-    sys.exit(2)
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse prints the usage before its error line; the contract here is one line."""
-
-    def error(self, message):
-        fail(message, self.prog)
+    """One error line (prog: error: ...) and exit status 2, shared with plot_fixed_points.py."""
+    one_line_fail(reason, prog)
 
 
 def parse_args(argv):
