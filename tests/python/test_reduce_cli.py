@@ -8,13 +8,12 @@ tanh, and rank-count invariance.
 import itertools
 import re
 import subprocess
-import sys
 
 import h5py
 import numpy as np
 import pytest
 
-from test_cli import ENV, ROOT, assert_one_line_error, eqrnn  # noqa: F401  (shared runner)
+from test_cli import ROOT, assert_one_line_error, eqrnn  # shared runner
 
 PYTHON = "/usr/bin/python3"  # the interpreter with h5py/matplotlib, not the one on PATH
 PLOT = ROOT / "postprocess" / "plot_reduced.py"
