@@ -52,7 +52,10 @@ PetscErrorCode printFactor(MPI_Comm comm, const GroupFactor &f, bool elements) {
     }
     PetscCall(PetscPrintf(comm, "%s", o.str().c_str()));
   }
-  PetscCall(PetscPrintf(comm, "%s", formatCharacterTable(f.table(), f.irreps()).c_str()));
+  std::vector<std::string> labels; // the names -kernel_irreps takes
+  for (int k = 0; k < f.irrepCount(); ++k)
+    labels.push_back(f.irrepLabel(k));
+  PetscCall(PetscPrintf(comm, "%s", formatCharacterTable(f.table(), f.irreps(), labels).c_str()));
   PetscFunctionReturn(0);
 }
 

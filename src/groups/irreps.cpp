@@ -473,7 +473,8 @@ std::string alignColumns(const std::vector<std::vector<std::string>> &cells) {
 
 } // namespace
 
-std::string formatCharacterTable(const CayleyTable &table, const IrrepSet &set) {
+std::string formatCharacterTable(const CayleyTable &table, const IrrepSet &set,
+                                 const std::vector<std::string> &labels) {
   std::vector<std::vector<std::string>> cells(3 + set.irreps.size());
   cells[0] = {"class"};
   cells[1] = {"size"};
@@ -486,8 +487,9 @@ std::string formatCharacterTable(const CayleyTable &table, const IrrepSet &set) 
     cells[2].push_back(std::to_string(elementOrder(table, g)));
   }
   for (std::size_t k = 0; k < set.irreps.size(); ++k) {
-    auto &row = cells[3 + k];
-    row       = {"rho_" + std::to_string(k) + " (d=" + std::to_string(set.irreps[k].dim) + ")"};
+    auto &row              = cells[3 + k];
+    const std::string name = k < labels.size() ? labels[k] : "rho_" + std::to_string(k);
+    row                    = {name + " (d=" + std::to_string(set.irreps[k].dim) + ")"};
     for (const Complex &c : set.characters[k])
       row.push_back(formatValue(c));
   }

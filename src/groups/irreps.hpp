@@ -49,6 +49,8 @@ IrrepErrors verifyIrreps(const CayleyTable &table, const IrrepSet &set);
 
 // Rows "rho_k (d=..)", columns the classes (representative, size, element order); integers printed as
 // integers, other values as a+bi with 4 decimals.
-std::string formatCharacterTable(const CayleyTable &table, const IrrepSet &set);
+// Row names from `labels` when given (e.g. "A1", "E1", "chi3").
+std::string formatCharacterTable(const CayleyTable &table, const IrrepSet &set,
+                                 const std::vector<std::string> &labels = {});
 
 } // namespace eqrnn

@@ -49,7 +49,7 @@ def character_table(text):
     for line in text.splitlines():
         if line.startswith("size") and sizes is None:
             sizes = np.array([int(t) for t in line.split()[1:]])
-        m = re.match(r"rho_\d+ \(d=(\d+)\)\s+(.*)$", line)
+        m = re.match(r"\S+ \(d=(\d+)\)\s+(.*)$", line)  # row label: the irrep label (rho2, E1, chi3)
         if m and sizes is not None:
             values = m.group(2).split()
             if len(values) != len(sizes):
