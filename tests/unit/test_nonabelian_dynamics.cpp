@@ -6,6 +6,9 @@
 #include "core/options.hpp"
 #include "groups/group_action.hpp"
 #include "helpers.hpp"
+#include "io/hdf5_file.hpp"
+#include "operators/kernel.hpp"
+#include <cstdio>
 #include "solvers/fixed_points.hpp"
 #include "solvers/simulator.hpp"
 #include <algorithm>
@@ -180,4 +183,57 @@ TEST(NonAbelianDynamics, CensusFixedPointsAreReducedFixedPoints) {
     EXPECT_LT(std::sqrt(fn), 1e-9 * std::max<PetscReal>(1, xn)) << "not a reduced fixed point";
     EXPECT_EQ(m.orbitSize * m.stabiliser.order, net->group().order());
   }
+}
+
+TEST(NonAbelianDynamics, KernelFilesWithChannels) {
+  // A kernel file holds either all |G| C^2 values w_cc'(g) (kernel layout) or |G| values times the channel
+  // matrix; both read back exactly, on any number of ranks.
+  Group G;
+  EQ_OK(parseGroup(PETSC_COMM_WORLD, "D3xZ4", &G));
+  const PetscInt C = 2;
+  std::unique_ptr<GroupConvolution> conv;
+  EQ_OK(GroupConvolution::create(PETSC_COMM_WORLD, G, C, FftPlanner::Estimate, &conv));
+  VecHandle full, base, w;
+  EQ_OK(conv->createKernelVec(full.address()));
+  EQ_OK(conv->createKernelVec(w.address()));
+  EQ_OK(VecCreateMPI(PETSC_COMM_WORLD, PETSC_DECIDE, G.order(), base.address()));
+  fillRandom(full, 51);
+  fillRandom(base, 52);
+  const std::string path = "test_kernel_channels.h5";
+  {
+    Hdf5File f;
+    EQ_OK(Hdf5File::create(PETSC_COMM_WORLD, path, &f));
+    EQ_OK(f.writeVector("/w_full", full));
+    EQ_OK(f.writeVector("/w_base", base));
+    EQ_OK(f.close());
+  }
+  KernelSpec k;
+  k.family  = "file";
+  k.file    = path;
+  k.dataset = "/w_full";
+  EQ_OK(fillKernel(k, G, C, w));
+  EXPECT_EQ(maxAbsDiff(gather(w), gather(full)), 0.0);
+  k.dataset       = "/w_base";
+  k.channelMatrix = {1.0, -2.0, 0.5, 3.0};
+  EQ_OK(fillKernel(k, G, C, w));
+  const auto got = gather(w), b = gather(base);
+  double worst = 0;
+  for (std::size_t i = 0; i < got.size(); ++i)
+    worst = std::max(worst, std::abs(got[i] - k.channelMatrix[i % 4] * b[i / 4]));
+  EXPECT_EQ(worst, 0.0);
+  // A dataset of the wrong length is refused with a user-input error.
+  k.dataset = "/w_base";
+  EQ_OK(parseGroup(PETSC_COMM_WORLD, "D3xZ5", &G));
+  std::unique_ptr<GroupConvolution> other;
+  EQ_OK(GroupConvolution::create(PETSC_COMM_WORLD, G, C, FftPlanner::Estimate, &other));
+  VecHandle w2;
+  EQ_OK(other->createKernelVec(w2.address()));
+  PetscPushErrorHandler(PetscReturnErrorHandler, nullptr);
+  const PetscErrorCode code = fillKernel(k, G, C, w2);
+  PetscPopErrorHandler();
+  EXPECT_EQ(code, PETSC_ERR_USER_INPUT);
+  MPI_Barrier(PETSC_COMM_WORLD);
+  int rank = 0;
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  if (rank == 0) std::remove(path.c_str());
 }
