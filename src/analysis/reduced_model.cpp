@@ -244,11 +244,12 @@ PetscErrorCode ReducedModel::newton(std::vector<double> *a, bool *converged, dou
   PetscFunctionBeginUser;
   *converged = false;
   PetscCall(residual(*a, &f));
-  double fn = norm2(f);
+  double fn       = norm2(f);
+  int polishSteps = 0; // after meeting the tolerance, up to two more steps while |F| still drops
   for (PetscInt it = 0; it < spec_.maxIterations; ++it) {
     if (fn <= spec_.tol * std::max(1.0, norm2(*a))) {
       *converged = true;
-      break;
+      if (++polishSteps > 2) break;
     }
     PetscCall(jacobian(*a, &jac));
     // Solve jac^T-layout: dgesv is column-major, so pass the transpose (row-major jac is jac^T column-major).
@@ -279,7 +280,7 @@ PetscErrorCode ReducedModel::newton(std::vector<double> *a, bool *converged, dou
         accepted = true;
       }
     }
-    if (!accepted) break;
+    if (!accepted) break; // a polishing step that cannot improve ends the iteration too
   }
   if (!*converged) *converged = fn <= spec_.tol * std::max(1.0, norm2(*a));
   *residualNorm = fn;
@@ -459,7 +460,10 @@ PetscErrorCode ReducedModel::verifyOnFullNetwork(ReducedFixedPoint *p) {
   PetscCall(net_->createVec(f.address()));
   PetscCall(net_->rhs(0.0, p->x, f));
   PetscCall(VecNorm(f, NORM_2, &fn));
-  p->residualFull = fn;
+  PetscReal xn = 0;
+  PetscCall(VecNorm(p->x, NORM_2, &xn));
+  // Relative, as in the fixed-point census: |x| grows like sqrt(N), and so does rounding in |F(x)|.
+  p->residualFull = fn * net_->spec().tau / std::max<PetscReal>(1, xn);
   // SLEPc on the full network: the reduced eigenvalues above -1/tau, then -1/tau itself.
   PetscInt above = 0;
   for (double r : p->re)

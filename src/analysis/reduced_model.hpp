@@ -35,9 +35,10 @@ struct ReduceSpec {
 };
 
 struct ReducedFixedPoint {
-  std::vector<double> a; // reduced coordinates
-  VecHandle x;           // lifted state B a
-  double residualReduced = 0, residualFull = 0;
+  std::vector<double> a;      // reduced coordinates
+  VecHandle x;                // lifted state B a
+  double residualReduced = 0; // |F(a)| (absolute, reduced coordinates)
+  double residualFull    = 0; // |-x + J phi(x)| / max(1, |x|) on the full network (passes below 1e-10)
   Stabiliser stabiliser;
   PetscInt orbitSize = 0, dimension = 0, start = 0; // start -1: the mirror image -a of another orbit
   // Family: the orbit under every symmetry of the network (right translations for class-function kernels,
