@@ -1,0 +1,159 @@
+#!/usr/bin/python3
+"""Print what an eqrnn HDF5 file holds, without plotting anything.
+
+    summary.py FILE.h5 [FILE2.h5 ...] [--options]
+
+For each file: the command that wrote it (simulate, fixedpoints, stability, reduce), the group, neuron count,
+channels and state layout, provenance (eqrnn version, git commit, MPI size, host, start and finish times), the
+main parameters, and a digest of the results: trajectory samples and time span, the final state's range and
+norm, the fixed-point manifolds (stabiliser, orbit size, classification) or the reduced model's orbits and
+families. --options also prints the whole options database recorded at start. Problems with a file are one
+line on stderr ("summary.py: error: ...") and exit status 2; other files are still summarised.
+"""
+
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from plot_activity import InputError, as_str  # noqa: E402
+from plot_fixed_points import OneLineParser  # noqa: E402
+
+PROG = "summary.py"
+PARAMETERS_SHOWN = ("group", "channels", "kernel", "kernel_irreps", "kernel_irrep_gains", "J0", "J1", "phi",
+                    "gain", "tau", "input", "t_final", "save_interval", "init", "seed")
+
+
+def attr(node, name, default=None):
+    return as_str(node.attrs[name]) if name in node.attrs else default
+
+
+def command_of(h5):
+    """Which eqrnn command wrote the file, from what it holds."""
+    if "reduced" in h5:
+        return "reduce"
+    if "fixed_points" in h5:
+        return "fixedpoints or stability"
+    if "trajectory" in h5 or "final" in h5:
+        return "simulate"
+    return "unknown"
+
+
+def describe_state(x):
+    x = np.asarray(x, dtype=float)
+    return (f"min {x.min():.4g}, max {x.max():.4g}, |x| = {np.linalg.norm(x):.6g}"
+            + ("" if np.all(np.isfinite(x)) else "  (contains NaN/Inf!)"))
+
+
+def lines_for_trajectory(h5):
+    out = []
+    if "trajectory" in h5:
+        t = np.asarray(h5["trajectory/t"][()], dtype=float) if "trajectory/t" in h5 else np.array([])
+        count = int(h5["trajectory"].attrs.get("count", len(t)))
+        span = f", t = {t[0]:g} … {t[min(count, len(t)) - 1]:g}" if count and len(t) else ""
+        out.append(f"  trajectory: {count} samples{span}")
+        if "trajectory/x" in h5:
+            out.append(f"  trajectory/x: shape {h5['trajectory/x'].shape}")
+    if "final/x" in h5:
+        out.append(f"  final state: {describe_state(h5['final/x'][()])}")
+    return out
+
+
+def lines_for_fixed_points(h5):
+    fp = h5["fixed_points"]
+    names = sorted((k for k in fp if k.startswith("fp_")), key=lambda k: int(k[3:]))
+    out = [f"  fixed points: {len(names)} manifold(s)"]
+    for k in names:
+        a = fp[k].attrs
+        cls = attr(fp[k], "classification", "not computed")
+        out.append(f"    {k}: residual {float(a.get('residual', np.nan)):.1e}, stabiliser "
+                   f"{attr(fp[k], 'stabiliser', '?')} (order {int(a.get('stabiliser_order', 0))}), "
+                   f"orbit {int(a.get('orbit_size', 0))}, {cls}")
+    return out
+
+
+def lines_for_reduced(h5):
+    r = h5["reduced"]
+    names = sorted((k for k in r if k.startswith("fp_")), key=lambda k: int(k[3:]))
+    a = r.attrs
+    out = [f"  reduced model on {attr(r, 'irreps', '?')}: R = {int(a.get('dimension', 0))}, {len(names)} orbit(s) "
+           f"in {int(a.get('families', len(names)))} family(ies) from {int(a.get('starts', 0))} starts"]
+    verified = [int(r[k].attrs.get("verified", 0)) for k in names]
+    if names:
+        out.append(f"  verified on the full network: {sum(verified)} of {len(names)}; max relative residual "
+                   f"{max(float(r[k].attrs.get('residual_full', np.nan)) for k in names):.1e}")
+    seen = set()
+    for k in names:
+        g = r[k].attrs
+        fam = int(g.get("family", -1))
+        if fam in seen:
+            continue
+        seen.add(fam)
+        re_ = np.asarray(g.get("eigenvalues_real", [np.nan]), dtype=float)
+        out.append(f"    family {fam} ({k}): |x| = {np.linalg.norm(r[k]['x'][()]):.6g}, stabiliser order "
+                   f"{int(g.get('stabiliser_order', 0))}, orbit {int(g.get('orbit_size', 0))}, "
+                   f"{attr(r[k], 'classification', '?')}, leading Re = {re_.max():.4g}")
+    return out
+
+
+def summarise(path, show_options):
+    import h5py
+
+    if not os.path.isfile(path):
+        raise InputError(f"no such file: {path}")
+    if not h5py.is_hdf5(path):
+        raise InputError(f"not an HDF5 file: {path}")
+    try:
+        h5 = h5py.File(path, "r")
+    except OSError as e:
+        raise InputError(f"{path}: cannot be read ({e})") from None
+    with h5:
+        if "group" not in h5.attrs:
+            raise InputError(f"{path}: not an eqrnn result file (no root attribute 'group')")
+        lines = [f"{path}: written by eqrnn {command_of(h5)}",
+                 f"  group {attr(h5, 'group')}, N = {attr(h5, 'N', '?')} neurons, channels "
+                 f"{attr(h5, 'channels', '1')}, state_shape {attr(h5, 'state_shape', '(not recorded)')}",
+                 f"  eqrnn {attr(h5, 'eqrnn_version', '?')} (git {attr(h5, 'git_commit', '?')}), "
+                 f"{attr(h5, 'mpi_size', '?')} rank(s) on {attr(h5, 'host', '?')}",
+                 f"  started {attr(h5, 'started', '?')}, finished {attr(h5, 'finished', 'NOT FINISHED')}"]
+        extra = [f"{k} = {attr(h5, k)}" for k in ("convolution", "ts_type", "steps", "wall_seconds") if k in h5.attrs]
+        if extra:
+            lines.append("  " + ", ".join(extra))
+        if "parameters" in h5:
+            p = h5["parameters"]
+            axis_family = attr(p, "kernel") in ("cosine", "vonmises", "mexican")
+            shown = [f"{k} = {attr(p, k)}" for k in PARAMETERS_SHOWN
+                     if k in p.attrs and attr(p, k) != "" and (axis_family or k not in ("J0", "J1"))]
+            lines.append("  parameters: " + ", ".join(shown))
+        lines += lines_for_trajectory(h5)
+        if "fixed_points" in h5:
+            lines += lines_for_fixed_points(h5)
+        if "reduced" in h5:
+            lines += lines_for_reduced(h5)
+        if show_options and "options" in h5.attrs:
+            lines.append("  options: " + attr(h5, "options"))
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = OneLineParser(prog=PROG, description="Print what eqrnn HDF5 files hold.")
+    parser.add_argument("files", nargs="+", help="eqrnn result files (.h5)")
+    parser.add_argument("--options", action="store_true", help="also print the recorded options database")
+    args = parser.parse_args(argv)
+    status = 0
+    for path in args.files:
+        try:
+            print(summarise(path, args.options), flush=True)
+        except (InputError, OSError, KeyError, ValueError) as e:  # HDF5 damage surfaces as OSError/KeyError
+            reason = str(e) if isinstance(e, InputError) else f"{path}: cannot be read ({e})"
+            print(f"{PROG}: error: {' '.join(reason.splitlines())}", file=sys.stderr, flush=True)
+            status = 2
+        except BrokenPipeError:  # summary.py ... | head
+            sys.stderr.close()
+            return 0
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

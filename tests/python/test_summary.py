@@ -1,0 +1,58 @@
+"""postprocess/summary.py: what it reports matches the files' contents; bad files give one error line."""
+
+import subprocess
+
+import h5py
+import numpy as np
+
+from test_cli import ROOT, eqrnn
+
+PYTHON = "/usr/bin/python3"  # the interpreter with h5py, not the one on PATH
+SUMMARY = ROOT / "postprocess" / "summary.py"
+
+
+def summary(*args):
+    return subprocess.run([PYTHON, str(SUMMARY), *map(str, args)], capture_output=True, text=True, timeout=120)
+
+
+def test_simulate_and_reduce_files(tmp_path):
+    sim = tmp_path / "ring.h5"
+    eqrnn("simulate", "-group", "Z32", "-J1", 3, "-t_final", 2, "-save_interval", 0.5, "-quiet", "-output", sim)
+    red = tmp_path / "s3.h5"
+    eqrnn("reduce", "-group", "S3", "-kernel", "irreps", "-kernel_irreps", "rho2", "-kernel_irrep_gains", 4,
+          "-input", "none", "-reduce_starts", 50, "-output", red)
+    proc = summary(sim, red)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    with h5py.File(sim, "r") as f:
+        count = int(f["trajectory"].attrs["count"])
+        norm = np.linalg.norm(f["final/x"][()])
+    assert count == 5  # t = 0, 0.5, 1, 1.5, 2
+    assert f"trajectory: {count} samples, t = 0 … 2" in out
+    assert f"|x| = {norm:.6g}" in out
+    assert "group Z32, N = 32 neurons" in out and "written by eqrnn simulate" in out
+    with h5py.File(red, "r") as f:
+        r = f["reduced"]
+        orbits = len([k for k in r if k.startswith("fp_")])
+        families = int(r.attrs["families"])
+    assert f"R = 4, {orbits} orbit(s) in {families} family(ies)" in out
+    assert f"verified on the full network: {orbits} of {orbits}" in out
+    assert out.count("    family ") == families
+
+
+def test_bad_files_one_line_each_and_the_rest_still_summarised(tmp_path):
+    good = tmp_path / "good.h5"
+    eqrnn("simulate", "-group", "Z8", "-t_final", 0.5, "-quiet", "-output", good)
+    text = tmp_path / "text.h5"
+    text.write_text("not hdf5")
+    foreign = tmp_path / "foreign.h5"
+    with h5py.File(foreign, "w") as f:
+        f["x"] = np.zeros(3)
+    truncated = tmp_path / "truncated.h5"
+    truncated.write_bytes(good.read_bytes()[:600])
+    proc = summary(tmp_path / "missing.h5", text, foreign, truncated, good)
+    assert proc.returncode == 2
+    errors = proc.stderr.strip().splitlines()
+    assert len(errors) == 4 and all(e.startswith("summary.py: error: ") for e in errors), proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "written by eqrnn simulate" in proc.stdout  # the good file after the bad ones
