@@ -3,6 +3,8 @@
 #include "core/options.hpp"
 #include "core/session.hpp"
 #include "eqrnn/version.hpp"
+#include "core/signals.hpp"
+#include "io/checkpoint.hpp"
 #include "io/simulation_output.hpp"
 #include <cstring>
 #include <string>
@@ -28,7 +30,7 @@ const char *const kUsage =
     "-ts_monitor, -log_view, ...) works as well. -version prints the version.\n";
 
 namespace {
-PetscErrorCode simulateCommand(MPI_Comm comm, bool helpOnly) {
+PetscErrorCode simulateCommand(MPI_Comm comm, bool helpOnly, int *status) {
   SimulateConfig config;
   SimulateResult result;
   PetscFunctionBeginUser;
@@ -42,6 +44,14 @@ PetscErrorCode simulateCommand(MPI_Comm comm, bool helpOnly) {
     PetscFunctionReturn(0);
   }
   PetscCall(runSimulate(comm, config, &result));
+  if (result.stats.stoppedEarly) {
+    PetscCall(PetscPrintf(comm,
+                          "eqrnn: stopped early after %" PetscInt_FMT
+                          " checkpoint(s); resume with -restart auto (exit status %d)\n",
+                          result.checkpoints, kExitRequeue));
+    *status = kExitRequeue;
+    PetscFunctionReturn(0);
+  }
   PetscCall(PetscPrintf(comm,
                         "eqrnn: simulated %s to t = %g with %s: %" PetscInt_FMT " steps (%" PetscInt_FMT
                         " rejected), %.2f s; %llu samples in %s\n",
@@ -117,23 +127,84 @@ PetscErrorCode runSimulate(MPI_Comm comm, const SimulateConfig &config, Simulate
   std::unique_ptr<Simulator> sim;
   VecHandle x;
   SimulationOutput out;
+  PreemptionSignals signals;
   PetscFunctionBeginUser;
   PetscCall(RateNetwork::create(comm, config.network, &net));
   PetscCall(Simulator::create(*net, &sim));
   // Every option has now been read by someone: anything left is misspelled or meaningless here.
   PetscCall(checkNoUnusedOptions(comm));
   PetscCall(net->createVec(x.address()));
-  PetscCall(makeInitialState(config.init, net->group(), x));
-  PetscCall(out.create(comm, config.output, net->group(), parameterAttributes(config), net->channels()));
+  // The run's identity, checked against any checkpoint it resumes from.
+  CheckpointIdentity id;
+  id.group    = net->group().spec();
+  id.neurons  = net->connectivity().size();
+  id.channels = net->channels();
+  PetscCall(vecChecksum(net->kernel(), &id.kernelChecksum));
+  bool resumed = false;
+  CheckpointState from;
+  if (!config.restart.empty()) {
+    std::string chosen, reason;
+    std::vector<std::string> notes;
+    if (config.restart == "auto") {
+      PetscCall(findCheckpoint(comm, config.output, id, &from, x, &resumed, &chosen, &notes));
+    } else {
+      PetscCall(readCheckpoint(comm, config.restart, id, &from, x, &resumed, &reason));
+      PetscCheck(resumed, comm, PETSC_ERR_FILE_READ, "-restart: %s", reason.c_str());
+      chosen = config.restart;
+    }
+    for (const auto &n : notes)
+      PetscCall(PetscPrintf(comm, "eqrnn: checkpoint skipped: %s\n", n.c_str()));
+    if (resumed)
+      PetscCall(PetscPrintf(comm, "eqrnn: resuming from %s at t = %.17g (step %lld, %lld samples kept)\n",
+                            chosen.c_str(), from.t, from.step, from.samples));
+    else
+      PetscCall(PetscPrintf(comm, "eqrnn: no valid checkpoint next to %s: starting from t = 0\n",
+                            config.output.c_str()));
+  }
+  if (resumed)
+    PetscCall(out.resume(comm, config.output, static_cast<hsize_t>(from.samples), from.t));
+  else {
+    PetscCall(makeInitialState(config.init, net->group(), x));
+    PetscCall(out.create(comm, config.output, net->group(), parameterAttributes(config), net->channels()));
+  }
   auto observer = [&out](double t, Vec state) { return out.sample(t, state); };
-  PetscCall(sim->run(config.run, 0.0, x, observer, &result->stats));
+  // Checkpoints at segment ends: at -checkpoint_interval times, after -checkpoint_walltime seconds, and on
+  // SIGUSR1/SIGTERM (then the run stops). Decided collectively: every rank takes part in the write.
+  PetscInt written = 0;
+  double lastWall  = MPI_Wtime();
+  auto hook        = [&](const SegmentEnd &end, Vec state, bool *stop) -> PetscErrorCode {
+    int flags[2] = {PreemptionSignals::raised(),
+                    config.checkpointWalltime > 0 && MPI_Wtime() - lastWall >= config.checkpointWalltime};
+    PetscFunctionBeginUser;
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, flags, 2, MPI_INT, MPI_MAX, comm));
+    if (!end.checkpointTime && !flags[0] && !flags[1]) PetscFunctionReturn(0);
+    // The output first: the checkpoint then refers only to samples already on disk.
+    PetscCall(out.flush());
+    CheckpointState s{end.t, end.dt, end.step, end.rejected, static_cast<long long>(out.samples())};
+    PetscCall(writeCheckpoint(comm, config.output, id, s, state));
+    lastWall = MPI_Wtime();
+    ++written;
+    *stop = flags[0] || (config.stopAfterCheckpoints > 0 && written >= config.stopAfterCheckpoints);
+    if (flags[0])
+      PetscCall(
+                 PetscPrintf(comm, "eqrnn: signal %d: checkpoint at t = %g written, stopping\n", flags[0], end.t));
+    PetscFunctionReturn(0);
+  };
+  ResumePoint point{from.dt, from.step, from.rejected};
+  PetscCall(sim->run(config.run, resumed ? from.t : 0.0, x, observer, &result->stats,
+                     resumed ? &point : nullptr, hook));
+  result->samples     = out.samples();
+  result->strategy    = net->connectivity().strategy();
+  result->checkpoints = written;
+  if (result->stats.stoppedEarly) {
+    PetscCall(out.closeUnfinished());
+    PetscFunctionReturn(0);
+  }
   PetscCall(out.finish(x, {{"ts_type", result->stats.method},
                            {"steps", static_cast<long long>(result->stats.steps)},
                            {"rejected_steps", static_cast<long long>(result->stats.rejected)},
                            {"convolution", net->connectivity().strategy()},
                            {"wall_seconds", result->stats.wallSeconds}}));
-  result->samples  = out.samples();
-  result->strategy = net->connectivity().strategy();
   if (finalState) {
     PetscCall(VecDuplicate(x, finalState));
     PetscCall(VecCopy(x, *finalState));
@@ -158,7 +229,9 @@ int runCommandLine(int argc, char **argv, bool help, bool version) {
   PetscErrorCode code = 0;
   if (command == "simulate") {
     if (help) code = PetscPrintf(comm, "eqrnn simulate: options (current value and default in <>)\n");
-    if (!code) code = simulateCommand(comm, help);
+    int status = 0;
+    if (!code) code = simulateCommand(comm, help, &status);
+    if (!code && status) return status;
   } else if (command == "fixedpoints") {
     code = fixedPointsCommand(comm, help);
   } else if (command == "stability") {

@@ -6,8 +6,9 @@
 namespace eqrnn {
 
 struct SimulateResult {
-  SimulationStats stats;
-  hsize_t samples = 0;
+  SimulationStats stats; // stats.stoppedEarly: checkpointed and stopped (signal, -stop_after_checkpoints)
+  hsize_t samples      = 0;
+  PetscInt checkpoints = 0;
   std::string strategy; // how the convolution is distributed
 };
 

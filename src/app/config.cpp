@@ -123,7 +123,21 @@ PetscErrorCode readSimulateOptions(MPI_Comm comm, SimulateConfig *config) {
   PetscCall(opt.string("-init_file", "Initial state file (HDF5)", init.file, &init.file));
   PetscCall(opt.string("-init_dataset", "Initial state dataset", init.dataset, &init.dataset));
   PetscCall(opt.string("-output", "Output HDF5 file", config->output, &config->output));
+  PetscCall(opt.real("-checkpoint_interval", "Simulated time between checkpoints (0: none)",
+                     run.checkpointInterval, &run.checkpointInterval));
+  PetscCall(opt.real("-checkpoint_walltime", "Wall seconds between checkpoints (0: none)",
+                     config->checkpointWalltime, &config->checkpointWalltime));
+  PetscCall(opt.string("-restart",
+                       "Resume: auto (newest valid checkpoint next to -output, else start) or FILE",
+                       config->restart, &config->restart));
+  PetscCall(opt.integer("-stop_after_checkpoints",
+                        "Stop with status 85 after this many checkpoints (0: never)",
+                        config->stopAfterCheckpoints, &config->stopAfterCheckpoints));
   PetscOptionsEnd();
+  PetscCheck(config->run.checkpointInterval >= 0 && config->checkpointWalltime >= 0 &&
+                 config->stopAfterCheckpoints >= 0,
+             comm, PETSC_ERR_USER_INPUT,
+             "-checkpoint_interval, -checkpoint_walltime and -stop_after_checkpoints must be >= 0");
   PetscCheck(config->run.tFinal >= 0, comm, PETSC_ERR_USER_INPUT, "-t_final must be >= 0 (got %g)",
              config->run.tFinal);
   PetscCheck(!config->output.empty(), comm, PETSC_ERR_USER_INPUT, "-output is empty");
@@ -179,6 +193,8 @@ std::vector<Attribute> parameterAttributes(const SimulateConfig &c) {
       {"init_file", c.init.file},
       {"init_dataset", c.init.dataset},
       {"output", c.output},
+      {"checkpoint_interval", c.run.checkpointInterval},
+      {"checkpoint_walltime", c.checkpointWalltime},
   };
   a.insert(a.end(), run.begin(), run.end());
   return a;

@@ -14,8 +14,14 @@ struct SimulateConfig {
   NetworkSpec network;
   InitialStateSpec init;
   SimulationSpec run;
-  std::string output = "eqrnn_simulate.h5";
+  std::string output        = "eqrnn_simulate.h5";
+  double checkpointWalltime = 0;     // wall seconds between checkpoints (at the next segment end); <= 0: none
+  std::string restart;               // "", "auto" (newest valid checkpoint next to the output) or a file
+  PetscInt stopAfterCheckpoints = 0; // job chains and tests: stop (status 85) after this many; 0: never
 };
+
+// Exit status of a run that checkpointed and stopped early (signal, -stop_after_checkpoints): "requeue me".
+constexpr int kExitRequeue = 85;
 
 struct FixedPointConfig {
   NetworkSpec network;

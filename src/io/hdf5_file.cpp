@@ -157,13 +157,77 @@ PetscErrorCode Hdf5File::create(MPI_Comm comm, const std::string &path, Hdf5File
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode Hdf5File::open(MPI_Comm comm, const std::string &path, Hdf5File *f) {
+PetscErrorCode Hdf5File::open(MPI_Comm comm, const std::string &path, Hdf5File *f, bool readOnly) {
   PetscFunctionBeginUser;
+  PetscCheck(std::ifstream(path).good(), comm, PETSC_ERR_FILE_OPEN, "file '%s' not found or not readable",
+             path.c_str());
+  PetscCheck(H5Fis_hdf5(path.c_str()) > 0, comm, PETSC_ERR_FILE_OPEN,
+             "file '%s' is not an HDF5 file (or is corrupt)", path.c_str());
   H5Plist fapl = mpioAccess(comm);
   f->comm_     = comm;
   f->path_     = path;
-  f->file_     = H5File(H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl));
-  PetscCheck(f->file_.valid(), comm, PETSC_ERR_FILE_OPEN, "cannot open '%s' for appending", path.c_str());
+  f->file_     = H5File(H5Fopen(path.c_str(), readOnly ? H5F_ACC_RDONLY : H5F_ACC_RDWR, fapl));
+  PetscCheck(f->file_.valid(), comm, PETSC_ERR_FILE_OPEN, "cannot open '%s'%s (corrupt?)", path.c_str(),
+             readOnly ? "" : " for appending");
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Hdf5File::flush() {
+  PetscFunctionBeginUser;
+  PetscCheck(H5Fflush(file_, H5F_SCOPE_GLOBAL) >= 0, comm_, PETSC_ERR_FILE_WRITE, "flushing '%s' failed",
+             path_.c_str());
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Hdf5File::truncateRows(const std::string &path, hsize_t rows) {
+  PetscFunctionBeginUser;
+  PetscCheck(linkExists(file_, path), comm_, PETSC_ERR_FILE_UNEXPECTED, "'%s' has no dataset '%s'",
+             path_.c_str(), path.c_str());
+  H5Dataset ds(H5Dopen2(file_, path.c_str(), H5P_DEFAULT));
+  hsize_t dims[2] = {0, 0};
+  int rank        = 0;
+  {
+    H5Dataspace s(H5Dget_space(ds));
+    rank = H5Sget_simple_extent_ndims(s);
+    H5Sget_simple_extent_dims(s, dims, nullptr);
+  }
+  PetscCheck(rows <= dims[0], comm_, PETSC_ERR_FILE_UNEXPECTED,
+             "'%s' in '%s' has %llu rows, fewer than the checkpoint's %llu: the output does not belong to it",
+             path.c_str(), path_.c_str(), static_cast<unsigned long long>(dims[0]),
+             static_cast<unsigned long long>(rows));
+  dims[0] = rows;
+  PetscCheck(rank >= 1 && H5Dset_extent(ds, dims) >= 0, comm_, PETSC_ERR_FILE_WRITE, "cannot shrink '%s'",
+             path.c_str());
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Hdf5File::readNumber(const std::string &objectPath, const std::string &name, double *value,
+                                    bool *found) {
+  PetscFunctionBeginUser;
+  *found = false;
+  H5Handle<H5Oclose> obj(H5Oopen(file_, objectPath.c_str(), H5P_DEFAULT));
+  if (!obj.valid() || H5Aexists(obj, name.c_str()) <= 0) PetscFunctionReturn(0);
+  H5Attribute at(H5Aopen(obj, name.c_str(), H5P_DEFAULT));
+  *found = at.valid() && H5Aread(at, H5T_NATIVE_DOUBLE, value) >= 0;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Hdf5File::readString(const std::string &objectPath, const std::string &name,
+                                    std::string *value, bool *found) {
+  PetscFunctionBeginUser;
+  *found = false;
+  H5Handle<H5Oclose> obj(H5Oopen(file_, objectPath.c_str(), H5P_DEFAULT));
+  if (!obj.valid() || H5Aexists(obj, name.c_str()) <= 0) PetscFunctionReturn(0);
+  H5Attribute at(H5Aopen(obj, name.c_str(), H5P_DEFAULT));
+  H5Type type(H5Tcopy(H5T_C_S1));
+  H5Tset_size(type, H5T_VARIABLE);
+  H5Tset_cset(type, H5T_CSET_UTF8);
+  char *s = nullptr;
+  if (at.valid() && H5Aread(at, type, &s) >= 0 && s) {
+    *value = s;
+    *found = true;
+    H5free_memory(s);
+  }
   PetscFunctionReturn(0);
 }
 

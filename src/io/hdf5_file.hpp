@@ -27,8 +27,8 @@ class Hdf5File {
 public:
   // Creates (truncating) `path` for parallel writing.
   static PetscErrorCode create(MPI_Comm comm, const std::string &path, Hdf5File *file);
-  // Opens an existing file read-write (appending).
-  static PetscErrorCode open(MPI_Comm comm, const std::string &path, Hdf5File *file);
+  // Opens an existing file read-write (appending), or read-only.
+  static PetscErrorCode open(MPI_Comm comm, const std::string &path, Hdf5File *file, bool readOnly = false);
   PetscErrorCode close();
 
   hid_t id() const { return file_; }
@@ -43,6 +43,15 @@ public:
   PetscErrorCode appendRow(const std::string &path, Vec v, hsize_t *rows);
   // Extendible 1-D dataset of scalars (the same value from every rank).
   PetscErrorCode appendScalar(const std::string &path, double value);
+  // Shrinks an extendible dataset to its first `rows` rows (a restart drops samples after its checkpoint).
+  PetscErrorCode truncateRows(const std::string &path, hsize_t rows);
+  // Reads a numeric (as double) or string attribute; false in *found when it is missing. Collective.
+  PetscErrorCode readNumber(const std::string &objectPath, const std::string &name, double *value,
+                            bool *found);
+  PetscErrorCode readString(const std::string &objectPath, const std::string &name, std::string *value,
+                            bool *found);
+  // Flushes everything written so far to disk (a checkpoint refers to it).
+  PetscErrorCode flush();
 
 private:
   MPI_Comm comm_ = MPI_COMM_NULL;

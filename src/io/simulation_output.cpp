@@ -1,6 +1,7 @@
 #include "io/simulation_output.hpp"
 
 #include "eqrnn/version.hpp"
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <unistd.h>
@@ -80,6 +81,31 @@ PetscErrorCode createResultFile(MPI_Comm comm, const std::string &path, const Gr
 PetscErrorCode SimulationOutput::create(MPI_Comm comm, const std::string &path, const Group &group,
                                         const std::vector<Attribute> &parameters, PetscInt channels) {
   return createResultFile(comm, path, group, parameters, &file_, channels);
+}
+
+PetscErrorCode SimulationOutput::resume(MPI_Comm comm, const std::string &path, hsize_t samples, double t) {
+  double restarts = 0;
+  bool found      = false;
+  std::string times;
+  PetscFunctionBeginUser;
+  PetscCall(Hdf5File::open(comm, path, &file_));
+  if (samples > 0) {
+    PetscCall(file_.truncateRows("/trajectory/x", samples));
+    PetscCall(file_.truncateRows("/trajectory/t", samples));
+  }
+  samples_ = samples;
+  PetscCall(file_.writeAttributes("/trajectory", {{"count", static_cast<long long>(samples_)}}));
+  PetscCall(file_.readNumber("/", "restarts", &restarts, &found));
+  PetscCall(file_.readString("/", "restart_times", &times, &found));
+  char stamp[64] = {0}, when[32] = {0};
+  std::snprintf(stamp, sizeof(stamp), "%s%.17g", times.empty() ? "" : ",", t);
+  std::snprintf(when, sizeof(when), "%s", isoTimeNow().c_str());
+  PetscCallMPI(MPI_Bcast(when, sizeof(when), MPI_CHAR, 0, comm)); // one clock for every rank's attribute
+  PetscCall(file_.writeAttributes("/", {{"restarts", static_cast<long long>(restarts) + 1},
+                                        {"restart_times", times + stamp},
+                                        {"last_restart", std::string(when)}}));
+  PetscCall(file_.flush()); // the truncation and the restart count reach the disk before any new sample
+  PetscFunctionReturn(0);
 }
 
 PetscErrorCode SimulationOutput::sample(double t, Vec x) {

@@ -15,8 +15,13 @@ class SimulationOutput {
 public:
   PetscErrorCode create(MPI_Comm comm, const std::string &path, const Group &group,
                         const std::vector<Attribute> &parameters, PetscInt channels = 1);
+  // Reopens an existing output to continue a run from a checkpoint: keeps its first `samples` samples
+  // (later ones were written after the checkpoint and will be written again) and counts the restart.
+  PetscErrorCode resume(MPI_Comm comm, const std::string &path, hsize_t samples, double t);
   PetscErrorCode sample(double t, Vec x);
+  PetscErrorCode flush() { return file_.flush(); }
   PetscErrorCode finish(Vec x, const std::vector<Attribute> &summary);
+  PetscErrorCode closeUnfinished() { return file_.close(); } // stopped early: no /final
   hsize_t samples() const { return samples_; }
 
 private:

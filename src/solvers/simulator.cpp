@@ -113,7 +113,7 @@ PetscErrorCode Simulator::create(RateNetwork &net, std::unique_ptr<Simulator> *o
 }
 
 PetscErrorCode Simulator::run(const SimulationSpec &spec, double t0, Vec x, const Observer &observer,
-                              SimulationStats *stats) {
+                              SimulationStats *stats, const ResumePoint *resume, const SegmentHook &hook) {
   PetscFunctionBeginUser;
   MPI_Comm comm = net_->comm();
   PetscCheck(spec.tFinal >= t0, comm, PETSC_ERR_USER_INPUT, "-t_final (%g) is before the start time (%g)",
@@ -128,25 +128,43 @@ PetscErrorCode Simulator::run(const SimulationSpec &spec, double t0, Vec x, cons
   std::vector<double> samples = stops;
   samples.push_back(spec.tFinal);
   stops.push_back(spec.tFinal);
+  // Checkpoint times end segments too (the same in the uninterrupted and the resumed run).
+  std::vector<double> checkpoints;
+  if (spec.checkpointInterval > 0) {
+    const double k0 = std::floor(t0 / spec.checkpointInterval + 1e-9) + 1;
+    for (double k = k0; k * spec.checkpointInterval < spec.tFinal - 1e-12 * std::max(1.0, spec.tFinal);
+         k += 1)
+      checkpoints.push_back(k * spec.checkpointInterval);
+    stops.insert(stops.end(), checkpoints.begin(), checkpoints.end());
+  }
   for (double sw : net_->inputSwitchTimes())
     if (sw > t0 && sw < spec.tFinal) stops.push_back(sw);
   std::sort(stops.begin(), stops.end());
+  stops.erase(std::unique(stops.begin(), stops.end()), stops.end());
 
   wallStart_ = lastReport_ = MPI_Wtime();
   t0_                      = t0;
   tFinal_                  = spec.tFinal;
   interval_                = spec.progressInterval;
   PetscCall(TSSetTime(ts_, t0));
-  PetscCall(TSSetStepNumber(ts_, 0));
-  if (observer) PetscCall(observer(t0, x));
+  PetscCall(TSSetStepNumber(ts_, resume ? static_cast<PetscInt>(resume->step) : 0));
+  if (resume) PetscCall(TSSetTimeStep(ts_, resume->dt));
+  if (observer && !resume) PetscCall(observer(t0, x));
+  const long long rejectedBefore = resume ? resume->rejected : 0;
+  PetscInt rejectedStart         = 0; // TSGetStepRejections counts over this TS's whole life
+  PetscCall(TSGetStepRejections(ts_, &rejectedStart));
   double t          = t0;
-  PetscInt rejected = 0;
+  PetscInt rejected = rejectedStart;
+  if (stats) stats->stoppedEarly = false;
   for (double stop : stops) {
     if (stop <= t) continue;
     PetscCall(TSSetMaxTime(ts_, stop));
     // The input is piecewise constant between stops: evaluate it for this segment, so that a stage landing on
     // the switch time at the segment's end does not see the next segment's input.
     PetscCall(net_->holdInputAt(0.5 * (t + stop)));
+    // Every segment starts afresh (no first-same-as-last stage carried over from the last one), so a run
+    // resumed from a checkpoint at a segment end takes bitwise the same steps as the uninterrupted one.
+    PetscCall(TSRestartStep(ts_));
     PetscCall(TSSolve(ts_, x));
     TSConvergedReason reason;
     PetscCall(TSGetConvergedReason(ts_, &reason));
@@ -164,12 +182,28 @@ PetscErrorCode Simulator::run(const SimulationSpec &spec, double t0, Vec x, cons
     PetscCall(TSGetStepRejections(ts_, &rejected)); // cumulative over TSSolve calls
     t = tNow;
     if (observer && std::binary_search(samples.begin(), samples.end(), stop)) PetscCall(observer(t, x));
+    if (hook) {
+      SegmentEnd end;
+      PetscReal dt = 0;
+      PetscCall(TSGetTimeStep(ts_, &dt));
+      end.t              = t;
+      end.dt             = dt;
+      end.step           = step;
+      end.rejected       = rejectedBefore + (rejected - rejectedStart);
+      end.checkpointTime = std::binary_search(checkpoints.begin(), checkpoints.end(), stop);
+      bool stopHere      = false;
+      PetscCall(hook(end, x, &stopHere));
+      if (stopHere && stop < spec.tFinal) {
+        if (stats) stats->stoppedEarly = true;
+        break;
+      }
+    }
   }
   PetscCall(net_->releaseInput());
   if (stats) {
     TSType type;
     PetscCall(TSGetStepNumber(ts_, &stats->steps));
-    stats->rejected = rejected;
+    stats->rejected = static_cast<PetscInt>(rejectedBefore + (rejected - rejectedStart));
     PetscCall(TSGetType(ts_, &type));
     stats->method      = type;
     stats->wallSeconds = MPI_Wtime() - wallStart_;

@@ -13,28 +13,48 @@ namespace eqrnn {
 struct SimulationSpec {
   double tFinal       = 50.0;
   double saveInterval = 0.5; // simulated time between samples; <= 0 saves only the initial and final states
-  double progressInterval = 10.0; // wall seconds between progress lines; <= 0 silences them
+  double progressInterval   = 10.0; // wall seconds between progress lines; <= 0 silences them
+  double checkpointInterval = 0.0;  // simulated time between checkpoint stops; <= 0: none
 };
 
 struct SimulationStats {
   PetscInt steps = 0, rejected = 0;
   double wallSeconds = 0;
   std::string method;
+  bool stoppedEarly = false; // a segment hook asked to stop (checkpointed, to be resumed)
+};
+
+// Where a resumed run continues: the integrator's next step size and counters at the checkpoint (the state
+// and time are passed to run() as x and t0). Every segment starts a new TSSolve, which restarts the method
+// (no first-same-as-last stage is carried over), so a run resumed at a segment end is bitwise the same.
+struct ResumePoint {
+  double dt          = 0;
+  long long step     = 0;
+  long long rejected = 0;
+};
+
+// After each segment: where the run stands; set *stop to end the run there.
+struct SegmentEnd {
+  double t = 0, dt = 0;
+  long long step = 0, rejected = 0;
+  bool checkpointTime = false; // t is a multiple of checkpointInterval
 };
 
 class Simulator {
 public:
-  using Observer = std::function<PetscErrorCode(double t, Vec x)>;
+  using Observer    = std::function<PetscErrorCode(double t, Vec x)>;
+  using SegmentHook = std::function<PetscErrorCode(const SegmentEnd &end, Vec x, bool *stop)>;
   // Builds the TS and reads -ts_* options (prefix: none, so -ts_type works as users expect).
   static PetscErrorCode create(RateNetwork &net, std::unique_ptr<Simulator> *out);
   Simulator(const Simulator &)            = delete;
   Simulator &operator=(const Simulator &) = delete;
 
   TS ts() const { return ts_; }
-  // Integrates x from t0 to spec.tFinal, calling observer at t0, at every multiple of saveInterval and at
-  // tFinal.
+  // Integrates x from t0 to spec.tFinal, calling observer at t0 (not when resuming), at every multiple of
+  // saveInterval and at tFinal, and hook after every segment (samples, input switches, checkpoint times).
   PetscErrorCode run(const SimulationSpec &spec, double t0, Vec x, const Observer &observer,
-                     SimulationStats *stats);
+                     SimulationStats *stats, const ResumePoint *resume = nullptr,
+                     const SegmentHook &hook = {});
 
 private:
   Simulator() = default;

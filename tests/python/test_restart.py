@@ -1,0 +1,137 @@
+"""Checkpoint and restart of `eqrnn simulate` (issue 5, first part): a resumed run is bitwise the uninterrupted
+one on the same number of ranks (state and every trajectory sample, none duplicated or missing), equal to
+1e-10 on another number of ranks; it survives kill -9 at random instants and SIGUSR1; damaged or foreign
+checkpoints are reported and skipped or refused."""
+
+import random
+import signal
+import subprocess
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+from test_cli import ENV, EQRNN, assert_one_line_error, eqrnn
+
+REQUEUE = 85  # the documented "checkpointed, resume me" exit status
+RING = ["-group", "Z256", "-J1", 3, "-input", "bump", "-input_amplitude", 1, "-input_location", 128,
+        "-input_on", 12, "-input_off", 25, "-init_amplitude", 0.05, "-t_final", 40, "-save_interval", 0.5,
+        "-checkpoint_interval", 4, "-quiet"]
+
+
+def run(out, *extra, ranks=1, check=True):
+    return eqrnn("simulate", *RING, "-output", out, *extra, ranks=ranks, check=check)
+
+
+def read(path):
+    with h5py.File(path, "r") as f:
+        return dict(x=f["final/x"][()], t=f["trajectory/t"][()], X=f["trajectory/x"][()],
+                    restarts=int(f.attrs.get("restarts", 0)))
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ref") / "ref.h5"
+    run(out)
+    return read(out)
+
+
+def assert_same_run(got, ref):
+    assert np.array_equal(got["t"], ref["t"])  # no sample lost or written twice
+    assert np.array_equal(got["X"], ref["X"])
+    assert np.array_equal(got["x"], ref["x"])
+
+
+def test_resumed_run_is_bitwise_the_uninterrupted_one(tmp_path, reference):
+    out = tmp_path / "b.h5"
+    proc = run(out, "-stop_after_checkpoints", 3, check=False)
+    assert proc.returncode == REQUEUE, proc.stderr
+    assert (tmp_path / "b.h5.ckpt.h5").exists() and (tmp_path / "b.h5.ckpt.prev.h5").exists()
+    proc = run(out, "-restart", "auto")
+    assert "resuming from" in proc.stdout and "t = 12" in proc.stdout
+    got = read(out)
+    assert_same_run(got, reference)
+    assert got["restarts"] == 1
+
+
+def test_other_rank_count_agrees_to_1e_10(tmp_path, reference):
+    out = tmp_path / "c.h5"
+    assert run(out, "-stop_after_checkpoints", 2, check=False).returncode == REQUEUE
+    run(out, "-restart", "auto", ranks=2)
+    got = read(out)
+    assert np.array_equal(got["t"], reference["t"])
+    assert np.max(np.abs(got["x"] - reference["x"])) < 1e-10
+
+
+def test_kill_minus_9_at_20_random_instants(tmp_path):
+    # A longer run (so kills land between checkpoints); each killed run is resumed with -restart auto.
+    args = ["-group", "Z32768", "-J1", 3, "-input", "bump", "-input_amplitude", 1, "-input_location", 16384,
+            "-input_on", 10, "-input_off", 30, "-init_amplitude", 0.05, "-t_final", 40, "-save_interval", 0.5,
+            "-checkpoint_interval", 2, "-quiet"]
+    ref = tmp_path / "ref.h5"
+    start = time.time()
+    eqrnn("simulate", *args, "-output", ref)
+    duration = time.time() - start
+    rng = random.Random(20261123)
+    out = tmp_path / "k.h5"
+    kills = 0
+    for _ in range(60):
+        if kills == 20:
+            break
+        p = subprocess.Popen([EQRNN, "simulate", *map(str, args), "-output", str(out), "-restart", "auto"],
+                             env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        time.sleep(rng.uniform(0.2, 0.9 * duration))
+        if p.poll() is None:
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+            kills += 1
+            continue
+        assert p.wait() == 0, p.stderr.read()
+        for f in tmp_path.glob("k.h5*"):  # it finished before the kill: start over and kill it again
+            f.unlink()
+    assert kills == 20
+    eqrnn("simulate", *args, "-output", out, "-restart", "auto")
+    assert_same_run(read(out), read(ref))
+
+
+def test_sigusr1_checkpoints_and_exits_for_requeue(tmp_path, reference):
+    out = tmp_path / "s.h5"
+    p = subprocess.Popen([EQRNN, "simulate", *map(str, RING), "-t_final", "4000", "-output", str(out)], env=ENV,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not (tmp_path / "s.h5.ckpt.h5").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    p.send_signal(signal.SIGUSR1)
+    stdout, stderr = p.communicate(timeout=120)
+    assert p.returncode == REQUEUE, stderr
+    assert "signal 10" in stdout and "stopping" in stdout
+    with h5py.File(out.with_name("s.h5.ckpt.h5"), "r") as f:
+        t = float(f.attrs["t"])
+    assert 0 < t < 4000
+
+
+def test_damaged_newest_checkpoint_falls_back_to_the_previous(tmp_path, reference):
+    out = tmp_path / "d.h5"
+    assert run(out, "-stop_after_checkpoints", 3, check=False).returncode == REQUEUE
+    newest = tmp_path / "d.h5.ckpt.h5"
+    data = newest.read_bytes()
+    newest.write_bytes(data[: len(data) // 2])  # truncated, as by a full disk
+    proc = run(out, "-restart", "auto")
+    assert "checkpoint skipped" in proc.stdout and "t = 8" in proc.stdout
+    assert_same_run(read(out), reference)
+
+
+def test_foreign_checkpoint_is_refused(tmp_path):
+    out = tmp_path / "e.h5"
+    assert run(out, "-stop_after_checkpoints", 1, check=False).returncode == REQUEUE
+    proc = eqrnn("simulate", *RING, "-group", "Z128", "-output", tmp_path / "f.h5", "-restart",
+                 tmp_path / "e.h5.ckpt.h5", check=False)
+    assert_one_line_error(proc, "Z256")
+
+
+def test_restart_auto_without_checkpoint_starts_fresh(tmp_path, reference):
+    out = tmp_path / "g.h5"
+    proc = run(out, "-restart", "auto")
+    assert "starting from t = 0" in proc.stdout
+    assert_same_run(read(out), reference)
