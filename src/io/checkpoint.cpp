@@ -33,6 +33,67 @@ std::string checkpointPath(const std::string &output) {
 std::string previousCheckpointPath(const std::string &output) {
   return output + ".ckpt.prev.h5";
 }
+std::string temporaryCheckpointPath(const std::string &output) {
+  return output + ".ckpt.tmp.h5";
+}
+
+std::vector<Attribute> identityAttributes(const CheckpointIdentity &id) {
+  // Checksums as strings: HDF5 attributes here are signed 64-bit.
+  return {{"format_version", kFormatVersion},
+          {"group", id.group},
+          {"N", id.neurons},
+          {"channels", id.channels},
+          {"kernel_checksum", std::to_string(id.kernelChecksum)}};
+}
+
+PetscErrorCode checkIdentity(Hdf5File &f, const std::string &file, const CheckpointIdentity &id, bool *ok,
+                             std::string *reason) {
+  double version = 0, neurons = 0, channels = 0;
+  bool a = false, b = false, c = false, d = false, e = false;
+  std::string group, kernel;
+  PetscFunctionBeginUser;
+  *ok = false;
+  PetscCall(f.readNumber("/", "format_version", &version, &a));
+  PetscCall(f.readNumber("/", "N", &neurons, &b));
+  PetscCall(f.readNumber("/", "channels", &channels, &c));
+  PetscCall(f.readString("/", "group", &group, &d));
+  PetscCall(f.readString("/", "kernel_checksum", &kernel, &e));
+  if (!(a && b && c && d && e)) {
+    *reason = file + ": unreadable or incomplete (corrupt or interrupted write)";
+  } else if (static_cast<long long>(version) != kFormatVersion) {
+    *reason = file + ": checkpoint format " + std::to_string(static_cast<long long>(version)) +
+              ", this eqrnn reads " + std::to_string(kFormatVersion);
+  } else if (group != id.group || static_cast<long long>(neurons) != id.neurons ||
+             static_cast<long long>(channels) != id.channels) {
+    *reason = file + ": written for group " + group +
+              " (N = " + std::to_string(static_cast<long long>(neurons)) + ", " +
+              std::to_string(static_cast<long long>(channels)) + " channels), this run is " + id.group +
+              " (N = " + std::to_string(id.neurons) + ", " + std::to_string(id.channels) + " channels)";
+  } else if (kernel != std::to_string(id.kernelChecksum)) {
+    *reason = file + ": written with another kernel (its checksum differs)";
+  } else {
+    *ok = true;
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode commitCheckpoint(MPI_Comm comm, const std::string &output) {
+  PetscMPIInt rank = 0;
+  int ok           = 1;
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Barrier(comm));
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  // Rename (atomic within a file system): newest -> previous, temporary -> newest.
+  if (rank == 0) {
+    const std::string newest = checkpointPath(output), previous = previousCheckpointPath(output);
+    if (fileExists(newest)) ok = std::rename(newest.c_str(), previous.c_str()) == 0;
+    ok = ok && std::rename(temporaryCheckpointPath(output).c_str(), newest.c_str()) == 0;
+  }
+  PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, comm));
+  PetscCheck(ok, comm, PETSC_ERR_FILE_WRITE, "cannot rename the checkpoint into '%s'",
+             checkpointPath(output).c_str());
+  PetscFunctionReturn(0);
+}
 
 PetscErrorCode vecChecksum(Vec v, unsigned long long *sum) {
   PetscInt lo = 0, hi = 0;
@@ -59,39 +120,22 @@ PetscErrorCode vecChecksum(Vec v, unsigned long long *sum) {
 PetscErrorCode writeCheckpoint(MPI_Comm comm, const std::string &output, const CheckpointIdentity &id,
                                const CheckpointState &s, Vec x) {
   unsigned long long sum = 0;
-  PetscMPIInt rank       = 0;
   Hdf5File f;
   PetscFunctionBeginUser;
   PetscCall(vecChecksum(x, &sum));
-  const std::string tmp = temporaryPath(output);
-  PetscCall(Hdf5File::create(comm, tmp, &f));
+  PetscCall(Hdf5File::create(comm, temporaryCheckpointPath(output), &f));
   PetscCall(f.writeVector("/x", x));
-  // Checksums as strings: HDF5 attributes here are signed 64-bit.
-  PetscCall(f.writeAttributes("/", {{"format_version", kFormatVersion},
-                                    {"group", id.group},
-                                    {"N", id.neurons},
-                                    {"channels", id.channels},
-                                    {"kernel_checksum", std::to_string(id.kernelChecksum)},
-                                    {"t", s.t},
-                                    {"dt", s.dt},
-                                    {"step", s.step},
-                                    {"rejected", s.rejected},
-                                    {"samples", s.samples},
-                                    {"x_checksum", std::to_string(sum)},
-                                    {"complete", 1LL}}));
+  std::vector<Attribute> attrs = identityAttributes(id);
+  attrs.insert(attrs.end(), {{"t", s.t},
+                             {"dt", s.dt},
+                             {"step", s.step},
+                             {"rejected", s.rejected},
+                             {"samples", s.samples},
+                             {"x_checksum", std::to_string(sum)},
+                             {"complete", 1LL}});
+  PetscCall(f.writeAttributes("/", attrs));
   PetscCall(f.close());
-  PetscCallMPI(MPI_Barrier(comm));
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  // Rename (atomic within a file system): newest -> previous, temporary -> newest.
-  int ok = 1;
-  if (rank == 0) {
-    const std::string newest = checkpointPath(output), previous = previousCheckpointPath(output);
-    if (fileExists(newest)) ok = std::rename(newest.c_str(), previous.c_str()) == 0;
-    ok = ok && std::rename(tmp.c_str(), newest.c_str()) == 0;
-  }
-  PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, comm));
-  PetscCheck(ok, comm, PETSC_ERR_FILE_WRITE, "cannot rename the checkpoint into '%s'",
-             checkpointPath(output).c_str());
+  PetscCall(commitCheckpoint(comm, output));
   PetscFunctionReturn(0);
 }
 
@@ -107,7 +151,7 @@ PetscErrorCode readCheckpoint(MPI_Comm comm, const std::string &file, const Chec
   PetscPushErrorHandler(PetscReturnErrorHandler, nullptr);
   Hdf5File f;
   PetscErrorCode code = Hdf5File::open(comm, file, &f, true);
-  std::string group, kernel, xsum;
+  std::string xsum;
   auto number = [&](const char *name, double *v) {
     bool present = false;
     if (!code) code = f.readNumber("/", name, v, &present);
@@ -118,11 +162,12 @@ PetscErrorCode readCheckpoint(MPI_Comm comm, const std::string &file, const Chec
     if (!code) code = f.readString("/", name, v, &present);
     return present;
   };
-  double version = 0, neurons = 0, channels = 0, complete = 0, step = 0, rejected = 0, samples = 0;
-  bool fields = number("format_version", &version) && number("complete", &complete) &&
-                number("N", &neurons) && number("channels", &channels) && number("t", &s->t) &&
-                number("dt", &s->dt) && number("step", &step) && number("rejected", &rejected) &&
-                number("samples", &samples) && text("group", &group) && text("kernel_checksum", &kernel) &&
+  double complete = 0, step = 0, rejected = 0, samples = 0;
+  bool identity = false;
+  std::string why;
+  if (!code) code = checkIdentity(f, file, id, &identity, &why);
+  bool fields = number("complete", &complete) && number("t", &s->t) && number("dt", &s->dt) &&
+                number("step", &step) && number("rejected", &rejected) && number("samples", &samples) &&
                 text("x_checksum", &xsum);
   if (!code) code = f.close();
   PetscPopErrorHandler();
@@ -130,21 +175,8 @@ PetscErrorCode readCheckpoint(MPI_Comm comm, const std::string &file, const Chec
     *reason = file + ": unreadable or incomplete (corrupt or interrupted write)";
     PetscFunctionReturn(0);
   }
-  if (static_cast<long long>(version) != kFormatVersion) {
-    *reason = file + ": checkpoint format " + std::to_string(static_cast<long long>(version)) +
-              ", this eqrnn reads " + std::to_string(kFormatVersion);
-    PetscFunctionReturn(0);
-  }
-  if (group != id.group || static_cast<long long>(neurons) != id.neurons ||
-      static_cast<long long>(channels) != id.channels) {
-    *reason = file + ": written for group " + group +
-              " (N = " + std::to_string(static_cast<long long>(neurons)) + ", " +
-              std::to_string(static_cast<long long>(channels)) + " channels), this run is " + id.group +
-              " (N = " + std::to_string(id.neurons) + ", " + std::to_string(id.channels) + " channels)";
-    PetscFunctionReturn(0);
-  }
-  if (kernel != std::to_string(id.kernelChecksum)) {
-    *reason = file + ": written with another kernel (its checksum differs)";
+  if (!identity) {
+    *reason = why;
     PetscFunctionReturn(0);
   }
   PetscPushErrorHandler(PetscReturnErrorHandler, nullptr);

@@ -22,6 +22,15 @@ struct CheckpointState {
   long long step = 0, rejected = 0, samples = 0;
 };
 
+// Shared by every command's checkpoints: the identity attributes, their check, and the atomic commit
+// (temporary -> newest, newest -> previous).
+std::vector<Attribute> identityAttributes(const CheckpointIdentity &id);
+// *ok = false with a one-line *reason if the open checkpoint `f` belongs to another run or format.
+PetscErrorCode checkIdentity(Hdf5File &f, const std::string &file, const CheckpointIdentity &id, bool *ok,
+                             std::string *reason);
+std::string temporaryCheckpointPath(const std::string &output);
+PetscErrorCode commitCheckpoint(MPI_Comm comm, const std::string &output);
+
 // Order-independent checksum of a distributed vector's bits (the same on any number of ranks).
 PetscErrorCode vecChecksum(Vec v, unsigned long long *sum);
 std::string checkpointPath(const std::string &output);         // newest
