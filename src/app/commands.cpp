@@ -77,7 +77,7 @@ PetscErrorCode reduceCommand(MPI_Comm comm, bool helpOnly) {
   if (!helpOnly) PetscCall(runReduce(comm, config, &result));
   PetscFunctionReturn(0);
 }
-PetscErrorCode fixedPointsCommand(MPI_Comm comm, bool helpOnly) {
+PetscErrorCode fixedPointsCommand(MPI_Comm comm, bool helpOnly, int *status) {
   FixedPointConfig config;
   FixedPointResult result;
   bool quiet = false;
@@ -97,6 +97,13 @@ PetscErrorCode fixedPointsCommand(MPI_Comm comm, bool helpOnly) {
     PetscFunctionReturn(0);
   }
   PetscCall(runFixedPoints(comm, config, &result, quiet));
+  if (result.stoppedEarly) {
+    PetscCall(PetscPrintf(
+        comm, "eqrnn: census checkpointed and stopped; resume with -restart auto (exit status %d)\n",
+        kExitRequeue));
+    *status = kExitRequeue;
+    PetscFunctionReturn(0);
+  }
   PetscCall(PetscPrintf(comm,
                         "eqrnn: %zu manifold(s) from %" PetscInt_FMT " starts (%" PetscInt_FMT
                         " repeats, %" PetscInt_FMT " failed) in %.2f s; written to %s\n",
@@ -233,7 +240,9 @@ int runCommandLine(int argc, char **argv, bool help, bool version) {
     if (!code) code = simulateCommand(comm, help, &status);
     if (!code && status) return status;
   } else if (command == "fixedpoints") {
-    code = fixedPointsCommand(comm, help);
+    int status = 0;
+    code       = fixedPointsCommand(comm, help, &status);
+    if (!code && status) return status;
   } else if (command == "stability") {
     code = stabilityCommand(comm, help);
   } else if (command == "group") {

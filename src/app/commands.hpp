@@ -21,6 +21,7 @@ struct FixedPointResult {
   std::vector<Manifold> manifolds;
   PetscInt starts = 0, failed = 0, repeats = 0;
   double wallSeconds = 0;
+  bool stoppedEarly  = false; // checkpointed and stopped (signal, -stop_after_checkpoints)
 };
 
 // The census of `config` (all starts), written to config.output.

@@ -3,8 +3,11 @@
 #include "app/commands.hpp"
 
 #include "core/options.hpp"
+#include "core/signals.hpp"
+#include "io/checkpoint.hpp"
 #include "io/simulation_output.hpp"
 #include <cmath>
+#include <fstream>
 
 namespace eqrnn {
 
@@ -33,6 +36,7 @@ PetscErrorCode writeManifold(Hdf5File &file, std::size_t i, const Manifold &m) {
         toDoubles(m.stabiliser.elements.size() <= 4096 ? m.stabiliser.elements : std::vector<PetscInt>{})},
        {"orbit_size", static_cast<long long>(m.orbitSize)},
        {"start", static_cast<long long>(m.start)},
+       {"family", static_cast<long long>(m.family)},
        {"eigenvalues_real", s.re},
        {"eigenvalues_imag", s.im},
        {"n_unstable", static_cast<long long>(s.nUnstable)},
@@ -78,6 +82,110 @@ PetscErrorCode printManifold(MPI_Comm comm, std::size_t i, const Manifold &m) {
                         m.stabiliser.order, m.orbitSize, stab.c_str()));
   PetscFunctionReturn(0);
 }
+// Census checkpoint: each manifold's state (/m_i, with its residual and start), the next start, the counters.
+struct CensusProgress {
+  PetscInt next = 0, failed = 0, repeats = 0;
+};
+
+PetscErrorCode writeCensusCheckpoint(MPI_Comm comm, const std::string &output, const CheckpointIdentity &id,
+                                     const std::vector<Manifold> &ms, const CensusProgress &p) {
+  Hdf5File f;
+  unsigned long long total = 0;
+  PetscFunctionBeginUser;
+  PetscCall(Hdf5File::create(comm, temporaryCheckpointPath(output), &f));
+  for (std::size_t i = 0; i < ms.size(); ++i) {
+    unsigned long long sum = 0;
+    const std::string path = "/m_" + std::to_string(i);
+    PetscCall(f.writeVector(path, ms[i].x));
+    PetscCall(vecChecksum(ms[i].x, &sum));
+    total += sum;
+    PetscCall(f.writeAttributes(
+        path, {{"residual", ms[i].residual}, {"start", static_cast<long long>(ms[i].start)}}));
+  }
+  std::vector<Attribute> attrs = identityAttributes(id);
+  attrs.insert(attrs.end(), {{"kind", std::string("census")},
+                             {"next_start", static_cast<long long>(p.next)},
+                             {"failed", static_cast<long long>(p.failed)},
+                             {"repeats", static_cast<long long>(p.repeats)},
+                             {"count", static_cast<long long>(ms.size())},
+                             {"x_checksum", std::to_string(total)},
+                             {"complete", 1LL}});
+  PetscCall(f.writeAttributes("/", attrs));
+  PetscCall(f.close());
+  PetscCall(commitCheckpoint(comm, output));
+  PetscFunctionReturn(0);
+}
+
+// Reads a census checkpoint (states into fresh Vecs of net's layout); *ok = false with a reason otherwise.
+PetscErrorCode readCensusCheckpoint(MPI_Comm comm, const std::string &file, const CheckpointIdentity &id,
+                                    RateNetwork &net, CensusProgress *p, std::vector<VecHandle> *states,
+                                    std::vector<double> *residuals, std::vector<PetscInt> *starts, bool *ok,
+                                    std::string *reason) {
+  PetscFunctionBeginUser;
+  *ok = false;
+  states->clear();
+  residuals->clear();
+  starts->clear();
+  if (!std::ifstream(file).good()) {
+    *reason = file + ": missing";
+    PetscFunctionReturn(0);
+  }
+  // Damage must not abort: every error below is a result.
+  PetscPushErrorHandler(PetscReturnErrorHandler, nullptr);
+  Hdf5File f;
+  PetscErrorCode code = Hdf5File::open(comm, file, &f, true);
+  bool identity = false, found = true, present = false;
+  std::string why, kind, xsum;
+  double next = 0, failed = 0, repeats = 0, count = 0, complete = 0;
+  if (!code) code = checkIdentity(f, file, id, &identity, &why);
+  for (auto [name, v] : {std::pair<const char *, double *>{"next_start", &next},
+                         {"failed", &failed},
+                         {"repeats", &repeats},
+                         {"count", &count},
+                         {"complete", &complete}})
+    if (!code) code = f.readNumber("/", name, v, &present), found = found && present;
+  if (!code) code = f.readString("/", "kind", &kind, &present), found = found && present;
+  if (!code) code = f.readString("/", "x_checksum", &xsum, &present), found = found && present;
+  for (long long i = 0; !code && found && i < static_cast<long long>(count); ++i) {
+    double r = 0, st = 0;
+    const std::string path = "/m_" + std::to_string(i);
+    code                   = f.readNumber(path, "residual", &r, &present);
+    found                  = found && present;
+    if (!code) code = f.readNumber(path, "start", &st, &present), found = found && present;
+    residuals->push_back(r);
+    starts->push_back(static_cast<PetscInt>(st));
+  }
+  if (!code) code = f.close();
+  if (!code && found && !identity) { // another run's checkpoint: say so before reading states that do not fit
+    PetscPopErrorHandler();
+    *reason = why;
+    PetscFunctionReturn(0);
+  }
+  unsigned long long total = 0;
+  for (long long i = 0; !code && found && complete == 1 && i < static_cast<long long>(count); ++i) {
+    VecHandle x;
+    unsigned long long sum = 0;
+    code                   = net.createVec(x.address());
+    if (!code) code = readVector(comm, file, "/m_" + std::to_string(i), x);
+    if (!code) code = vecChecksum(x, &sum);
+    total += sum;
+    states->push_back(std::move(x));
+  }
+  PetscPopErrorHandler();
+  if (code || !found || complete != 1 || kind != "census" || xsum != std::to_string(total)) {
+    *reason = file + ": unreadable, incomplete or corrupt";
+    PetscFunctionReturn(0);
+  }
+  if (!identity) {
+    *reason = why;
+    PetscFunctionReturn(0);
+  }
+  p->next    = static_cast<PetscInt>(next);
+  p->failed  = static_cast<PetscInt>(failed);
+  p->repeats = static_cast<PetscInt>(repeats);
+  *ok        = true;
+  PetscFunctionReturn(0);
+}
 } // namespace
 
 PetscErrorCode runFixedPoints(MPI_Comm comm, const FixedPointConfig &config, FixedPointResult *result,
@@ -106,7 +214,86 @@ PetscErrorCode runFixedPoints(MPI_Comm comm, const FixedPointConfig &config, Fix
                               o.start + 1, starts, o.kind.c_str(), o.detail.c_str(), o.iterations));
     PetscFunctionReturn(0);
   };
-  PetscCall(finder->census(0, progress));
+  // Resume: re-admit the checkpoint's manifolds in their order (stabilisers, families and spectra are
+  // recomputed, deterministically), then continue with the remaining starts.
+  CheckpointIdentity id;
+  id.group    = net->group().spec();
+  id.neurons  = net->connectivity().size();
+  id.channels = net->channels();
+  PetscCall(vecChecksum(net->kernel(), &id.kernelChecksum));
+  CensusProgress at;
+  if (!config.restart.empty()) {
+    const std::vector<std::string> candidates =
+        config.restart == "auto"
+            ? std::vector<std::string>{checkpointPath(config.output), temporaryCheckpointPath(config.output),
+                                       previousCheckpointPath(config.output)}
+            : std::vector<std::string>{config.restart};
+    bool resumed = false;
+    std::vector<VecHandle> states;
+    std::vector<double> residuals;
+    std::vector<PetscInt> startsOf;
+    std::string chosen;
+    for (const auto &candidate : candidates) {
+      CensusProgress p;
+      std::vector<VecHandle> s2;
+      std::vector<double> r2;
+      std::vector<PetscInt> st2;
+      bool ok = false;
+      std::string reason;
+      if (config.restart == "auto" && !std::ifstream(candidate).good()) continue;
+      PetscCall(readCensusCheckpoint(comm, candidate, id, *net, &p, &s2, &r2, &st2, &ok, &reason));
+      if (!ok) {
+        PetscCheck(config.restart == "auto", comm, PETSC_ERR_FILE_READ, "-restart: %s", reason.c_str());
+        PetscCall(PetscPrintf(comm, "eqrnn: checkpoint skipped: %s\n", reason.c_str()));
+        continue;
+      }
+      if (!resumed || p.next > at.next) {
+        at = p, states = std::move(s2), residuals = std::move(r2), startsOf = std::move(st2),
+        chosen  = candidate;
+        resumed = true;
+      }
+    }
+    if (resumed) {
+      for (std::size_t i = 0; i < states.size(); ++i) {
+        StartOutcome o;
+        PetscCall(finder->consider(states[i], residuals[i], startsOf[i], &o));
+        PetscCheck(o.kind == "new", comm, PETSC_ERR_PLIB,
+                   "checkpoint %s: manifold %zu was not new on re-admission", chosen.c_str(), i);
+      }
+      result->failed  = at.failed;
+      result->repeats = at.repeats;
+      PetscCall(PetscPrintf(
+          comm, "eqrnn: resuming the census from %s: %zu manifold(s), next start %" PetscInt_FMT "\n",
+          chosen.c_str(), states.size(), at.next + 1));
+    } else {
+      PetscCall(PetscPrintf(comm, "eqrnn: no valid checkpoint next to %s: starting the census\n",
+                            config.output.c_str()));
+    }
+  }
+  PreemptionSignals signals;
+  PetscInt written     = 0;
+  auto withCheckpoints = [&](const StartOutcome &o) -> PetscErrorCode {
+    PetscFunctionBeginUser;
+    PetscCall(progress(o));
+    int raised = PreemptionSignals::raised();
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &raised, 1, MPI_INT, MPI_MAX, comm));
+    const bool due =
+        raised || (config.checkpointStarts > 0 && (o.start + 1 - at.next) % config.checkpointStarts == 0);
+    if (!due || o.start + 1 >= starts) PetscFunctionReturn(0);
+    CensusProgress p{o.start + 1, result->failed, result->repeats};
+    PetscCall(writeCensusCheckpoint(comm, config.output, id, finder->manifolds(), p));
+    ++written;
+    if (raised || (config.stopAfterCheckpoints > 0 && written >= config.stopAfterCheckpoints)) {
+      finder->requestStop();
+      result->stoppedEarly = true;
+    }
+    PetscFunctionReturn(0);
+  };
+  PetscCall(finder->census(at.next, withCheckpoints));
+  if (result->stoppedEarly) {
+    PetscCall(file.close());
+    PetscFunctionReturn(0);
+  }
   result->starts      = starts;
   result->wallSeconds = MPI_Wtime() - t0;
   auto &ms            = finder->manifolds();

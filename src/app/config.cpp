@@ -269,7 +269,17 @@ PetscErrorCode readFixedPointOptions(MPI_Comm comm, FixedPointConfig *config) {
   PetscCall(opt.flag("-stability_vectors", "Write the eigenvectors (/fixed_points/fp_i/eigenvectors)",
                      s.stabilitySpec.saveVectors, &s.stabilitySpec.saveVectors));
   PetscCall(opt.string("-output", "Output HDF5 file", config->output, &config->output));
+  PetscCall(opt.integer("-checkpoint_starts", "Checkpoint the census every this many starts (0: never)",
+                        config->checkpointStarts, &config->checkpointStarts));
+  PetscCall(opt.string("-restart",
+                       "Resume: auto (newest valid checkpoint next to -output, else start) or FILE",
+                       config->restart, &config->restart));
+  PetscCall(opt.integer("-stop_after_checkpoints",
+                        "Stop with status 85 after this many checkpoints (0: never)",
+                        config->stopAfterCheckpoints, &config->stopAfterCheckpoints));
   PetscOptionsEnd();
+  PetscCheck(config->checkpointStarts >= 0 && config->stopAfterCheckpoints >= 0, comm, PETSC_ERR_USER_INPUT,
+             "-checkpoint_starts and -stop_after_checkpoints must be >= 0");
   PetscFunctionReturn(0);
 }
 

@@ -26,7 +26,10 @@ constexpr int kExitRequeue = 85;
 struct FixedPointConfig {
   NetworkSpec network;
   CensusSpec census;
-  std::string output = "eqrnn_fixedpoints.h5";
+  std::string output        = "eqrnn_fixedpoints.h5";
+  PetscInt checkpointStarts = 0;     // checkpoint the census every this many starts (0: never)
+  std::string restart;               // "", "auto" or a checkpoint file
+  PetscInt stopAfterCheckpoints = 0; // stop (status 85) after this many checkpoints (0: never)
 };
 
 struct StabilityConfig {

@@ -90,13 +90,21 @@ PetscErrorCode FixedPointFinder::snesFunction(SNES, Vec x, Vec f, void *ctx) {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode FixedPointFinder::snesJacobian(SNES, Vec x, Mat, Mat, void *ctx) {
+PetscErrorCode FixedPointFinder::snesJacobian(SNES, Vec x, Mat J, Mat P, void *ctx) {
   auto *self = static_cast<FixedPointFinder *>(ctx);
   PetscFunctionBeginUser;
   // Linearise at x; F, M and grad M at x for the rank-one term of the deflated Jacobian.
   PetscCall(self->net_->setLinearisationPoint(x));
   PetscCall(self->residual(x, self->fUndeflated_));
   PetscCall(self->deflation(x, &self->factor_, self->gradient_));
+  // A shell's state changes only through assembly: without it the Jacobi preconditioner would keep the
+  // diagonal of an earlier linearisation point (even of an earlier start).
+  PetscCall(MatAssemblyBegin(J, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(J, MAT_FINAL_ASSEMBLY));
+  if (P != J) {
+    PetscCall(MatAssemblyBegin(P, MAT_FINAL_ASSEMBLY));
+    PetscCall(MatAssemblyEnd(P, MAT_FINAL_ASSEMBLY));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -152,6 +160,8 @@ PetscErrorCode FixedPointFinder::solve(Vec x, bool *converged, double *residual,
   SNESConvergedReason reason;
   PetscReal fnorm = 0, xnorm = 0;
   PetscFunctionBeginUser;
+  // Each start is independent of the ones before (and so a resumed census repeats them exactly).
+  factor_ = lastFactor_ = 1.0;
   PetscCall(SNESSolve(snes_, nullptr, x));
   PetscCall(SNESGetConvergedReason(snes_, &reason));
   PetscCall(SNESGetIterationNumber(snes_, iterations));
@@ -391,6 +401,7 @@ PetscErrorCode FixedPointFinder::census(PetscInt first,
     else
       out.kind = "failed";
     if (progress) PetscCall(progress(out));
+    if (stop_) break;
   }
   PetscFunctionReturn(0);
 }

@@ -65,17 +65,21 @@ public:
   PetscErrorCode solve(Vec x, bool *converged, double *residual, PetscInt *iterations, std::string *failure);
   // Adds x as a manifold if it is not on a known orbit; classifies it.
   PetscErrorCode consider(Vec x, double residual, PetscInt start, StartOutcome *outcome);
+  // Ends census() after the current start (a checkpoint was written and the run stops).
+  void requestStop() { stop_ = true; }
   // All starts (from `first` on), calling `progress` after each one.
   PetscErrorCode census(PetscInt first, const std::function<PetscErrorCode(const StartOutcome &)> &progress);
   // The undeflated residual function F(x) = -x + J phi(x) + I.
   PetscErrorCode residual(Vec x, Vec f);
 
   std::vector<Manifold> &manifolds() { return manifolds_; }
+  bool stopped() const { return stop_; }
 
 private:
+  bool stop_         = false;
   FixedPointFinder() = default;
   static PetscErrorCode snesFunction(SNES, Vec x, Vec f, void *ctx);
-  static PetscErrorCode snesJacobian(SNES, Vec x, Mat, Mat, void *ctx);
+  static PetscErrorCode snesJacobian(SNES, Vec x, Mat J, Mat P, void *ctx);
   static PetscErrorCode snesConverged(SNES, PetscInt it, PetscReal xnorm, PetscReal snorm, PetscReal fnorm,
                                       SNESConvergedReason *reason, void *ctx);
   static PetscErrorCode deflatedMult(Mat, Vec v, Vec out);
