@@ -88,6 +88,15 @@ PetscErrorCode readNetworkOptions(MPI_Comm comm, NetworkSpec *spec) {
   double off  = 0;
   PetscCall(opt.real("-input_off", "Input switched off at this time (default: never)", 1e300, &off, &offSet));
   if (offSet) in.tOff = off;
+  PetscCall(opt.real("-noise_sigma", "Additive noise: tau dx = ... dt + sigma dW (0: none; Euler-Maruyama)",
+                     spec->noiseSigma, &spec->noiseSigma));
+  PetscCall(opt.real("-noise_dt", "Euler-Maruyama step", spec->noiseDt, &spec->noiseDt));
+  PetscInt noiseSeed = static_cast<PetscInt>(spec->noiseSeed);
+  PetscCall(opt.integer("-noise_seed", "Seed of the noise (Philox, keyed with the step and neuron)",
+                        noiseSeed, &noiseSeed));
+  PetscCheck(spec->noiseSigma >= 0 && spec->noiseDt > 0 && noiseSeed >= 0, comm, PETSC_ERR_USER_INPUT,
+             "-noise_sigma must be >= 0, -noise_dt > 0 and -noise_seed >= 0");
+  spec->noiseSeed = static_cast<unsigned long long>(noiseSeed);
   PetscCall(opt.choice("-fft_planner", "FFTW planning effort", {"estimate", "measure", "patient"}, "estimate",
                        &planner));
   PetscCall(parseFftPlanner(comm, planner, &spec->fftPlanner));
@@ -171,6 +180,9 @@ std::vector<Attribute> networkAttributes(const NetworkSpec &n) {
       {"gain", n.phi.gain},
       {"threshold", n.phi.threshold},
       {"tau", n.tau},
+      {"noise_sigma", n.noiseSigma},
+      {"noise_dt", n.noiseDt},
+      {"noise_seed", static_cast<long long>(n.noiseSeed)},
       {"input", n.input.kind},
       {"input_amplitude", n.input.amplitude},
       {"input_location", joinReals(n.input.location)},

@@ -2,6 +2,7 @@
 // Counter-based random numbers: the value for (seed, stream, index) is a pure function of those three, so a
 // state drawn on any number of ranks, in any order, is the same. (SplitMix64 finaliser on a combined
 // counter.)
+#include <Random123/philox.h>
 #include <cmath>
 #include <cstdint>
 
@@ -24,6 +25,18 @@ inline double counterUniform(std::uint64_t seed, std::uint64_t stream, std::uint
 inline double counterNormal(std::uint64_t seed, std::uint64_t stream, std::uint64_t index) {
   const double u1 = counterUniform(seed, 2 * stream, index);
   const double u2 = counterUniform(seed, 2 * stream + 1, index);
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+}
+
+// Standard normal from Random123's Philox-2x64-10 keyed by the seed, counter (step, index): the noise of a
+// neuron at a step, identical on any number of ranks and after any restart.
+inline double philoxNormal(std::uint64_t seed, std::uint64_t step, std::uint64_t index) {
+  r123::Philox2x64 rng;
+  const r123::Philox2x64::ctr_type ctr = {{step, index}};
+  const r123::Philox2x64::key_type key = {{seed}};
+  const r123::Philox2x64::ctr_type r   = rng(ctr, key);
+  const double u1 = (static_cast<double>(r.v[0] >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+  const double u2 = (static_cast<double>(r.v[1] >> 11) + 0.5) * (1.0 / 9007199254740992.0);
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
 }
 

@@ -20,6 +20,10 @@ struct NetworkSpec {
   InputSpec input;
   double tau            = 1.0;
   FftPlanner fftPlanner = FftPlanner::Estimate;
+  // Additive noise: tau dx = (-x + J phi(x) + I) dt + noiseSigma dW, integrated by Euler-Maruyama with step
+  // noiseDt; the increments come from Philox keyed by (noiseSeed, step, neuron index).
+  double noiseSigma = 0.0, noiseDt = 0.01;
+  unsigned long long noiseSeed = 1;
 };
 
 class RateNetwork {

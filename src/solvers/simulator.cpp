@@ -1,5 +1,7 @@
 #include "solvers/simulator.hpp"
 
+#include "core/random.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <petscsnes.h>
@@ -69,6 +71,31 @@ PetscErrorCode Simulator::shiftedJacobianDiagonal(Mat M, Vec d) {
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode Simulator::noiseStep(TS ts) {
+  Simulator *self = nullptr;
+  PetscReal t = 0, tPrev = 0;
+  PetscInt step = 0, lo = 0, hi = 0;
+  Vec x;
+  PetscScalar *a = nullptr;
+  PetscFunctionBeginUser;
+  PetscCall(TSGetApplicationContext(ts, &self));
+  PetscCall(TSGetTime(ts, &t));
+  PetscCall(TSGetPrevTime(ts, &tPrev));
+  PetscCall(TSGetStepNumber(ts, &step));
+  PetscCall(TSGetSolution(ts, &x));
+  const NetworkSpec &spec = self->net_->spec();
+  // tau dx = ... dt + sigma dW: the increment (sigma / tau) sqrt(h) xi, h the step just taken (shorter at
+  // stops).
+  const double scale = spec.noiseSigma / spec.tau * std::sqrt(std::max(0.0, static_cast<double>(t - tPrev)));
+  PetscCall(VecGetOwnershipRange(x, &lo, &hi));
+  PetscCall(VecGetArray(x, &a));
+  for (PetscInt i = lo; i < hi; ++i)
+    a[i - lo] +=
+        scale * philoxNormal(spec.noiseSeed, static_cast<std::uint64_t>(step), static_cast<std::uint64_t>(i));
+  PetscCall(VecRestoreArray(x, &a));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode Simulator::create(RateNetwork &net, std::unique_ptr<Simulator> *out) {
   std::unique_ptr<Simulator> sim(new Simulator());
   SNES snes;
@@ -91,8 +118,38 @@ PetscErrorCode Simulator::create(RateNetwork &net, std::unique_ptr<Simulator> *o
   PetscCall(KSPGetPC(ksp, &pc));
   PetscCall(PCSetType(pc, PCJACOBI));
   PetscCall(TSMonitorSet(sim->ts_, progressMonitor, sim.get(), nullptr));
+  const bool noise = net.spec().noiseSigma > 0;
+  if (noise) { // Euler-Maruyama: the drift step by forward Euler, the noise added after each step
+    TSAdapt adapt;
+    PetscCall(TSSetType(sim->ts_, TSEULER));
+    PetscCall(TSGetAdapt(sim->ts_, &adapt));
+    PetscCall(TSAdaptSetType(adapt, TSADAPTNONE));
+    PetscCall(TSSetTimeStep(sim->ts_, net.spec().noiseDt));
+    PetscCall(TSSetApplicationContext(sim->ts_, sim.get()));
+    PetscCall(TSSetPostStep(sim->ts_, noiseStep));
+  }
   PetscCall(TSSetFromOptions(sim->ts_));
   PetscCall(TSGetType(sim->ts_, &type));
+  {
+    // A fixed step (no adaptor) must not stay shortened after a stop: remembered, and restored per segment.
+    TSAdapt adapt;
+    TSAdaptType adaptType;
+    PetscReal dt = 0;
+    PetscCall(TSGetAdapt(sim->ts_, &adapt));
+    PetscCall(TSAdaptGetType(adapt, &adaptType));
+    PetscCall(TSGetTimeStep(sim->ts_, &dt));
+    if (std::string(adaptType) == TSADAPTNONE) sim->fixedStep_ = dt;
+  }
+  if (noise) {
+    TSAdapt adapt;
+    TSAdaptType adaptType;
+    PetscCall(TSGetAdapt(sim->ts_, &adapt));
+    PetscCall(TSAdaptGetType(adapt, &adaptType));
+    PetscCheck(
+        std::string(type) == TSEULER && std::string(adaptType) == TSADAPTNONE, net.comm(),
+        PETSC_ERR_USER_INPUT,
+        "-noise_sigma needs the Euler-Maruyama step: leave -ts_type (euler) and -ts_adapt_type (none) alone");
+  }
   // Explicit methods take the right-hand side; every other method gets the fully implicit form
   // F = xdot - rhs(x) with the exact Jacobian shift I - A (a shell: one convolution per product).
   const std::string method = type;
@@ -165,6 +222,7 @@ PetscErrorCode Simulator::run(const SimulationSpec &spec, double t0, Vec x, cons
     // Every segment starts afresh (no first-same-as-last stage carried over from the last one), so a run
     // resumed from a checkpoint at a segment end takes bitwise the same steps as the uninterrupted one.
     PetscCall(TSRestartStep(ts_));
+    if (fixedStep_ > 0) PetscCall(TSSetTimeStep(ts_, fixedStep_));
     PetscCall(TSSolve(ts_, x));
     TSConvergedReason reason;
     PetscCall(TSGetConvergedReason(ts_, &reason));

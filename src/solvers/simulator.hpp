@@ -64,11 +64,13 @@ private:
   static PetscErrorCode shiftedJacobianMult(Mat M, Vec v, Vec out);
   static PetscErrorCode shiftedJacobianDiagonal(Mat M, Vec d);
   static PetscErrorCode progressMonitor(TS, PetscInt step, PetscReal t, Vec x, void *ctx);
+  static PetscErrorCode noiseStep(TS ts); // Euler-Maruyama: the noise increment after each drift step
 
   RateNetwork *net_ = nullptr;
   TSHandle ts_;
   MatHandle shiftedJacobian_; // shift I - A for implicit methods
-  double shift_ = 0;
+  double shift_     = 0;
+  double fixedStep_ = 0; // the step of a non-adaptive run (restored at every segment start)
   // progress reporting
   double wallStart_ = 0, lastReport_ = 0, t0_ = 0, tFinal_ = 0, interval_ = 0;
 };
