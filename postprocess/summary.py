@@ -22,7 +22,7 @@ from plot_fixed_points import OneLineParser  # noqa: E402
 
 PROG = "summary.py"
 PARAMETERS_SHOWN = ("group", "channels", "kernel", "kernel_irreps", "kernel_irrep_gains", "J0", "J1", "phi",
-                    "gain", "tau", "input", "t_final", "save_interval", "init", "seed")
+                    "gain", "tau", "noise_sigma", "input", "t_final", "save_interval", "init", "seed")
 
 
 def attr(node, name, default=None):
@@ -117,6 +117,8 @@ def summarise(path, show_options):
                  f"  eqrnn {attr(h5, 'eqrnn_version', '?')} (git {attr(h5, 'git_commit', '?')}), "
                  f"{attr(h5, 'mpi_size', '?')} rank(s) on {attr(h5, 'host', '?')}",
                  f"  started {attr(h5, 'started', '?')}, finished {attr(h5, 'finished', 'NOT FINISHED')}"]
+        if "restarts" in h5.attrs:
+            lines.append(f"  resumed {attr(h5, 'restarts')} time(s) from checkpoints, at t = {attr(h5, 'restart_times')}")
         extra = [f"{k} = {attr(h5, k)}" for k in ("convolution", "ts_type", "steps", "wall_seconds") if k in h5.attrs]
         if extra:
             lines.append("  " + ", ".join(extra))

@@ -40,6 +40,16 @@ def test_simulate_and_reduce_files(tmp_path):
     assert out.count("    family ") == families
 
 
+def test_restarts_are_reported(tmp_path):
+    out = tmp_path / "r.h5"
+    args = ["simulate", "-group", "Z32", "-J1", 3, "-t_final", 4, "-save_interval", 0.5, "-checkpoint_interval", 1,
+            "-quiet", "-output", out]
+    assert eqrnn(*args, "-stop_after_checkpoints", 2, check=False).returncode == 85
+    eqrnn(*args, "-restart", "auto")
+    proc = summary(out)
+    assert proc.returncode == 0 and "resumed 1 time(s) from checkpoints, at t = 2" in proc.stdout, proc.stdout
+
+
 def test_bad_files_one_line_each_and_the_rest_still_summarised(tmp_path):
     good = tmp_path / "good.h5"
     eqrnn("simulate", "-group", "Z8", "-t_final", 0.5, "-quiet", "-output", good)
