@@ -223,12 +223,10 @@ PetscErrorCode runFixedPoints(MPI_Comm comm, const FixedPointConfig &config, Fix
   PetscCall(vecChecksum(net->kernel(), &id.kernelChecksum));
   CensusProgress at;
   if (!config.restart.empty()) {
-    const std::vector<std::string> candidates =
-        config.restart == "auto"
-            ? std::vector<std::string>{checkpointPath(config.output), temporaryCheckpointPath(config.output),
-                                       previousCheckpointPath(config.output)}
-            : std::vector<std::string>{config.restart};
-    bool resumed = false;
+    const std::vector<std::string> candidates = config.restart == "auto"
+                                                    ? checkpointCandidates(config.output)
+                                                    : std::vector<std::string>{config.restart};
+    bool resumed                              = false;
     std::vector<VecHandle> states;
     std::vector<double> residuals;
     std::vector<PetscInt> startsOf;

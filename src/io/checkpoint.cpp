@@ -18,10 +18,6 @@ std::uint64_t mix(std::uint64_t z) { // splitmix64 finaliser
   return z ^ (z >> 31);
 }
 
-std::string temporaryPath(const std::string &output) {
-  return output + ".ckpt.tmp.h5";
-}
-
 bool fileExists(const std::string &path) {
   return std::ifstream(path).good();
 }
@@ -35,6 +31,10 @@ std::string previousCheckpointPath(const std::string &output) {
 }
 std::string temporaryCheckpointPath(const std::string &output) {
   return output + ".ckpt.tmp.h5";
+}
+
+std::vector<std::string> checkpointCandidates(const std::string &output) {
+  return {checkpointPath(output), temporaryCheckpointPath(output), previousCheckpointPath(output)};
 }
 
 std::vector<Attribute> identityAttributes(const CheckpointIdentity &id) {
@@ -201,8 +201,7 @@ PetscErrorCode findCheckpoint(MPI_Comm comm, const std::string &output, const Ch
   PetscFunctionBeginUser;
   *found = false;
   // A crash between the two renames leaves the newest as the temporary file: try it too, keep the latest t.
-  for (const std::string &file :
-       {checkpointPath(output), temporaryPath(output), previousCheckpointPath(output)}) {
+  for (const std::string &file : checkpointCandidates(output)) {
     if (!fileExists(file)) continue;
     CheckpointState s;
     bool ok = false;

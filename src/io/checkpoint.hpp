@@ -29,6 +29,9 @@ std::vector<Attribute> identityAttributes(const CheckpointIdentity &id);
 PetscErrorCode checkIdentity(Hdf5File &f, const std::string &file, const CheckpointIdentity &id, bool *ok,
                              std::string *reason);
 std::string temporaryCheckpointPath(const std::string &output);
+// Where a checkpoint of `output` may be, newest first: a crash between the two renames of a commit leaves the
+// newest under the temporary name.
+std::vector<std::string> checkpointCandidates(const std::string &output);
 PetscErrorCode commitCheckpoint(MPI_Comm comm, const std::string &output);
 
 // Order-independent checksum of a distributed vector's bits (the same on any number of ranks).
