@@ -108,7 +108,10 @@ def open_result(path):
         raise InputError(f"no such file: {path}")
     if not h5py.is_hdf5(path):
         raise InputError(f"not an HDF5 file: {path}")
-    h5 = h5py.File(path, "r")
+    try:
+        h5 = h5py.File(path, "r")
+    except OSError as e:  # a damaged or truncated file: one line, not a traceback
+        raise InputError(f"cannot open {path}: {e}") from None
     if "group" not in h5.attrs:
         h5.close()
         raise InputError(f"{path}: missing root attribute 'group'")

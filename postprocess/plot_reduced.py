@@ -23,8 +23,8 @@ matplotlib.use("Agg")  # no display on cluster nodes; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from plot_activity import InputError, as_str  # noqa: E402
-from plot_fixed_points import OneLineParser  # noqa: E402  (one-line argparse errors)
+from plot_activity import InputError, as_str, open_result  # noqa: E402
+from plot_fixed_points import OneLineParser, array_attribute  # noqa: E402
 from plot_fixed_points import fail as one_line_fail  # noqa: E402
 
 PROG = "plot_reduced.py"
@@ -47,31 +47,6 @@ def parse_args(argv):
 
 
 # ----------------------------------------------------------------------------- reading
-
-
-def open_reduce_result(path):
-    """Like plot_activity.open_result, but eqrnn reduce works on any finite group (S4, D5xZ8, ...),
-    which that helper's Z<n>-only group parser rejects; so only the file checks are shared."""
-    import h5py  # imported here so that '--help' works without h5py
-
-    if not os.path.isfile(path):
-        raise InputError(f"no such file: {path}")
-    if not h5py.is_hdf5(path):
-        raise InputError(f"not an HDF5 file: {path}")
-    try:
-        return h5py.File(path, "r")
-    except OSError as e:
-        raise InputError(f"cannot open {path}: {e}")
-
-
-def array_attribute(attrs, name):
-    """A float array attribute, empty when absent (eqrnn writes empty arrays as h5py.Empty)."""
-    import h5py
-
-    value = attrs.get(name)
-    if value is None or isinstance(value, h5py.Empty):
-        return np.zeros(0)
-    return np.atleast_1d(np.asarray(value, dtype=float))
 
 
 def read_orbit(reduced, i):
@@ -111,7 +86,7 @@ def load_reduced(path):
     """Read and validate /reduced; raise InputError on anything unexpected."""
     import h5py
 
-    h5 = open_reduce_result(path)
+    h5, _, _ = open_result(path)  # every eqrnn file records its group and state_shape
     with h5:
         if not isinstance(h5.get("reduced"), h5py.Group):
             raise InputError(f"{path}: no /reduced group (write one with eqrnn reduce)")
