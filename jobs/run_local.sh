@@ -1,15 +1,28 @@
 #!/usr/bin/env bash
-# The main job without SLURM: set up (packages, build), simulate a deck with mpirun, plot the result.
-#   bash jobs/run_local.sh [DECK.yaml] [extra eqrnn options...]
-# Environment: NRANKS (default 2), OUTDIR (default ./runs). Output: $OUTDIR/<deck>.h5 and $OUTDIR/<deck>.png
+# The same jobs without SLURM: set up (packages, build), run with mpirun on the requested ranks, plot.
+#   bash jobs/run_local.sh [DECK.yaml] [extra eqrnn options...]       (default deck: input/ring.yaml)
+#   EQRNN_GRID=GRID bash jobs/run_local.sh DECK [extra options...]     every task of a sweep in turn
+# Environment: NRANKS (default 2), EQRNN_COMMAND (simulate, default, or fixedpoints), OUTDIR (default ./runs;
+# a sweep writes $OUTDIR/<grid name>/task_<k>.h5), EQRNN_TASK (one task of the grid only), and the EQRNN_*
+# variables of jobs/job_common.sh. Output: $OUTDIR/<deck>.h5 and $OUTDIR/<deck>.png.
+# Runs resume like SLURM jobs: an interrupted run (Ctrl-C: SIGINT is not trapped; kill -USR1/-TERM to
+# checkpoint first) continues from its newest checkpoint when the same command is run again.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+source "$EQRNN_ROOT/jobs/job_common.sh"
 DECK="${1:-$EQRNN_ROOT/input/ring.yaml}"
 [ $# -gt 0 ] && shift
-[ -f "$DECK" ] || { echo "run_local.sh: error: deck '$DECK' not found" >&2; exit 1; }
-NRANKS="${NRANKS:-2}"
+export EQRNN_NRANKS="${NRANKS:-2}"
 OUTDIR="${OUTDIR:-$EQRNN_ROOT/runs}"
-mkdir -p "$OUTDIR"
-name="$(basename "$DECK" .yaml)"
-mpirun --quiet -n "$NRANKS" "$BUILD_DIR/eqrnn" simulate -options_file_yaml "$DECK" -output "$OUTDIR/$name.h5" "$@"
-/usr/bin/python3 "$EQRNN_ROOT/postprocess/plot_activity.py" "$OUTDIR/$name.h5" -o "$OUTDIR/$name.png"
+command="${EQRNN_COMMAND:-simulate}"
+if [ -z "${EQRNN_GRID:-}" ]; then
+  eqrnn_job "$command" "$DECK" "$OUTDIR/$(basename "$DECK" .yaml).h5" "$@"
+  exit
+fi
+tasks="$(eqrnn_grid_tasks "$EQRNN_GRID")"
+outdir="$OUTDIR/$(basename "$EQRNN_GRID" .txt)"
+for ((k = 0; k < tasks; ++k)); do
+  [ -n "${EQRNN_TASK:-}" ] && [ "$EQRNN_TASK" != "$k" ] && continue
+  eqrnn_sweep_task "$command" "$EQRNN_GRID" "$DECK" "$outdir" "$k" "$@"
+done
+echo "sweep outputs in $outdir (gather: /usr/bin/python3 $EQRNN_ROOT/postprocess/sweep.py $outdir)"

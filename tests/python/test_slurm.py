@@ -1,0 +1,213 @@
+"""jobs/ against a real SLURM (issue 5): the test starts munged, slurmctld and slurmd on localhost (a one-node
+cluster, tests/slurm/cluster.sh), submits the job scripts with sbatch and stops the daemons by process id.
+
+- `scontrol requeue` of a running simulation: the job is killed (SIGTERM), restarts from the first line of its
+  script, resumes from its checkpoint, and the final output is bitwise the uninterrupted run's.
+- USR1 to the batch shell (what `#SBATCH --signal=B:USR1@T` sends before the time limit): eqrnn checkpoints,
+  exits 85, the script requeues the job itself, and again the result is the uninterrupted run's.
+- A sweep array over a grid: every task has its output with its grid line's parameter, the census of each is
+  right by analysis (x = 0 stable iff J1 < 2), and postprocess/sweep.py gathers them.
+- jobs/run_local.sh runs the same sweep without SLURM, with the same results.
+"""
+
+import csv
+import os
+import subprocess
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+from test_cli import ENV, EQRNN, ROOT, eqrnn
+
+CLUSTER = os.path.join(ROOT, "tests", "slurm", "cluster.sh")
+PYTHON = "/usr/bin/python3"
+# 2 ranks, Euler-Maruyama with Philox noise: about 15 s on 2 cores, long enough to be interrupted mid-run;
+# the noise makes "the same result" a strong check (it is keyed by step, so a resumed run draws the same).
+SIM = ["-group", "Z4096", "-J1", 3, "-init_amplitude", 0.05, "-noise_sigma", 0.05, "-noise_dt", 0.001,
+       "-t_final", 24, "-save_interval", 1, "-checkpoint_interval", 2, "-quiet"]
+GRID = """# J1 across the ring's bifurcation at J1 = 2
+J1
+1.5
+2.5
+3.5
+"""
+
+
+def sh(*cmd, env=None, check=True, timeout=120):
+    result = subprocess.run([str(c) for c in cmd], env=env, capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{cmd} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture(scope="module")
+def slurm(tmp_path_factory):
+    if os.geteuid() != 0:
+        pytest.fail("the SLURM tests start slurmd, which needs root")
+    state = tmp_path_factory.mktemp("slurm")
+    started = sh("bash", CLUSTER, "start", state, check=False, timeout=90)
+    try:
+        assert started.returncode == 0, f"cluster did not start:\n{started.stdout}\n{started.stderr}"
+        env = dict(ENV, SLURM_CONF=str(state / "slurm.conf"), EQRNN_ROOT=str(ROOT), EQRNN_BIN=EQRNN, EQRNN_PLOT="0")
+        yield env
+    finally:
+        sh("bash", CLUSTER, "stop", state, check=False, timeout=120)
+        for name in ("slurmd", "slurmctld", "munged"): # stopped: no process left behind
+            pidfile = state / f"{name}.pid"
+            if pidfile.exists():
+                pid = int(pidfile.read_text())
+                assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower()
+
+
+def job_field(env, job, field):
+    out = sh("scontrol", "show", "job", job, env=env).stdout
+    for token in out.split():
+        if token.startswith(field + "="):
+            return token.split("=", 1)[1]
+    raise AssertionError(f"no {field} in scontrol show job {job}:\n{out}")
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def wait_done(env, job, timeout=240):
+    """Until every job of `job` (an array too) has left the queue; returns the final states."""
+    wait_for(lambda: sh("squeue", "-h", "-j", job, env=env, check=False).stdout.strip() == "", timeout,
+             f"job {job} to finish")
+    return job_field(env, job, "JobState")
+
+
+def read(path):
+    with h5py.File(path, "r") as f:
+        return dict(x=f["final/x"][()], t=f["trajectory/t"][()], X=f["trajectory/x"][()],
+                    restarts=int(f.attrs.get("restarts", 0)))
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    out = tmp_path_factory.mktemp("slurm_ref") / "ref.h5"
+    eqrnn("simulate", *SIM, "-output", out, ranks=2)
+    return read(out)
+
+
+def submit_simulation(slurm, tmp_path):
+    deck = tmp_path / "noisy_ring.yaml"
+    deck.write_text("group: Z4096\n")
+    job = sh("sbatch", "--parsable", "-n", 2, "-D", tmp_path, "-o", tmp_path / "job.log",
+             os.path.join(ROOT, "jobs", "simulate.sbatch"), deck, *SIM,
+             env=dict(slurm, OUTDIR=str(tmp_path / "out"))).stdout.strip()
+    out = tmp_path / "out" / "noisy_ring.h5"
+    # Interrupt only once the run is under way and has checkpointed: then a resumption is really exercised.
+    wait_for(lambda: os.path.exists(str(out) + ".ckpt.h5"), 120, "the first checkpoint")
+    return job, out
+
+
+def assert_resumed_bitwise(out, reference, log):
+    got = read(out)
+    assert got["restarts"] >= 1, log
+    np.testing.assert_array_equal(got["t"], reference["t"])
+    np.testing.assert_array_equal(got["X"], reference["X"])
+    np.testing.assert_array_equal(got["x"], reference["x"])
+    assert not os.path.exists(str(out) + ".ckpt.h5"), "a complete run removes its checkpoints"
+
+
+def test_scontrol_requeue_resumes_bitwise(slurm, tmp_path, reference):
+    job, out = submit_simulation(slurm, tmp_path)
+    sh("scontrol", "requeue", job, env=slurm)
+    state = wait_done(slurm, job)
+    log = (tmp_path / "job.log").read_text()
+    assert state == "COMPLETED", log
+    assert job_field(slurm, job, "Restarts") == "1", log
+    assert "received SIGTERM" in log and "restart 1" in log, log
+    assert_resumed_bitwise(out, reference, log)
+
+
+def test_usr1_before_the_time_limit_requeues_itself(slurm, tmp_path, reference):
+    job, out = submit_simulation(slurm, tmp_path)
+    sh("scancel", "--batch", "--signal=USR1", job, env=slurm) # = --signal=B:USR1@T at the deadline
+    state = wait_done(slurm, job)
+    log = (tmp_path / "job.log").read_text()
+    assert state == "COMPLETED", log
+    assert job_field(slurm, job, "Restarts") == "1", log
+    assert "received SIGUSR1" in log and "requeueing job" in log, log
+    assert_resumed_bitwise(out, reference, log)
+
+
+def check_census(path, j1):
+    """x = 0 is stable below J1 = 2 and a saddle (2 unstable modes) above, where a stable bump ring exists."""
+    with h5py.File(path, "r") as f:
+        assert float(f["parameters"].attrs["J1"]) == j1
+        fps = [f["fixed_points"][k] for k in f["fixed_points"] if k.startswith("fp_")]
+        zero = [fp for fp in fps if np.abs(fp["x"][()]).max() < 1e-8]
+        bumps = [fp for fp in fps if np.abs(fp["x"][()]).max() > 0.1]
+        assert len(zero) == 1
+        classes = lambda fp: fp.attrs["classification"]
+        if j1 < 2:
+            assert len(fps) == 1 and classes(zero[0]) in ("stable", b"stable")
+        else:
+            assert classes(zero[0]) in ("saddle", b"saddle") and int(zero[0].attrs["n_unstable"]) == 2
+            assert bumps and all(classes(b) in ("stable", b"stable") for b in bumps)
+
+
+def census_deck(tmp_path):
+    deck = tmp_path / "census.yaml"
+    deck.write_text("group: Z64\nkernel: cosine\nphi: tanh\nfp_stability: true\nfp_starts: 4\nquiet: true\n")
+    grid = tmp_path / "gain.txt"
+    grid.write_text(GRID)
+    return deck, grid
+
+
+def test_sweep_array_every_task(slurm, tmp_path):
+    deck, grid = census_deck(tmp_path)
+    outdir = tmp_path / "sweep"
+    job = sh("bash", os.path.join(ROOT, "jobs", "submit_sweep.sh"), grid, deck,
+             env=dict(slurm, OUTDIR=str(outdir), EQRNN_COMMAND="fixedpoints",
+                      EQRNN_SBATCH_OPTS=f"-D {tmp_path} -o {tmp_path}/sweep_%A_%a.log")).stdout.strip()
+    wait_done(slurm, job)
+    gains = [1.5, 2.5, 3.5]
+    for k, j1 in enumerate(gains):
+        assert job_field(slurm, f"{job}_{k}", "JobState") == "COMPLETED"
+        check_census(outdir / f"task_{k}.h5", j1)
+    sh(PYTHON, os.path.join(ROOT, "postprocess", "sweep.py"), outdir, "--grid", grid)
+    with open(outdir / "sweep.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted({float(r["J1"]) for r in rows}) == gains
+    for r in rows: # the zero state's stability flips at J1 = 2
+        if float(r["rms"]) < 1e-8:
+            assert r["classification"] == ("stable" if float(r["J1"]) < 2 else "saddle")
+
+
+def test_run_local_sweep_matches(tmp_path):
+    """jobs/run_local.sh: the same sweep with mpirun and no SLURM, with the same censuses."""
+    deck, grid = census_deck(tmp_path)
+    env = dict(ENV, EQRNN_BIN=EQRNN, EQRNN_PLOT="0", EQRNN_COMMAND="fixedpoints", EQRNN_GRID=str(grid),
+               OUTDIR=str(tmp_path), NRANKS="2")
+    sh("bash", os.path.join(ROOT, "jobs", "run_local.sh"), deck, env=env, timeout=300)
+    for k, j1 in enumerate([1.5, 2.5, 3.5]):
+        check_census(tmp_path / "gain" / f"task_{k}.h5", j1)
+
+
+def test_run_local_resumes_after_usr1(tmp_path, reference):
+    """run_local.sh forwards USR1 to eqrnn (status 85, checkpoint kept); the same command again finishes it."""
+    deck = tmp_path / "noisy_ring.yaml"
+    deck.write_text("group: Z4096\n")
+    env = dict(ENV, EQRNN_BIN=EQRNN, EQRNN_PLOT="0", OUTDIR=str(tmp_path / "out"), NRANKS="2")
+    cmd = ["bash", os.path.join(ROOT, "jobs", "run_local.sh"), str(deck)] + [str(a) for a in SIM]
+    out = tmp_path / "out" / "noisy_ring.h5"
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    wait_for(lambda: os.path.exists(str(out) + ".ckpt.h5"), 120, "the first checkpoint")
+    proc.send_signal(10) # SIGUSR1 to the script, which forwards it
+    log, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 85, log
+    assert "run the same command again to resume" in log, log
+    assert os.path.exists(str(out) + ".ckpt.h5")
+    sh(*cmd, env=env, timeout=300)
+    assert_resumed_bitwise(out, reference, log)
