@@ -72,8 +72,7 @@ start() {
   export SLURM_CONF="$DIR/slurm.conf"
   slurmctld -f "$SLURM_CONF"
   slurmd -f "$SLURM_CONF"
-  local i
-  for i in $(seq 1 60); do
+  for _ in $(seq 1 60); do
     if sinfo -h -o %t 2>/dev/null | grep -qx idle; then echo "export SLURM_CONF=$SLURM_CONF"; return 0; fi
     sleep 0.5
   done
@@ -84,8 +83,7 @@ stop_pid() { # name pidfile
   [ -f "$2" ] || return 0
   local pid; pid="$(cat "$2")"
   kill "$pid" 2>/dev/null || return 0
-  local i
-  for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
   kill -9 "$pid" 2>/dev/null || true
 }
 
@@ -94,8 +92,7 @@ stop() {
   if [ -f "$DIR/slurmctld.pid" ] && kill -0 "$(cat "$DIR/slurmctld.pid")" 2>/dev/null; then
     export SLURM_CONF="$DIR/slurm.conf"
     scancel --full --user=root 2>/dev/null || true
-    local i
-    for i in $(seq 1 80); do [ -z "$(squeue -h -o %i 2>/dev/null)" ] && break; sleep 0.5; done
+    for _ in $(seq 1 80); do [ -z "$(squeue -h -o %i 2>/dev/null)" ] && break; sleep 0.5; done
   fi
   stop_pid slurmd "$DIR/slurmd.pid"
   stop_pid slurmctld "$DIR/slurmctld.pid"
