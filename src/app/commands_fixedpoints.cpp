@@ -102,7 +102,8 @@ PetscErrorCode writeCensusCheckpoint(MPI_Comm comm, const std::string &output, c
     PetscCall(f.writeAttributes(
         path, {{"residual", ms[i].residual}, {"start", static_cast<long long>(ms[i].start)}}));
   }
-  std::vector<Attribute> attrs = identityAttributes(id);
+  std::vector<Attribute> attrs;
+  PetscCall(checkpointAttributes(comm, id, &attrs));
   attrs.insert(attrs.end(), {{"kind", std::string("census")},
                              {"next_start", static_cast<long long>(p.next)},
                              {"failed", static_cast<long long>(p.failed)},

@@ -1,5 +1,7 @@
 #include "io/checkpoint.hpp"
 
+#include "io/simulation_output.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -117,6 +119,16 @@ PetscErrorCode vecChecksum(Vec v, unsigned long long *sum) {
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode checkpointAttributes(MPI_Comm comm, const CheckpointIdentity &id,
+                                    std::vector<Attribute> *attrs) {
+  PetscFunctionBeginUser;
+  *attrs = identityAttributes(id);
+  PetscCall(provenanceAttributes(comm, attrs));
+  for (Attribute &a : *attrs)
+    if (a.name == "started") a.name = "written"; // a checkpoint's time stamp is when it was written
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode writeCheckpoint(MPI_Comm comm, const std::string &output, const CheckpointIdentity &id,
                                const CheckpointState &s, Vec x) {
   unsigned long long sum = 0;
@@ -125,7 +137,8 @@ PetscErrorCode writeCheckpoint(MPI_Comm comm, const std::string &output, const C
   PetscCall(vecChecksum(x, &sum));
   PetscCall(Hdf5File::create(comm, temporaryCheckpointPath(output), &f));
   PetscCall(f.writeVector("/x", x));
-  std::vector<Attribute> attrs = identityAttributes(id);
+  std::vector<Attribute> attrs;
+  PetscCall(checkpointAttributes(comm, id, &attrs));
   attrs.insert(attrs.end(), {{"t", s.t},
                              {"dt", s.dt},
                              {"step", s.step},

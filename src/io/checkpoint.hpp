@@ -25,6 +25,9 @@ struct CheckpointState {
 // Shared by every command's checkpoints: the identity attributes, their check, and the atomic commit
 // (temporary -> newest, newest -> previous).
 std::vector<Attribute> identityAttributes(const CheckpointIdentity &id);
+// The identity plus provenance (version, commit, host, MPI size, options; `written`: when). Collective.
+PetscErrorCode checkpointAttributes(MPI_Comm comm, const CheckpointIdentity &id,
+                                    std::vector<Attribute> *attrs);
 // *ok = false with a one-line *reason if the open checkpoint `f` belongs to another run or format.
 PetscErrorCode checkIdentity(Hdf5File &f, const std::string &file, const CheckpointIdentity &id, bool *ok,
                              std::string *reason);

@@ -67,7 +67,8 @@ PetscErrorCode createResultFile(MPI_Comm comm, const std::string &path, const Gr
   std::vector<Attribute> root{{"group", group.spec()},
                               {"N", static_cast<long long>(group.order() * channels)},
                               {"channels", static_cast<long long>(channels)},
-                              {"state_shape", stateShape(group, channels)}};
+                              {"state_shape", stateShape(group, channels)},
+                              {"restarts", 0LL}}; // counted up by resume()
   PetscFunctionBeginUser;
   PetscCall(provenanceAttributes(comm, &root));
   PetscCall(createParentDirectory(comm, path));

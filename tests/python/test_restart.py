@@ -4,6 +4,7 @@ one on the same number of ranks (state and every trajectory sample, none duplica
 checkpoints are reported and skipped or refused."""
 
 import random
+import re
 import signal
 import subprocess
 import time
@@ -163,3 +164,26 @@ def test_resumed_census_keeps_its_manifolds_and_finishes_identically(tmp_path):
     proc = eqrnn("fixedpoints", *CENSUS, "-group", "Z16xZ16", "-output", tmp_path / "fc.h5", "-restart",
                  tmp_path / "fb.h5.ckpt.h5", check=False)
     assert_one_line_error(proc, "Z32xZ32")
+
+
+def test_blow_up_stops_with_time_and_step_and_keeps_the_last_good_checkpoint(tmp_path):
+    """Linear phi with J1 = 200: the cos/sin modes grow like exp(99 t) and overflow near t = 7 (from 0.05:
+    ln(1.8e308 / 0.05) / 99); forward Euler with dt = 0.01 multiplies them by 1.99 per step, overflowing after
+    about ln(1.8e308 / 0.05) / ln(1.99) = 1035 steps, t = 10.35."""
+    out = tmp_path / "blowup.h5"
+    r = eqrnn("simulate", "-group", "Z64", "-phi", "linear", "-J1", 200, "-ts_type", "euler", "-ts_adapt_type",
+              "none", "-ts_dt", 0.01, "-t_final", 30, "-checkpoint_interval", 2, "-init_amplitude", 0.05,
+              "-output", out, "-quiet", check=False)
+    assert_one_line_error(r, "NaN/Inf")
+    line = r.stderr.strip()
+    m = re.search(r"t = ([0-9.]+) \(step ([0-9]+)\)", line)
+    assert m, line
+    t, step = float(m.group(1)), int(m.group(2))
+    assert 10 <= t <= 11 and abs(step - round(t / 0.01)) <= 1, line
+    with h5py.File(str(out) + ".ckpt.h5", "r") as f: # the newest checkpoint is the last finite state
+        x = f["x"][()]
+        assert np.isfinite(x).all() and f.attrs["t"] == 10.0 and np.abs(x).max() > 1e290
+        assert f.attrs["eqrnn_version"] and f.attrs["git_commit"] and f.attrs["written"]
+    with h5py.File(out, "r") as f: # the output stays readable and holds the finite samples
+        assert f.attrs["restarts"] == 0
+        assert np.isfinite(f["trajectory/x"][()]).all()
