@@ -7,7 +7,7 @@ For each file: the command that wrote it (simulate, fixedpoints, stability, redu
 channels and state layout, provenance (eqrnn version, git commit, MPI size, host, start and finish times), the
 main parameters, and a digest of the results: trajectory samples and time span, the final state's range and
 norm, the fixed-point manifolds (stabiliser, orbit size, classification) or the reduced model's orbits and
-families. --options also prints the whole options database recorded at start. Problems with a file are one
+families. A checkpoint (OUTPUT.ckpt.h5) is described by where the run was (t, step; or the census' next start). --options also prints the whole options database recorded at start. Problems with a file are one
 line on stderr ("summary.py: error: ...") and exit status 2; other files are still summarised.
 """
 
@@ -97,6 +97,20 @@ def lines_for_reduced(h5):
     return out
 
 
+def lines_for_checkpoint(path, h5):
+    """A checkpoint (OUTPUT.ckpt.h5): what it resumes and where the run was."""
+    census = attr(h5, "kind") == "census"
+    where = (f"census at start {attr(h5, 'next_start', '?')}, {attr(h5, 'count', '?')} manifold(s) kept"
+             if census else f"simulation at t = {attr(h5, 't', '?')}, step {attr(h5, 'step', '?')}, "
+             f"{attr(h5, 'samples', '?')} output samples")
+    return [f"{path}: eqrnn checkpoint ({where})",
+            f"  group {attr(h5, 'group')}, N = {attr(h5, 'N', '?')} neurons, channels {attr(h5, 'channels', '1')}, "
+            f"format {attr(h5, 'format_version', '?')}, kernel checksum {attr(h5, 'kernel_checksum', '?')}",
+            f"  written {attr(h5, 'written', '?')} by eqrnn {attr(h5, 'eqrnn_version', '?')} "
+            f"(git {attr(h5, 'git_commit', '?')}), {attr(h5, 'mpi_size', '?')} rank(s) on {attr(h5, 'host', '?')}",
+            "  resume with -restart auto (or -restart FILE) and the same group, size and kernel"]
+
+
 def summarise(path, show_options):
     import h5py
 
@@ -111,13 +125,15 @@ def summarise(path, show_options):
     with h5:
         if "group" not in h5.attrs:
             raise InputError(f"{path}: not an eqrnn result file (no root attribute 'group')")
+        if "format_version" in h5.attrs and "kernel_checksum" in h5.attrs:
+            return "\n".join(lines_for_checkpoint(path, h5))
         lines = [f"{path}: written by eqrnn {command_of(h5)}",
                  f"  group {attr(h5, 'group')}, N = {attr(h5, 'N', '?')} neurons, channels "
                  f"{attr(h5, 'channels', '1')}, state_shape {attr(h5, 'state_shape', '(not recorded)')}",
                  f"  eqrnn {attr(h5, 'eqrnn_version', '?')} (git {attr(h5, 'git_commit', '?')}), "
                  f"{attr(h5, 'mpi_size', '?')} rank(s) on {attr(h5, 'host', '?')}",
                  f"  started {attr(h5, 'started', '?')}, finished {attr(h5, 'finished', 'NOT FINISHED')}"]
-        if "restarts" in h5.attrs:
+        if int(h5.attrs.get("restarts", 0)) > 0:
             lines.append(f"  resumed {attr(h5, 'restarts')} time(s) from checkpoints, at t = {attr(h5, 'restart_times')}")
         extra = [f"{k} = {attr(h5, k)}" for k in ("convolution", "ts_type", "steps", "wall_seconds") if k in h5.attrs]
         if extra:

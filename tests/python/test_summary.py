@@ -50,6 +50,26 @@ def test_restarts_are_reported(tmp_path):
     assert proc.returncode == 0 and "resumed 1 time(s) from checkpoints, at t = 2" in proc.stdout, proc.stdout
 
 
+def test_checkpoints_and_unresumed_runs(tmp_path):
+    out = tmp_path / "c.h5"
+    args = ["simulate", "-group", "Z32", "-J1", 3, "-t_final", 4, "-save_interval", 0.5, "-checkpoint_interval", 1,
+            "-quiet", "-output", out]
+    assert eqrnn(*args, "-stop_after_checkpoints", 3, check=False).returncode == 85
+    proc = summary(str(out) + ".ckpt.h5", str(out) + ".ckpt.prev.h5")
+    assert proc.returncode == 0, proc.stderr
+    # checkpoints at t = 1, 2, 3 (the newest two kept); samples every 0.5 from t = 0: 7 at t = 3, 5 at t = 2
+    assert "eqrnn checkpoint (simulation at t = 3.0, step" in proc.stdout and "7 output samples" in proc.stdout
+    assert "eqrnn checkpoint (simulation at t = 2.0, step" in proc.stdout and "5 output samples" in proc.stdout
+    with h5py.File(str(out) + ".ckpt.h5", "r") as f:
+        assert f"git {f.attrs['git_commit']}" in proc.stdout and "rank(s) on ?" not in proc.stdout
+    eqrnn(*args, "-restart", "auto")
+    fresh = tmp_path / "fresh.h5"
+    eqrnn("simulate", "-group", "Z8", "-t_final", 0.5, "-quiet", "-output", fresh)
+    with h5py.File(fresh, "r") as f:
+        assert int(f.attrs["restarts"]) == 0 # recorded from the start
+    assert "from checkpoints" not in summary(fresh).stdout
+
+
 def test_bad_files_one_line_each_and_the_rest_still_summarised(tmp_path):
     good = tmp_path / "good.h5"
     eqrnn("simulate", "-group", "Z8", "-t_final", 0.5, "-quiet", "-output", good)
