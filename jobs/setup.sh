@@ -6,7 +6,7 @@ EQRNN_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$EQRNN_ROOT/build}"
 
 EQRNN_PACKAGES=(petsc-dev slepc-dev libfftw3-dev libfftw3-mpi-dev libhdf5-openmpi-dev openmpi-bin libopenmpi-dev
-                cmake g++ make pkg-config libgtest-dev liblapack-dev librandom123-dev
+                cmake g++ make pkg-config libgtest-dev liblapack-dev libopenblas-dev librandom123-dev
                 python3-h5py python3-numpy python3-matplotlib python3-scipy python3-pytest
                 slurm-wlm munge) # the jobs/ tests run a real one-node SLURM (tests/slurm/cluster.sh)
 

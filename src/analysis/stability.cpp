@@ -77,6 +77,14 @@ PetscErrorCode analyseStability(RateNetwork &net, Vec xstar, const StabilitySpec
       PetscCall(net.createVec(vr.address()));
       PetscCall(net.createVec(vi.address()));
       PetscCall(EPSGetEigenvector(eps, i, vr, vi));
+      // A marginal pair may come out complex (a double zero split into +-i epsilon by rounding): its
+      // invariant subspace is spanned by the real and the imaginary part, so both go into the basis.
+      if (isMarginal && im[i] != 0.0) {
+        VecHandle part;
+        PetscCall(VecDuplicate(vi, part.address()));
+        PetscCall(VecCopy(vi, part));
+        marginal.push_back(std::move(part));
+      }
       if (spec.saveVectors) {
         VecHandle keep;
         PetscCall(VecDuplicate(vr, keep.address()));

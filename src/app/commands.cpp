@@ -25,6 +25,8 @@ const char *const kUsage =
     "  group        a group's order, conjugacy classes, irreps and character table (e.g. -group S4)\n"
     "  reduce       exact reduced model on the kernel's irreps: fixed points, stabilisers, spectra, verified "
     "on the full network\n"
+    "  train        train a recurrent network to integrate D signals at once (BPTT, MPI data-parallel); "
+    "analyse it\n"
     "\n"
     "eqrnn COMMAND -help lists that command's options with their defaults; every PETSc option (-ts_type,\n"
     "-ts_monitor, -log_view, ...) works as well. -version prints the version.\n";
@@ -109,6 +111,46 @@ PetscErrorCode fixedPointsCommand(MPI_Comm comm, bool helpOnly, int *status) {
                         " repeats, %" PetscInt_FMT " failed) in %.2f s; written to %s\n",
                         result.manifolds.size(), result.starts, result.repeats, result.failed,
                         result.wallSeconds, config.output.c_str()));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode trainCommand(MPI_Comm comm, bool helpOnly, int *status) {
+  TrainConfig config;
+  TrainResult result;
+  PetscFunctionBeginUser;
+  if (helpOnly) PetscCall(PetscPrintf(comm, "eqrnn train: options (current value and default in <>)\n"));
+  PetscCall(readTrainOptions(comm, &config));
+  if (helpOnly) PetscFunctionReturn(0);
+  PetscCall(runTrain(comm, config, &result));
+  if (result.stoppedEarly) {
+    PetscCall(PetscPrintf(comm,
+                          "eqrnn: stopped early at step %lld after %" PetscInt_FMT
+                          " checkpoint(s); resume with -restart auto (exit status %d)\n",
+                          result.steps, result.checkpoints, kExitRequeue));
+    *status = kExitRequeue;
+    PetscFunctionReturn(0);
+  }
+  PetscCall(PetscPrintf(
+      comm,
+      "eqrnn: trained to step %lld (%lld steps in %.2f s, %.4g s/step): loss %.4e -> %.4e, best "
+      "%.4e at step %lld; written to %s\n",
+      result.steps, result.stepsThisRun, result.wallSeconds, result.secondsPerStep, result.firstLoss,
+      result.finalLoss, result.bestLoss, result.bestStep, config.output.c_str()));
+  if (config.analyse && !result.analysis.testMse.empty()) {
+    std::string mse, rel;
+    for (std::size_t c = 0; c < result.analysis.testMse.size(); ++c) {
+      char buf[64];
+      std::snprintf(buf, sizeof(buf), "%s%.3g", c ? ", " : "", result.analysis.testMse[c]);
+      mse += buf;
+      std::snprintf(buf, sizeof(buf), "%s%.3g", c ? ", " : "", result.analysis.testRelativeError[c]);
+      rel += buf;
+    }
+    PetscCall(PetscPrintf(comm,
+                          "eqrnn: test (%" PetscInt_FMT " sequences of %" PetscInt_FMT
+                          " steps): MSE/s^2 %s, relative error %s; manifold residual r = %.3g\n",
+                          config.spec.task.testSamples, config.spec.task.testLength, mse.c_str(), rel.c_str(),
+                          result.analysis.manifoldResidual));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -249,11 +291,15 @@ int runCommandLine(int argc, char **argv, bool help, bool version) {
     code = groupCommand(comm, help);
   } else if (command == "reduce") {
     code = reduceCommand(comm, help);
+  } else if (command == "train") {
+    int status = 0;
+    code       = trainCommand(comm, help, &status);
+    if (!code && status) return status;
   } else {
-    code = PetscError(
-        comm, __LINE__, "runCommandLine", __FILE__, PETSC_ERR_USER_INPUT, PETSC_ERROR_INITIAL,
-        "unknown command '%s' (commands: simulate, fixedpoints, stability, group, reduce; eqrnn -help)",
-        command.c_str());
+    code = PetscError(comm, __LINE__, "runCommandLine", __FILE__, PETSC_ERR_USER_INPUT, PETSC_ERROR_INITIAL,
+                      "unknown command '%s' (commands: simulate, fixedpoints, stability, group, reduce, "
+                      "train; eqrnn -help)",
+                      command.c_str());
   }
   return reportError(comm, code);
 }

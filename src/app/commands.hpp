@@ -1,6 +1,7 @@
 #pragma once
 // eqrnn's commands as library functions (main only dispatches). Each reads its options, checks that none was
 // left unused, does its work and writes its HDF5 file.
+#include "app/commands_train.hpp"
 #include "app/config.hpp"
 
 namespace eqrnn {
@@ -41,6 +42,9 @@ PetscErrorCode runGroup(MPI_Comm comm, const GroupConfig &config);
 // The reduced model of config (irreps support K): fixed points, stabilisers, spectra, lifted and verified on
 // the full network; written under /reduced in config.output.
 PetscErrorCode runReduce(MPI_Comm comm, const ReduceConfig &config, ReduceResult *result);
+
+// Trains the network of config.spec (data-parallel over comm), analyses it and writes config.output.
+PetscErrorCode runTrain(MPI_Comm comm, const TrainConfig &config, TrainResult *result);
 
 // The whole command line: command word, -help, options, errors. Returns the process exit status.
 int runCommandLine(int argc, char **argv, bool help, bool version);

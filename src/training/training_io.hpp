@@ -1,0 +1,34 @@
+#pragma once
+// HDF5 for the training code: arrays replicated on every rank (written by rank 0 inside a collective call,
+// read by every rank), and training checkpoints.
+//
+// A training checkpoint (`<output>.ckpt.h5`, written to `.ckpt.tmp.h5` and renamed, the one before kept as
+// `.ckpt.prev.h5`, as for simulations) holds the parameters, the optimiser's moments, the best parameters,
+// the loss history, the step (which is also the position of the data generator: batches are keyed by step),
+// the run's identity (trainingIdentity: every setting that changes the course of training) and a checksum
+// of all arrays. A resumed run continues bit for bit.
+#include "io/hdf5_file.hpp"
+#include "training/trainer.hpp"
+
+namespace eqrnn::training {
+
+// Writes `data` (prod(dims) doubles, C order; dims empty: a scalar) as dataset `path`. Collective.
+PetscErrorCode writeArray(Hdf5File &file, const std::string &path, const std::vector<hsize_t> &dims,
+                          const double *data);
+// Reads dataset `path` whole on every rank; *found = false when it is missing. Collective.
+PetscErrorCode readArray(Hdf5File &file, const std::string &path, std::vector<double> *data, bool *found,
+                         std::vector<hsize_t> *dims = nullptr);
+
+PetscErrorCode writeTrainingCheckpoint(MPI_Comm comm, const std::string &output, const TrainSpec &spec,
+                                       const TrainState &state);
+// Reads `file` into *state if it is a valid checkpoint of this training run; otherwise *ok = false with a
+// one-line *reason (missing, corrupt, another run). Damage never aborts. Collective.
+PetscErrorCode readTrainingCheckpoint(MPI_Comm comm, const std::string &file, const TrainSpec &spec,
+                                      TrainState *state, bool *ok, std::string *reason);
+// The valid checkpoint next to `output` with the most steps, or *found = false; rejected candidates' reasons
+// in *notes.
+PetscErrorCode findTrainingCheckpoint(MPI_Comm comm, const std::string &output, const TrainSpec &spec,
+                                      TrainState *state, bool *found, std::string *chosen,
+                                      std::vector<std::string> *notes);
+
+} // namespace eqrnn::training
