@@ -19,11 +19,12 @@
 #   EQRNN_BIN             the eqrnn executable (default: $BUILD_DIR/eqrnn, BUILD_DIR default $EQRNN_ROOT/build)
 #   EQRNN_NRANKS          MPI ranks (default: SLURM_NTASKS, else 1)
 #   EQRNN_LAUNCHER        how to start the ranks (default: "mpirun --quiet -n $EQRNN_NRANKS"; e.g. "srun")
-#   EQRNN_CHECKPOINT_OPTS checkpoint options (default: simulate "-checkpoint_walltime 300", fixedpoints
-#                         "-checkpoint_starts 10", others none)
+#   EQRNN_CHECKPOINT_OPTS checkpoint options (default: simulate and train "-checkpoint_walltime 300",
+#                         fixedpoints "-checkpoint_starts 10", others none)
 #   EQRNN_MAX_REQUEUES    stop requeueing after this many restarts of the job (default 20)
 #   EQRNN_KEEP_CHECKPOINTS=1  keep OUTPUT.ckpt*.h5 after a complete run (default: removed, the output is whole)
-#   EQRNN_PLOT=0          no figure after a complete run (default: a PNG next to OUTPUT for simulate/fixedpoints)
+#   EQRNN_PLOT=0          no figure after a complete run (default: a PNG next to OUTPUT for simulate,
+#                         fixedpoints and train)
 
 EQRNN_EXIT_REQUEUE=85 # kExitRequeue in src/app/config.hpp
 EQRNN_ROOT="${EQRNN_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
@@ -43,12 +44,13 @@ eqrnn_default_checkpoint_opts() {
   case "$1" in
     simulate) echo "-checkpoint_walltime 300" ;;
     fixedpoints) echo "-checkpoint_starts 10" ;;
+    train) echo "-checkpoint_walltime 300" ;;
     *) echo "" ;;
   esac
 }
 
 # Only commands that checkpoint accept -restart; the others just run again from the start.
-eqrnn_command_resumes() { [ "$1" = simulate ] || [ "$1" = fixedpoints ]; }
+eqrnn_command_resumes() { [ "$1" = simulate ] || [ "$1" = fixedpoints ] || [ "$1" = train ]; }
 
 eqrnn_forward_signal() { # SIGNAL: remember it and ask eqrnn (through the launcher) to checkpoint and stop
   EQRNN_JOB_SIGNAL="$1"
@@ -81,6 +83,7 @@ eqrnn_plot() { # COMMAND OUTPUT
   case "$1" in
     simulate) script=plot_activity.py ;;
     fixedpoints) script=plot_fixed_points.py ;;
+    train) script=plot_training.py ;;
     *) return 0 ;;
   esac
   "$EQRNN_PYTHON" "$EQRNN_ROOT/postprocess/$script" "$2" -o "${2%.h5}.png"
