@@ -7,6 +7,7 @@ cluster, tests/slurm/cluster.sh), submits the job scripts with sbatch and stops 
   exits 85, the script requeues the job itself, and again the result is the uninterrupted run's.
 - A sweep array over a grid: every task has its output with its grid line's parameter, the census of each is
   right by analysis (x = 0 stable iff J1 < 2), and postprocess/sweep.py gathers them.
+- A training job requeued mid-run ends with the weights and loss curve of the uninterrupted run, bitwise.
 - jobs/run_local.sh runs the same sweep without SLURM, with the same results.
 """
 
@@ -211,3 +212,28 @@ def test_run_local_resumes_after_usr1(tmp_path, reference):
     assert os.path.exists(str(out) + ".ckpt.h5")
     sh(*cmd, env=env, timeout=300)
     assert_resumed_bitwise(out, reference, log)
+
+
+# About 10 s of training on 2 ranks, checkpointed every 20 steps; the weights are bitwise rank-independent.
+TRAIN = ["-n", 400, "-D", 2, "-batch", 1024, "-steps", 160, "-checkpoint_interval", 20, "-analysis", "false",
+         "-quiet"]
+
+
+def test_training_job_requeued_gives_the_same_weights(slurm, tmp_path):
+    ref = tmp_path / "ref.h5"
+    eqrnn("train", *TRAIN, "-output", ref, ranks=2)
+    deck = tmp_path / "train.yaml"
+    deck.write_text("phi: relu\n")
+    job = sh("sbatch", "--parsable", "-n", 2, "-D", tmp_path, "-o", tmp_path / "job.log",
+             os.path.join(ROOT, "jobs", "train.sbatch"), deck, *TRAIN,
+             env=dict(slurm, OUTDIR=str(tmp_path / "out"))).stdout.strip()
+    out = tmp_path / "out" / "train.h5"
+    wait_for(lambda: os.path.exists(str(out) + ".ckpt.h5"), 120, "the first training checkpoint")
+    sh("scontrol", "requeue", job, env=slurm)
+    state = wait_done(slurm, job)
+    log = (tmp_path / "job.log").read_text()
+    assert state == "COMPLETED" and job_field(slurm, job, "Restarts") == "1", log
+    assert "received SIGTERM" in log and "restart 1" in log, log
+    with h5py.File(ref, "r") as a, h5py.File(out, "r") as b:
+        np.testing.assert_array_equal(a["training/W"][()], b["training/W"][()])
+        np.testing.assert_array_equal(a["training/loss"][()], b["training/loss"][()])
