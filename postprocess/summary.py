@@ -3,11 +3,12 @@
 
     summary.py FILE.h5 [FILE2.h5 ...] [--options]
 
-For each file: the command that wrote it (simulate, fixedpoints, stability, reduce), the group, neuron count,
+For each file: the command that wrote it (simulate, fixedpoints, stability, reduce, train), the group, neuron count,
 channels and state layout, provenance (eqrnn version, git commit, MPI size, host, start and finish times), the
 main parameters, and a digest of the results: trajectory samples and time span, the final state's range and
 norm, the fixed-point manifolds (stabiliser, orbit size, classification) or the reduced model's orbits and
-families. A checkpoint (OUTPUT.ckpt.h5) is described by where the run was (t, step; or the census' next start). --options also prints the whole options database recorded at start. Problems with a file are one
+families; for a trained network (eqrnn train) n, D, phi, the optimiser, the first, best and final losses, the test
+errors, the manifold residual r and the leading eigenvalues of W. A checkpoint (OUTPUT.ckpt.h5) is described by where the run was (t, step; or the census' next start). --options also prints the whole options database recorded at start. Problems with a file are one
 line on stderr ("summary.py: error: ...") and exit status 2; other files are still summarised.
 """
 
@@ -97,6 +98,42 @@ def lines_for_reduced(h5):
     return out
 
 
+def format_eigenvalue(z):
+    return f"{z.real:.4g}" if z.imag == 0 else f"{z.real:.4g}{z.imag:+.4g}i"
+
+
+def lines_for_training(path, h5):
+    """A network trained by eqrnn train: the run, the loss curve's landmarks and the analysis' digest."""
+    p = h5["parameters"] if "parameters" in h5 else h5
+    t = h5["training"]
+    a = t.attrs
+    out = [f"{path}: written by eqrnn train",
+           f"  n = {attr(h5, 'n', '?')}, D = {attr(h5, 'D', '?')}, phi {attr(p, 'phi', '?')}, form {attr(p, 'form', '?')}, "
+           f"{attr(p, 'optimizer', '?')} lr {attr(p, 'lr', '?')}, batch {attr(p, 'batch', '?')}, T = {attr(p, 'T', '?')}, "
+           f"decay {attr(p, 'decay', '?')}",
+           f"  eqrnn {attr(h5, 'eqrnn_version', '?')} (git {attr(h5, 'git_commit', '?')}), "
+           f"{attr(h5, 'mpi_size', '?')} rank(s) on {attr(h5, 'host', '?')}",
+           f"  started {attr(h5, 'started', '?')}, finished {attr(h5, 'finished', 'NOT FINISHED')}",
+           f"  training: {int(a.get('steps', len(t['loss'])))} steps, loss first {float(a.get('first_loss', np.nan)):.4g}, "
+           f"best {float(a.get('best_loss', np.nan)):.4g} at step {attr(t, 'best_step', '?')}, "
+           f"final {float(a.get('final_loss', np.nan)):.4g}; network kept: {attr(t, 'network', '?')}"
+           + ("; DIVERGED" if int(a.get("diverged", 0)) else "")]
+    if "analysis" not in h5:
+        out.append("  no /analysis (" + ("training diverged" if int(a.get("diverged", 0)) else "-analysis false") + ")")
+        return out
+    an = h5["analysis"]
+    rel = ", ".join(f"{e:.3g}" for e in np.atleast_1d(an["test_relative_error"][()]))
+    mse = ", ".join(f"{e:.3g}" for e in np.atleast_1d(an["test_mse"][()]))
+    out.append(f"  test ({attr(an, 'test_samples', '?')} sequences of {attr(an, 'test_length', '?')} steps): relative "
+               f"error {rel}, MSE/s^2 {mse}; manifold residual r = {float(an['manifold_residual'][()]):.3g}")
+    ev = an["eigenvalues_real"][()] + 1j * an["eigenvalues_imag"][()]
+    sv = an["singular_values"][()]
+    shown = int(h5.attrs.get("D", 1)) + 2
+    out.append(f"  leading eigenvalues of W: {', '.join(format_eigenvalue(z) for z in ev[:shown])}; "
+               f"singular values: {', '.join(f'{s:.4g}' for s in sv[:shown])}")
+    return out
+
+
 def lines_for_checkpoint(path, h5):
     """A checkpoint (OUTPUT.ckpt.h5): what it resumes and where the run was."""
     census = attr(h5, "kind") == "census"
@@ -123,6 +160,13 @@ def summarise(path, show_options):
     except OSError as e:
         raise InputError(f"{path}: cannot be read ({e})") from None
     with h5:
+        if "training" in h5 and attr(h5, "command") == "train":
+            return "\n".join(lines_for_training(path, h5)
+                             + (["  options: " + attr(h5, "options")] if show_options and "options" in h5.attrs else []))
+        if attr(h5, "kind") == "training":
+            return (f"{path}: eqrnn train checkpoint (step {attr(h5, 'step', '?')}, best loss "
+                    f"{float(h5.attrs.get('best_loss', np.nan)):.4g} at step {attr(h5, 'best_step', '?')}, n = "
+                    f"{attr(h5, 'n', '?')}, D = {attr(h5, 'D', '?')}); resume with -restart auto and the same settings")
         if "group" not in h5.attrs:
             raise InputError(f"{path}: not an eqrnn result file (no root attribute 'group')")
         if "format_version" in h5.attrs and "kernel_checksum" in h5.attrs:

@@ -86,3 +86,28 @@ def test_bad_files_one_line_each_and_the_rest_still_summarised(tmp_path):
     assert len(errors) == 4 and all(e.startswith("summary.py: error: ") for e in errors), proc.stderr
     assert "Traceback" not in proc.stderr
     assert "written by eqrnn simulate" in proc.stdout  # the good file after the bad ones
+
+
+def test_training_files(tmp_path):
+    out = tmp_path / "t.h5"
+    args = ["train", "-n", 20, "-D", 2, "-phi", "relu", "-optimizer", "sgd", "-lr", 1, "-steps", 50, "-batch", 32,
+            "-test_samples", 16, "-quiet"]
+    eqrnn(*args, "-output", out)
+    diverged = tmp_path / "d.h5"
+    assert eqrnn(*args, "-phi", "linear", "-lr", 1e6, "-output", diverged, check=False).returncode == 1
+    proc = summary(out, diverged)
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout
+    with h5py.File(out, "r") as f:
+        steps = int(f["training"].attrs["steps"])
+        loss = f["training/loss"][()]
+        rel = f["analysis/test_relative_error"][()]
+        r = float(f["analysis/manifold_residual"][()])
+        lead = f["analysis/eigenvalues_real"][0] + 1j * f["analysis/eigenvalues_imag"][0]
+    assert f"{out}: written by eqrnn train" in text and "n = 20, D = 2, phi relu" in text
+    assert f"50 steps, loss first {loss[0]:.4g}, best {loss.min():.4g} at step {np.argmin(loss)}" in text
+    assert f"final {loss[-1]:.4g}" in text and steps == 50
+    assert f"relative error {rel[0]:.3g}, {rel[1]:.3g}" in text and f"r = {r:.3g}" in text
+    assert f"leading eigenvalues of W: {lead.real:.4g}" in text
+    assert f"{diverged}: written by eqrnn train" in text and "DIVERGED" in text and "no /analysis (training diverged)" in text
+    assert text.count("DIVERGED") == 1
