@@ -100,8 +100,8 @@ def read_dataset(h5, path):
     return np.asarray(h5[path][()], dtype=float)
 
 
-def open_result(path):
-    """Open an eqrnn HDF5 file after the checks every script needs; returns (h5 file, group spec, group shape)."""
+def open_hdf5(path):
+    """Open an HDF5 file for reading, with a one-line InputError for a missing, foreign or damaged file."""
     import h5py  # imported here so that '--help' works without h5py
 
     if not os.path.isfile(path):
@@ -109,9 +109,14 @@ def open_result(path):
     if not h5py.is_hdf5(path):
         raise InputError(f"not an HDF5 file: {path}")
     try:
-        h5 = h5py.File(path, "r")
+        return h5py.File(path, "r")
     except OSError as e:  # a damaged or truncated file: one line, not a traceback
         raise InputError(f"cannot open {path}: {e}") from None
+
+
+def open_result(path):
+    """Open an eqrnn HDF5 file after the checks every script needs; returns (h5 file, group spec, group shape)."""
+    h5 = open_hdf5(path)
     if "group" not in h5.attrs:
         h5.close()
         raise InputError(f"{path}: missing root attribute 'group'")

@@ -32,7 +32,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from plot_activity import InputError, as_str, colour_scale, read_dataset  # noqa: E402
+from plot_activity import InputError, as_str, colour_scale, open_hdf5, read_dataset  # noqa: E402
 from plot_fixed_points import OneLineParser, fail, save  # noqa: E402
 
 PROG = "plot_training.py"
@@ -61,16 +61,7 @@ def attrs_of(node):
 
 
 def open_training(path):
-    import h5py  # imported here so that '--help' works without h5py
-
-    if not os.path.isfile(path):
-        raise InputError(f"no such file: {path}")
-    if not h5py.is_hdf5(path):
-        raise InputError(f"not an HDF5 file: {path}")
-    try:
-        h5 = h5py.File(path, "r")
-    except OSError as e:  # a damaged or truncated file: one line, not a traceback
-        raise InputError(f"cannot open {path}: {e}") from None
+    h5 = open_hdf5(path)
     if "training" not in h5:
         if as_str(h5.attrs.get("kind", "")) == "training":
             what = "a checkpoint of eqrnn train; plot the output file written at the end of the run"

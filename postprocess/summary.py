@@ -18,7 +18,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from plot_activity import InputError, as_str  # noqa: E402
+from plot_activity import InputError, as_str, open_hdf5  # noqa: E402
 from plot_fixed_points import OneLineParser  # noqa: E402
 
 PROG = "summary.py"
@@ -149,17 +149,7 @@ def lines_for_checkpoint(path, h5):
 
 
 def summarise(path, show_options):
-    import h5py
-
-    if not os.path.isfile(path):
-        raise InputError(f"no such file: {path}")
-    if not h5py.is_hdf5(path):
-        raise InputError(f"not an HDF5 file: {path}")
-    try:
-        h5 = h5py.File(path, "r")
-    except OSError as e:
-        raise InputError(f"{path}: cannot be read ({e})") from None
-    with h5:
+    with open_hdf5(path) as h5:
         if "training" in h5 and attr(h5, "command") == "train":
             return "\n".join(lines_for_training(path, h5)
                              + (["  options: " + attr(h5, "options")] if show_options and "options" in h5.attrs else []))

@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from test_cli import ENV, EQRNN, ROOT, eqrnn
+from test_restart import read
 
 CLUSTER = os.path.join(ROOT, "tests", "slurm", "cluster.sh")
 PYTHON = "/usr/bin/python3"
@@ -84,12 +85,6 @@ def wait_done(env, job, timeout=240):
     wait_for(lambda: sh("squeue", "-h", "-j", job, env=env, check=False).stdout.strip() == "", timeout,
              f"job {job} to finish")
     return job_field(env, job, "JobState")
-
-
-def read(path):
-    with h5py.File(path, "r") as f:
-        return dict(x=f["final/x"][()], t=f["trajectory/t"][()], X=f["trajectory/x"][()],
-                    restarts=int(f.attrs.get("restarts", 0)))
 
 
 @pytest.fixture(scope="module")
