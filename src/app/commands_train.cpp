@@ -3,6 +3,7 @@
 #include "app/commands.hpp"
 
 #include "core/options.hpp"
+#include "core/session.hpp"
 #include "core/signals.hpp"
 #include "io/checkpoint.hpp"
 #include "io/simulation_output.hpp"
@@ -114,6 +115,24 @@ PetscErrorCode readTrainOptions(MPI_Comm comm, TrainConfig *config) {
                         a.saveSequences, &a.saveSequences));
   PetscOptionsEnd();
 
+  FixedPointSpec &fp = config->fixedPoints;
+  PetscOptionsBegin(comm, nullptr, "eqrnn train: fixed points of the trained network (no input)", "eqrnn");
+  OptionReader opt(comm, PetscOptionsObject);
+  PetscCall(
+      opt.integer("-fixed_point_starts",
+                  "Newton starts: h = 0 and states of the test sequences (0: none; solvers: -trained_snes_*, "
+                  "-trained_ksp_*, -trained_eps_*)",
+                  fp.starts, &fp.starts));
+  PetscCall(opt.real("-fixed_point_tol", "Fixed point when |F(h)| <= tol max(1, |h|)", fp.tol, &fp.tol));
+  PetscCall(opt.real("-fixed_point_same_tol",
+                     "Two fixed points are one when |h - h'| <= tol max(1, |h|, |h'|)", fp.sameTol,
+                     &fp.sameTol));
+  PetscCall(opt.real("-fixed_point_marginal_tol", "Marginal eigenvalue of the map: |mu - 1| < tol",
+                     fp.marginalTol, &fp.marginalTol));
+  PetscCall(opt.real("-fixed_point_unstable_tol", "Unstable eigenvalue of the map: |mu| > 1 + tol",
+                     fp.unstableTol, &fp.unstableTol));
+  PetscOptionsEnd();
+
   PetscOptionsBegin(comm, nullptr, "eqrnn train: output and checkpoints", "eqrnn");
   OptionReader opt(comm, PetscOptionsObject);
   PetscCall(opt.string("-output", "Output HDF5 file", config->output, &config->output));
@@ -190,6 +209,13 @@ PetscErrorCode readTrainOptions(MPI_Comm comm, TrainConfig *config) {
       "-checkpoint_interval, -checkpoint_walltime, -stop_after_checkpoints and -progress_interval must "
       "be >= 0");
   PetscCheck(!config->output.empty(), comm, PETSC_ERR_USER_INPUT, "-output is empty");
+  PetscCheck(fp.starts >= 0, comm, PETSC_ERR_USER_INPUT,
+             "-fixed_point_starts must be >= 0 (got %" PetscInt_FMT ")", fp.starts);
+  PetscCheck(fp.tol > 0 && fp.sameTol >= 0 && fp.marginalTol >= 0 && fp.unstableTol >= 0, comm,
+             PETSC_ERR_USER_INPUT,
+             "-fixed_point_tol must be > 0, -fixed_point_same_tol, -fixed_point_marginal_tol and "
+             "-fixed_point_unstable_tol >= 0");
+  if (config->analyse && fp.starts > 0) PetscCall(readFixedPointSolverOptions(comm, m, fp));
   PetscFunctionReturn(0);
 }
 
@@ -231,6 +257,11 @@ std::vector<Attribute> parameterAttributes(const TrainConfig &c) {
           {"test_burst_length", static_cast<long long>(s.task.burstLength)},
           {"test_seed", static_cast<long long>(c.analysis.testSeed)},
           {"test_chunk", static_cast<long long>(c.analysis.testChunk)},
+          {"fixed_point_starts", static_cast<long long>(c.fixedPoints.starts)},
+          {"fixed_point_tol", c.fixedPoints.tol},
+          {"fixed_point_same_tol", c.fixedPoints.sameTol},
+          {"fixed_point_marginal_tol", c.fixedPoints.marginalTol},
+          {"fixed_point_unstable_tol", c.fixedPoints.unstableTol},
           {"blas_threads", static_cast<long long>(c.blasThreads)},
           {"output", c.output},
           {"checkpoint_interval", static_cast<long long>(c.checkpointInterval)},
@@ -239,6 +270,83 @@ std::vector<Attribute> parameterAttributes(const TrainConfig &c) {
 }
 
 namespace {
+// /analysis/fixed_points: one group fp_<i> per distinct fixed point (a stable interface, see
+// README-train.md).
+PetscErrorCode writeFixedPoints(Hdf5File &file, const TrainedFixedPoints &fps) {
+  const std::string root = "/analysis/fixed_points";
+  PetscFunctionBeginUser;
+  PetscCall(file.ensureGroup(root));
+  for (std::size_t i = 0; i < fps.points.size(); ++i) {
+    const TrainedFixedPoint &fp = fps.points[i];
+    const std::string path      = root + "/fp_" + std::to_string(i);
+    PetscCall(writeArray(file, path + "/h", {fp.h.size()}, fp.h.data()));
+    PetscCall(file.writeAttributes(path, {{"residual", fp.residual},
+                                          {"readout", fp.readout},
+                                          {"eigenvalues_real", fp.re},
+                                          {"eigenvalues_imag", fp.im},
+                                          {"spectrum_converged", static_cast<long long>(fp.spectrum)},
+                                          {"n_unstable", static_cast<long long>(fp.nUnstable)},
+                                          {"n_marginal", static_cast<long long>(fp.nMarginal)},
+                                          {"n_at_kink", static_cast<long long>(fp.atKink)},
+                                          {"start", static_cast<long long>(fp.start)}}));
+  }
+  PetscCall(file.writeAttributes(root, {{"count", static_cast<long long>(fps.points.size())},
+                                        {"starts", static_cast<long long>(fps.starts)},
+                                        {"failed_starts", static_cast<long long>(fps.failed)},
+                                        {"wall_seconds", fps.wallSeconds}}));
+  PetscFunctionReturn(0);
+}
+
+// One line: how many fixed points, and for the first few their readout and leading eigenvalues.
+PetscErrorCode printFixedPoints(MPI_Comm comm, const TrainedFixedPoints &fps) {
+  constexpr std::size_t kShown = 3, kEigenvalues = 3;
+  std::ostringstream line;
+  PetscFunctionBeginUser;
+  line.precision(4);
+  line << "eqrnn: fixed points without input: " << fps.points.size() << " from " << fps.starts << " starts ("
+       << fps.failed << " failed) in " << fps.wallSeconds << " s";
+  for (std::size_t i = 0; i < std::min(kShown, fps.points.size()); ++i) {
+    const TrainedFixedPoint &fp = fps.points[i];
+    line << "; fp_" << i << ": y = (";
+    for (std::size_t c = 0; c < fp.readout.size(); ++c)
+      line << (c ? ", " : "") << fp.readout[c];
+    line << ")";
+    if (fp.atKink > 0) line << ", " << fp.atKink << " neuron(s) at the ReLU kink";
+    line << ", mu =";
+    for (std::size_t k = 0; k < std::min(kEigenvalues, fp.re.size()); ++k) {
+      line << (k ? ", " : " ") << fp.re[k];
+      if (fp.im[k] != 0) line << (fp.im[k] > 0 ? "+" : "") << fp.im[k] << "i";
+    }
+    if (!fp.spectrum) line << " (eigensolver failed)";
+    line << ", " << fp.nMarginal << " marginal, " << fp.nUnstable << " unstable";
+  }
+  if (fps.points.size() > kShown) line << "; ... (all in /analysis/fixed_points)";
+  PetscCall(PetscPrintf(comm, "%s\n", line.str().c_str()));
+  PetscFunctionReturn(0);
+}
+
+// The census after the analysis. A solver error (e.g. a -trained_pc_type that cannot take a dense matrix,
+// found only when it is set up) costs the fixed points, not the trained network: it is reported and the
+// output is written without /analysis/fixed_points.
+PetscErrorCode findFixedPoints(MPI_Comm comm, const TrainConfig &config, const Parameters &p,
+                               TrainResult *result) {
+  std::vector<std::vector<double>> starts;
+  PetscFunctionBeginUser;
+  fixedPointStarts(config.spec, config.analysis, p, result->analysis, config.fixedPoints.starts, &starts);
+  int failed =
+      trainedFixedPoints(comm, config.spec.model, p, starts, config.fixedPoints, &result->fixedPoints) != 0;
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_MAX, comm));
+  if (failed) {
+    result->fixedPointsError = lastErrorMessage().empty() ? "solver error" : lastErrorMessage();
+    clearLastError();
+    result->fixedPoints = TrainedFixedPoints();
+    PetscCall(PetscPrintf(comm, "eqrnn: fixed points not computed: %s\n", result->fixedPointsError.c_str()));
+    PetscFunctionReturn(0);
+  }
+  PetscCall(printFixedPoints(comm, result->fixedPoints));
+  PetscFunctionReturn(0);
+}
+
 // The whole output file (a stable interface: see src/training/README-train.md).
 PetscErrorCode writeTrainingOutput(MPI_Comm comm, const TrainConfig &config, const Trainer &trainer,
                                    const TrainResult &result, bool analysed, bool diverged) {
@@ -323,6 +431,8 @@ PetscErrorCode writeTrainingOutput(MPI_Comm comm, const TrainConfig &config, con
       PetscCall(writeArray(file, "/analysis/test_sequences/outputs", {k, L, hD}, r.savedOutput.data()));
       PetscCall(writeArray(file, "/analysis/test_sequences/hidden", {k, L, hn}, r.savedHidden.data()));
     }
+    if (config.fixedPoints.starts > 0 && result.fixedPointsError.empty())
+      PetscCall(writeFixedPoints(file, result.fixedPoints));
     PetscCall(
         file.writeAttributes("/analysis", {{"test_samples", static_cast<long long>(s.task.testSamples)},
                                            {"test_length", static_cast<long long>(s.task.testLength)},
@@ -439,6 +549,8 @@ PetscErrorCode runTrain(MPI_Comm comm, const TrainConfig &config, TrainResult *r
     PetscCall(checkpoint());
   const bool analyse = config.analyse && !diverged;
   if (analyse) PetscCall(analyseNetwork(comm, spec, config.analysis, trainer->result(), &result->analysis));
+  if (analyse && config.fixedPoints.starts > 0)
+    PetscCall(findFixedPoints(comm, config, trainer->result(), result));
   PetscCall(writeTrainingOutput(comm, config, *trainer, *result, analyse, diverged));
   PetscCheck(
       !diverged, comm, PETSC_ERR_NOT_CONVERGED,

@@ -3,6 +3,7 @@
 // src/training/README-train.md) and its result.
 #include "io/hdf5_file.hpp"
 #include "training/analysis.hpp"
+#include "training/trained_fixed_points.hpp"
 #include "training/trainer.hpp"
 #include <string>
 
@@ -11,7 +12,8 @@ namespace eqrnn {
 struct TrainConfig {
   training::TrainSpec spec;
   training::AnalysisSpec analysis;
-  bool analyse                = true; // the /analysis datasets after training
+  training::FixedPointSpec fixedPoints; // of the trained network, after the analysis (starts 0: none)
+  bool analyse                = true;   // the /analysis datasets after training
   std::string output          = "eqrnn_train.h5";
   PetscInt checkpointInterval = 0;    // steps between checkpoints (0: none)
   double checkpointWalltime   = 0;    // wall seconds between checkpoints (0: none)
@@ -29,6 +31,8 @@ struct TrainResult {
   bool stoppedEarly    = false;               // checkpointed and stopped (signal, -stop_after_checkpoints)
   PetscInt checkpoints = 0;
   training::AnalysisResult analysis;
+  training::TrainedFixedPoints fixedPoints;
+  std::string fixedPointsError; // the census failed (a solver error): why; nothing written
 };
 
 // Everything `eqrnn train` reads, validated (one-line errors naming the option).

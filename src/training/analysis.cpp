@@ -4,7 +4,6 @@
 #include "training/reduce.hpp"
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 
 namespace eqrnn::training {
 
@@ -28,20 +27,8 @@ PetscErrorCode analyseNetwork(MPI_Comm comm, const TrainSpec &spec, const Analys
   // Spectrum and singular vectors (rank 0's LAPACK, broadcast).
   std::vector<double> U;
   if (aspec.spectrum) {
-    std::vector<double> re, im;
-    PetscCall(eigenvalues(comm, n, weff, &re, &im));
-    std::vector<std::size_t> order(re.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      const double ma = std::hypot(re[a], im[a]), mb = std::hypot(re[b], im[b]);
-      if (ma != mb) return ma > mb;
-      if (re[a] != re[b]) return re[a] > re[b];
-      return im[a] > im[b];
-    });
-    for (std::size_t k : order) {
-      r->eigRe.push_back(re[k]);
-      r->eigIm.push_back(im[k]);
-    }
+    PetscCall(eigenvalues(comm, n, weff, &r->eigRe, &r->eigIm));
+    sortByModulus(&r->eigRe, &r->eigIm);
   }
   PetscCall(singularValues(comm, n, weff, &r->singular, &U));
   const PetscInt K = std::min(D, n); // manifold dimension

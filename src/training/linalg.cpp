@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <numeric>
 #include <string>
 
 extern "C" {
@@ -119,6 +120,22 @@ PetscErrorCode eigenvalues(MPI_Comm comm, PetscInt n, const std::vector<double> 
   re->assign(both.begin(), both.begin() + n);
   im->assign(both.begin() + n, both.end());
   PetscFunctionReturn(0);
+}
+
+void sortByModulus(std::vector<double> *re, std::vector<double> *im) {
+  std::vector<std::size_t> order(re->size());
+  std::iota(order.begin(), order.end(), 0);
+  const std::vector<double> r = *re, i = *im;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    const double ma = std::hypot(r[a], i[a]), mb = std::hypot(r[b], i[b]);
+    if (ma != mb) return ma > mb;
+    if (r[a] != r[b]) return r[a] > r[b];
+    return i[a] > i[b];
+  });
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    (*re)[k] = r[order[k]];
+    (*im)[k] = i[order[k]];
+  }
 }
 
 PetscErrorCode singularValues(MPI_Comm comm, PetscInt n, const std::vector<double> &A, std::vector<double> *s,

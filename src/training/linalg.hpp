@@ -27,6 +27,9 @@ const char *blasDescription();
 // Eigenvalues of the general n x n matrix A (column-major; A is not modified), LAPACK dgeev.
 PetscErrorCode eigenvalues(MPI_Comm comm, PetscInt n, const std::vector<double> &A, std::vector<double> *re,
                            std::vector<double> *im);
+// Sorts eigenvalues (re[k], im[k]) by decreasing modulus, ties by real then imaginary part, descending (a
+// complex pair comes out +im first): one order for LAPACK's and SLEPc's results alike.
+void sortByModulus(std::vector<double> *re, std::vector<double> *im);
 // Singular values (descending) and, if U is non-null, the left singular vectors (n x n, column-major) of
 // the n x n matrix A, LAPACK dgesdd.
 PetscErrorCode singularValues(MPI_Comm comm, PetscInt n, const std::vector<double> &A, std::vector<double> *s,

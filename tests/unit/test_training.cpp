@@ -1,11 +1,13 @@
 // Training (THEORY.md section 5): back-propagation through time against finite differences for every phi and
 // both model forms, the linear null-initialisation theory (W stays in span{d, e} x span{d, e} and learns the
 // eigenvalues {gamma, 0}), invariance of the trained weights under the number of ranks, bitwise restart, and
-// the analysis of a trained ReLU network (the manifold test).
+// the analysis of a trained ReLU network (the manifold test), and the fixed points of trained and constructed
+// networks with their SLEPc spectra (against LAPACK, a line attractor, rank invariance).
 #include "helpers.hpp"
 #include "io/checkpoint.hpp"
 #include "training/analysis.hpp"
 #include "training/linalg.hpp"
+#include "training/trained_fixed_points.hpp"
 #include "training/trainer.hpp"
 #include "training/training_io.hpp"
 #include <cstdio>
@@ -185,12 +187,9 @@ void train(Trainer &t, long long steps) {
     ASSERT_FALSE(diverged) << "step " << t.state().step;
   }
 }
-} // namespace
 
-TEST(Training, LinearNullInitialisationLearnsTheLeakyIntegratorInsideSpanDE) {
-  // THEORY.md section 5: with W = 0 and plain gradient descent W stays in span{d, e} x span{d, e} (rank <=
-  // 2); T = 3 forces the eigenvalues {gamma, 0}, and the network then integrates sequences of any length.
-  const double gamma = 0.995;
+// The linear leaky integrator of THEORY.md section 5: null initialisation, plain gradient descent, T = 3.
+TrainSpec linearIntegratorSpec(double gamma) {
   TrainSpec s        = smallSpec(30, 1, Activation::Linear, ModelForm::Authors);
   s.task.T           = 3;
   s.task.decay       = {gamma};
@@ -201,6 +200,15 @@ TEST(Training, LinearNullInitialisationLearnsTheLeakyIntegratorInsideSpanDE) {
   s.keepBest         = false;
   s.task.testLength  = 200;
   s.task.testSamples = 32;
+  return s;
+}
+} // namespace
+
+TEST(Training, LinearNullInitialisationLearnsTheLeakyIntegratorInsideSpanDE) {
+  // THEORY.md section 5: with W = 0 and plain gradient descent W stays in span{d, e} x span{d, e} (rank <=
+  // 2); T = 3 forces the eigenvalues {gamma, 0}, and the network then integrates sequences of any length.
+  const double gamma = 0.995;
+  TrainSpec s        = linearIntegratorSpec(gamma);
   std::unique_ptr<Trainer> t;
   EQ_OK(Trainer::create(PETSC_COMM_WORLD, s, &t));
   EQ_OK(t->initialise());
@@ -381,4 +389,293 @@ TEST(Training, ReluOneChannelHasPositiveAndNegativeNeurons) {
                 r.classCounts[kShared],
             50);
   EXPECT_GT(r.pcaExplained[0] + r.pcaExplained[1], 0.999);
+}
+
+namespace {
+// A network with the given W (column-major), decoders and encoders N(0, 1/n), b = 0.
+Parameters constructedNetwork(const ModelSpec &m, const std::vector<double> &W) {
+  Parameters p;
+  p.resize(m.n, m.D);
+  p.zero();
+  p.W = W;
+  for (std::size_t k = 0; k < p.Dec.size(); ++k) {
+    p.Dec[k] = counterNormal(41, 1, k) / std::sqrt(static_cast<double>(m.n));
+    p.E[k]   = counterNormal(41, 2, k) / std::sqrt(static_cast<double>(m.n));
+  }
+  return p;
+}
+
+ModelSpec modelOf(PetscInt n, Activation phi) {
+  ModelSpec m;
+  m.n   = n;
+  m.D   = 2;
+  m.phi = phi;
+  return m;
+}
+
+// x_i = scale N(0, 1), seeded.
+std::vector<double> randomState(PetscInt n, std::uint64_t seed, double scale) {
+  std::vector<double> x(static_cast<std::size_t>(n));
+  for (std::size_t i = 0; i < x.size(); ++i)
+    x[i] = scale * counterNormal(seed, 5, i);
+  return x;
+}
+
+double dotProduct(const std::vector<double> &a, const std::vector<double> &b) {
+  double s = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    s += a[i] * b[i];
+  return s;
+}
+
+// Q T Q with the Householder reflection Q = I - 2 w w^T / w^T w (column-major n x n): similar to T, dense.
+std::vector<double> reflected(PetscInt n, const std::vector<double> &T) {
+  const std::vector<double> w = randomState(n, 23, 1.0);
+  const double ww             = dotProduct(w, w);
+  std::vector<double> Q(static_cast<std::size_t>(n * n)), QT(Q.size()), W(Q.size());
+  for (PetscInt j = 0; j < n; ++j)
+    for (PetscInt i = 0; i < n; ++i)
+      Q[i + j * n] = (i == j ? 1.0 : 0.0) - 2 * w[i] * w[j] / ww;
+  gemm('N', 'N', n, n, n, 1.0, Q.data(), n, T.data(), n, 0.0, QT.data(), n);
+  gemm('N', 'N', n, n, n, 1.0, QT.data(), n, Q.data(), n, 0.0, W.data(), n);
+  return W;
+}
+
+void expectSameCensus(const TrainedFixedPoints &a, const TrainedFixedPoints &b, const char *what) {
+  EXPECT_EQ(a.starts, b.starts) << what;
+  EXPECT_EQ(a.failed, b.failed) << what;
+  ASSERT_EQ(a.points.size(), b.points.size()) << what;
+  for (std::size_t k = 0; k < a.points.size(); ++k) {
+    const TrainedFixedPoint &x = a.points[k], &y = b.points[k];
+    EXPECT_LT(maxAbsDiff(x.h, y.h), 1e-10) << what << ", fp_" << k;
+    EXPECT_LT(maxAbsDiff(x.readout, y.readout), 1e-10) << what << ", fp_" << k;
+    EXPECT_LT(std::abs(x.residual - y.residual), 1e-10) << what << ", fp_" << k;
+    ASSERT_EQ(x.re.size(), y.re.size()) << what << ", fp_" << k;
+    EXPECT_LT(maxAbsDiff(x.re, y.re), 1e-10) << what << ", fp_" << k;
+    EXPECT_LT(maxAbsDiff(x.im, y.im), 1e-10) << what << ", fp_" << k;
+    EXPECT_EQ(x.nUnstable, y.nUnstable) << what << ", fp_" << k;
+    EXPECT_EQ(x.nMarginal, y.nMarginal) << what << ", fp_" << k;
+    EXPECT_EQ(x.atKink, y.atKink) << what << ", fp_" << k;
+    EXPECT_EQ(x.start, y.start) << what << ", fp_" << k;
+  }
+}
+} // namespace
+
+TEST(TrainedFixedPoints, LinearNetworkHasOnlyTheOriginAndTheSpectrumOfW) {
+  // W = Q T Q, T quasi-upper-triangular with a non-normal upper part: its eigenvalues are T's diagonal
+  // blocks, {0.97, 0.8, 0.5 +- 0.3i, 0.405, -0.39375, ...}, distinct in modulus. F(h) = (W - I) h: h = 0
+  // only.
+  const PetscInt n = 40;
+  std::vector<double> T(static_cast<std::size_t>(n * n), 0.0);
+  for (PetscInt j = 0; j < n; ++j)
+    for (PetscInt i = 0; i < j; ++i)
+      T[i + j * n] = 0.1 * counterNormal(21, 1, static_cast<std::uint64_t>(i + j * n)) / std::sqrt(40.0);
+  for (PetscInt k = 4; k < n; ++k)
+    T[k + k * n] = 0.45 * (1 - static_cast<double>(k) / n) * (k % 2 ? -1 : 1);
+  T[0]                             = 0.97;
+  T[1 + n]                         = 0.8;
+  T[2 + 2 * n]                     = 0.5;
+  T[3 + 3 * n]                     = 0.5;
+  T[2 + 3 * n]                     = 0.3;
+  T[3 + 2 * n]                     = -0.3;
+  const std::vector<double> W      = reflected(n, T);
+  const ModelSpec m                = modelOf(n, Activation::Linear);
+  const Parameters p               = constructedNetwork(m, W);
+  const std::vector<double> wantRe = {0.97, 0.8, 0.5, 0.5, 0.405, -0.39375}, wantIm = {0, 0, 0.3, -0.3, 0, 0};
+  std::vector<std::vector<double>> starts{std::vector<double>(n, 0.0)};
+  for (std::uint64_t s = 1; s <= 3; ++s)
+    starts.push_back(randomState(n, s, 1.0));
+  TrainedFixedPoints r;
+  EQ_OK(trainedFixedPoints(PETSC_COMM_WORLD, m, p, starts, FixedPointSpec(), &r));
+  EXPECT_EQ(r.starts, 4);
+  EXPECT_EQ(r.failed, 0);
+  ASSERT_EQ(r.points.size(), 1u);
+  const TrainedFixedPoint &fp = r.points[0];
+  EXPECT_LT(maxAbs(fp.h), 1e-9);
+  EXPECT_LT(fp.residual, 1e-10);
+  std::vector<double> re, im;
+  EQ_OK(eigenvalues(PETSC_COMM_WORLD, n, W, &re, &im)); // LAPACK dgeev, independently of SLEPc
+  sortByModulus(&re, &im);
+  ASSERT_TRUE(fp.spectrum);
+  ASSERT_EQ(fp.re.size(), 6u);
+  for (std::size_t k = 0; k < 6; ++k) {
+    EXPECT_NEAR(fp.re[k], re[k], 1e-10) << "eigenvalue " << k;
+    EXPECT_NEAR(fp.im[k], im[k], 1e-10) << "eigenvalue " << k;
+    EXPECT_NEAR(fp.re[k], wantRe[k], 1e-10) << "eigenvalue " << k;
+    EXPECT_NEAR(fp.im[k], wantIm[k], 1e-10) << "eigenvalue " << k;
+  }
+  EXPECT_EQ(fp.nUnstable, 0);
+  EXPECT_EQ(fp.nMarginal, 0); // |0.97 - 1| > 0.01
+  EXPECT_EQ(fp.atKink, 0);
+  // -trained_eps_nev reaches the eigensolver; the pair 0.5 +- 0.3i is not cut in two.
+  EQ_OK(PetscOptionsSetValue(nullptr, "-trained_eps_nev", "3"));
+  EQ_OK(trainedFixedPoints(PETSC_COMM_WORLD, m, p, {starts[0]}, FixedPointSpec(), &r));
+  EQ_OK(PetscOptionsClearValue(nullptr, "-trained_eps_nev"));
+  ASSERT_EQ(r.points.size(), 1u);
+  EXPECT_EQ(r.points[0].re.size(), 4u);
+}
+
+TEST(TrainedFixedPoints, TrainedLinearIntegratorHasTheOriginWithMuGamma) {
+  // The trained linear integrator (eigenvalues {gamma, ~0, 0, ...}): its only fixed point is h = 0, where
+  // A = W; the starts are hidden states of the test sequences, far from 0.
+  const double gamma = 0.995;
+  const TrainSpec s  = linearIntegratorSpec(gamma);
+  std::unique_ptr<Trainer> t;
+  EQ_OK(Trainer::create(PETSC_COMM_WORLD, s, &t));
+  EQ_OK(t->initialise());
+  ASSERT_NO_FATAL_FAILURE(train(*t, 2000));
+  AnalysisSpec a;
+  a.pca = false;
+  AnalysisResult r;
+  EQ_OK(analyseNetwork(PETSC_COMM_WORLD, s, a, t->result(), &r));
+  std::vector<std::vector<double>> starts;
+  fixedPointStarts(s, a, t->result(), r, 8, &starts);
+  ASSERT_EQ(starts.size(), 8u);
+  EXPECT_EQ(maxAbs(starts[0]), 0.0);
+  for (std::size_t k = 1; k < starts.size(); ++k)
+    EXPECT_GT(maxAbs(starts[k]), 0.0) << "start " << k;
+  TrainedFixedPoints fps;
+  EQ_OK(trainedFixedPoints(PETSC_COMM_WORLD, s.model, t->result(), starts, FixedPointSpec(), &fps));
+  EXPECT_EQ(fps.failed, 0);
+  ASSERT_EQ(fps.points.size(), 1u);
+  const TrainedFixedPoint &fp = fps.points[0];
+  EXPECT_LT(maxAbs(fp.h), 1e-9);
+  EXPECT_LT(maxAbs(fp.readout), 1e-9);
+  ASSERT_GE(fp.re.size(), 2u);
+  EXPECT_NEAR(fp.re[0], gamma, 1e-4);
+  EXPECT_NEAR(fp.re[0], r.eigRe[0], 1e-10); // SLEPc on A = W against LAPACK's dgeev of W
+  EXPECT_EQ(fp.im[0], 0.0);
+  EXPECT_LT(std::hypot(fp.re[1], fp.im[1]), 1e-3);
+  EXPECT_EQ(fp.nMarginal, 1); // |gamma - 1| = 0.005 < 0.01
+  EXPECT_EQ(fp.nUnstable, 0);
+}
+
+namespace {
+// W = u v^T with u > 0 and v^T u = 1: every h = a u, a >= 0, is a fixed point of h = relu(W h) (a line
+// attractor), where A = W has the eigenvalues 1 and 0 (n - 1 times).
+struct LineAttractor {
+  PetscInt n = 30;
+  std::vector<double> u, v, W;
+  LineAttractor() {
+    u.resize(static_cast<std::size_t>(n));
+    for (std::size_t i = 0; i < u.size(); ++i)
+      u[i] = 0.5 + counterUniform(31, 1, i);
+    std::vector<double> z = randomState(n, 32, 1.0);
+    const double uu = dotProduct(u, u), zu = dotProduct(z, u);
+    v.resize(u.size());
+    for (std::size_t i = 0; i < u.size(); ++i)
+      v[i] = (u[i] + 0.5 * (z[i] - zu / uu * u[i])) / uu; // v^T u = 1, v not parallel to u
+    W.resize(static_cast<std::size_t>(n * n));
+    for (PetscInt j = 0; j < n; ++j)
+      for (PetscInt i = 0; i < n; ++i)
+        W[i + j * n] = u[i] * v[j];
+  }
+  // a u + delta (small): Newton lands on (a + v^T delta) u.
+  std::vector<double> near(double a, std::uint64_t seed) const {
+    std::vector<double> h = randomState(n, seed, 0.05);
+    for (std::size_t i = 0; i < h.size(); ++i)
+      h[i] += a * u[i];
+    return h;
+  }
+};
+} // namespace
+
+TEST(TrainedFixedPoints, ReluLineAttractorStartsConvergeOnTheLineWithOneMarginalMode) {
+  const LineAttractor line;
+  const PetscInt n   = line.n;
+  ModelSpec m        = modelOf(n, Activation::Relu);
+  const Parameters p = constructedNetwork(m, line.W);
+  const std::vector<double> amplitudes{0.5, 1, 2, 4};
+  std::vector<std::vector<double>> starts{std::vector<double>(n, 0.0)};
+  for (std::size_t k = 0; k < amplitudes.size(); ++k)
+    starts.push_back(line.near(amplitudes[k], 50 + k));
+  TrainedFixedPoints r;
+  EQ_OK(trainedFixedPoints(PETSC_COMM_WORLD, m, p, starts, FixedPointSpec(), &r));
+  EXPECT_EQ(r.failed, 0);
+  ASSERT_EQ(r.points.size(), starts.size());
+  const double uu = dotProduct(line.u, line.u);
+  for (std::size_t k = 0; k < r.points.size(); ++k) {
+    const TrainedFixedPoint &fp = r.points[k];
+    EXPECT_EQ(fp.start, static_cast<PetscInt>(k));
+    // On the line, where the first-order analysis puts it.
+    const double a = dotProduct(line.u, fp.h) / uu;
+    std::vector<double> off(fp.h);
+    for (std::size_t i = 0; i < off.size(); ++i)
+      off[i] -= a * line.u[i];
+    EXPECT_LT(maxAbs(off), 1e-10) << "fp_" << k;
+    EXPECT_NEAR(a, dotProduct(line.v, starts[k]), 1e-10) << "fp_" << k;
+    // One marginal eigenvalue mu = 1, the others 0. At h = 0 every neuron is at the kink, phi' = 1 there.
+    ASSERT_TRUE(fp.spectrum);
+    ASSERT_EQ(fp.re.size(), 6u) << "fp_" << k;
+    EXPECT_NEAR(fp.re[0], 1.0, 1e-10) << "fp_" << k;
+    EXPECT_EQ(fp.im[0], 0.0) << "fp_" << k;
+    for (std::size_t j = 1; j < fp.re.size(); ++j)
+      EXPECT_LT(std::hypot(fp.re[j], fp.im[j]), 1e-10) << "fp_" << k << ", eigenvalue " << j;
+    EXPECT_EQ(fp.nMarginal, 1) << "fp_" << k;
+    EXPECT_EQ(fp.nUnstable, 0) << "fp_" << k;
+    EXPECT_EQ(fp.atKink, k == 0 ? n : 0) << "fp_" << k;
+    ASSERT_EQ(fp.readout.size(), 2u);
+    for (std::size_t j = 0; j < k; ++j) // a different point of the line: a different readout
+      EXPECT_GT(std::abs(fp.readout[0] - r.points[j].readout[0]), 1e-3) << "fp_" << k << " and fp_" << j;
+  }
+  // The training convention for phi'(0) decides the spectrum at h = 0: phi'(0) = 0 gives A = 0.
+  m.reluDerivativeAtZero = 0;
+  EQ_OK(trainedFixedPoints(PETSC_COMM_WORLD, m, p, {starts[0]}, FixedPointSpec(), &r));
+  ASSERT_EQ(r.points.size(), 1u);
+  EXPECT_EQ(r.points[0].atKink, n);
+  EXPECT_LT(maxAbs(r.points[0].re), 1e-14);
+  EXPECT_EQ(r.points[0].nMarginal, 0);
+}
+
+TEST(TrainedFixedPoints, CensusIsTheSameOnAnyNumberOfRanks) {
+  // All ranks together against each rank alone: a trained ReLU network with Dale's law and a trained bias
+  // (fixed points away from 0), starts from its test sequences; a tanh network with several isolated fixed
+  // points; and the line attractor (a continuum: Newton's landing point depends on the linear solves).
+  const TrainSpec s = invarianceSpec(false);
+  std::unique_ptr<Trainer> t;
+  EQ_OK(Trainer::create(PETSC_COMM_WORLD, s, &t));
+  EQ_OK(t->initialise());
+  ASSERT_NO_FATAL_FAILURE(train(*t, 100));
+  AnalysisSpec a;
+  a.pca = false;
+  AnalysisResult r;
+  EQ_OK(analyseNetwork(PETSC_COMM_WORLD, s, a, t->result(), &r));
+  std::vector<std::vector<double>> starts;
+  fixedPointStarts(s, a, t->result(), r, 8, &starts);
+  TrainedFixedPoints world, self;
+  EQ_OK(trainedFixedPoints(PETSC_COMM_WORLD, s.model, t->result(), starts, FixedPointSpec(), &world));
+  EQ_OK(trainedFixedPoints(PETSC_COMM_SELF, s.model, t->result(), starts, FixedPointSpec(), &self));
+  ASSERT_GE(world.points.size(), 1u);
+  EXPECT_GT(maxAbs(world.points[0].h), 0.01);
+  ASSERT_NO_FATAL_FAILURE(expectSameCensus(world, self, "trained relu"));
+
+  const PetscInt n = 30;
+  ModelSpec m      = modelOf(n, Activation::Tanh);
+  std::vector<double> W(static_cast<std::size_t>(n * n));
+  for (std::size_t k = 0; k < W.size(); ++k)
+    W[k] = 1.5 * counterNormal(61, 1, k) / std::sqrt(static_cast<double>(n));
+  Parameters p = constructedNetwork(m, W);
+  p.b          = randomState(n, 62, 0.1);
+  starts       = {std::vector<double>(n, 0.0)};
+  for (std::uint64_t k = 1; k <= 12; ++k)
+    starts.push_back(randomState(n, 70 + k, k % 2 ? 0.5 : 2.0));
+  EQ_OK(trainedFixedPoints(PETSC_COMM_WORLD, m, p, starts, FixedPointSpec(), &world));
+  EQ_OK(trainedFixedPoints(PETSC_COMM_SELF, m, p, starts, FixedPointSpec(), &self));
+  // 5 when written: 2 stable, 3 with unstable directions (h = 0's neighbour among them).
+  const auto unstable = std::count_if(world.points.begin(), world.points.end(),
+                                      [](const TrainedFixedPoint &q) { return q.nUnstable > 0; });
+  EXPECT_GE(world.points.size(), 4u);
+  EXPECT_GE(unstable, 1);
+  EXPECT_GE(static_cast<long>(world.points.size()) - unstable, 1);
+  ASSERT_NO_FATAL_FAILURE(expectSameCensus(world, self, "tanh"));
+
+  const LineAttractor line;
+  m = modelOf(line.n, Activation::Relu);
+  p = constructedNetwork(m, line.W);
+  starts.clear();
+  for (std::uint64_t k = 0; k < 4; ++k)
+    starts.push_back(line.near(1.0 + static_cast<double>(k), 80 + k));
+  EQ_OK(trainedFixedPoints(PETSC_COMM_WORLD, m, p, starts, FixedPointSpec(), &world));
+  EQ_OK(trainedFixedPoints(PETSC_COMM_SELF, m, p, starts, FixedPointSpec(), &self));
+  ASSERT_NO_FATAL_FAILURE(expectSameCensus(world, self, "line attractor"));
 }
