@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Collect the outputs of a parameter sweep into one CSV table and one figure.
 
-    sweep.py INPUT... [--csv OUT.csv] [-o FIG.png] [--param NAME] [--observable rms|max|amplitude]
-                      [--grid GRID.txt]
+    sweep.py INPUT... [--csv OUT.csv] [-o FIG.png] [--param NAME] [--grid GRID.txt]
+                      [--observable rms|max|amplitude|test_error|r|loss]
 
 INPUT are eqrnn HDF5 files or directories; a directory stands for its task_<k>.h5 files (the outputs of a
 SLURM job array, task k writing OUTDIR/task_<k>.h5), sorted by task number.  The CSV and the figure go next to
@@ -23,11 +23,15 @@ All files must come from the same command:
   simulate (/final/x)          one CSV row per file: task, file, swept parameters, t_reached (last sample
                                time), t_final (requested), samples, rms, max_abs, amplitude (of /final/x),
                                restarts
+  train (/training)            one CSV row per file: task, file, swept parameters, steps_done, final_loss, best_loss,
+                               test_error (test relative error, mean over channels; empty without /analysis),
+                               manifold_residual (r), singular_gap (sigma_D / sigma_D+1 of W), diverged,
+                               restarts
 amplitude is that of the largest non-constant Fourier mode of the state over the group's axes (A for a ring
 bump A cos(theta - phi), wherever it sits between lattice sites); for non-abelian groups or several channels
 the last axis of state_shape (finite part x channel) is not transformed and the largest value over it is taken.
 
-The figure plots --observable (default rms) against the first swept parameter: for fixed points one point per
+The figure plots --observable (default rms; test_error for training) against the first swept parameter: for fixed points one point per
 fixed point coloured by classification (stable / saddle / other), for simulations a line with markers.  The
 other swept parameters, if any, set the marker shape (fixed points) or the line (simulations).  Problems with
 the input are one line on stderr ("sweep.py: error: ...") and exit status 2.
@@ -47,7 +51,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # also when imported from elsewhere (tests)
-from plot_activity import InputError, as_str, open_result  # noqa: E402
+from plot_activity import InputError, as_str, open_hdf5, open_result  # noqa: E402
 from plot_fixed_points import OneLineParser, array_attribute, read_manifold  # noqa: E402
 from plot_fixed_points import fail as one_line_fail  # noqa: E402
 
@@ -55,13 +59,21 @@ PROG = "sweep.py"
 TASK_FILE = re.compile(r"task_(\d+)\.h5")
 IGNORED_PARAMETERS = ("output",)  # bookkeeping that differs in every sweep, never a swept parameter
 OBSERVABLES = {"rms": ("rms", "rms |x|/√N"), "max": ("max_abs", "max |x|"),
-               "amplitude": ("amplitude", "amplitude of the leading Fourier mode")}
+               "amplitude": ("amplitude", "amplitude of the leading Fourier mode"),
+               "test_error": ("test_error", "test relative error (mean over channels)"),
+               "r": ("manifold_residual", "manifold residual r"), "loss": ("final_loss", "final training loss")}
+LOG_OBSERVABLES = ("test_error", "loss")  # span decades across a sweep of learning rates or steps
+KIND_OBSERVABLES = {"fixedpoints": ("rms", "max", "amplitude"), "simulate": ("rms", "max", "amplitude"),
+                    "train": ("test_error", "r", "loss")}
 CLASS_COLOURS = {"stable": "tab:green", "saddle": "tab:red"}
 OTHER_COLOUR = "tab:gray"
 GROUP_MARKERS = "osD^vP*X<>"
 FP_COLUMNS = ("fp", "family", "rms", "max_abs", "amplitude", "residual", "stabiliser", "stabiliser_order",
               "orbit_size", "n_unstable", "n_marginal", "classification", "leading_re")
 SIM_COLUMNS = ("t_reached", "t_final", "samples", "rms", "max_abs", "amplitude", "restarts")
+TRAIN_COLUMNS = ("steps_done", "final_loss", "best_loss", "test_error", "manifold_residual", "singular_gap", "diverged",
+                 "restarts")
+KIND_COLUMNS = {"fixedpoints": FP_COLUMNS, "simulate": SIM_COLUMNS, "train": TRAIN_COLUMNS}
 
 
 def fail(reason):
@@ -74,7 +86,8 @@ def parse_args(argv):
     parser.add_argument("--csv", help="table to write (default: sweep.csv next to the first input)")
     parser.add_argument("-o", "--output", help="figure to write (default: sweep.png next to the first input)")
     parser.add_argument("--param", action="append", help="swept parameter (repeatable; default: those that vary)")
-    parser.add_argument("--observable", choices=sorted(OBSERVABLES), default="rms", help="what to plot")
+    parser.add_argument("--observable", choices=sorted(OBSERVABLES),
+                        help="what to plot (default: rms; test_error for training)")
     parser.add_argument("--grid", help="the sweep's grid file (header of option names, one row per task)")
     return parser.parse_args(argv)
 
@@ -212,10 +225,39 @@ def simulation_record(h5, shape, group, channels, params):
                 restarts=int(h5.attrs.get("restarts", 0)))
 
 
+def training_record(h5):
+    """The trained network's figures of merit (what a sweep over lr, n, steps ... compares)."""
+    g = h5["training"]
+    d = int(h5.attrs.get("D", 1))
+    analysis = h5.get("analysis")
+    test_error, residual, gap = "", "", ""  # empty: no /analysis (diverged, or -analysis false)
+    if analysis is not None and "test_relative_error" in analysis:
+        test_error = float(np.mean(analysis["test_relative_error"][()]))
+        residual = float(analysis["manifold_residual"][()])
+        sv = np.asarray(analysis["singular_values"][()], dtype=float)
+        gap = float(sv[d - 1] / sv[d]) if len(sv) > d and sv[d] > 0 else ""
+    return dict(steps_done=int(g.attrs.get("steps", len(g["loss"]))), final_loss=float(g.attrs["final_loss"]),
+                best_loss=float(g.attrs["best_loss"]), test_error=test_error, manifold_residual=residual,
+                singular_gap=gap, diverged=int(g.attrs.get("diverged", 0)), restarts=int(h5.attrs.get("restarts", 0)))
+
+
+def read_training(task, path, h5):
+    import h5py
+
+    if not isinstance(h5.get("parameters"), h5py.Group):
+        raise InputError(f"{path}: no /parameters (not an eqrnn result file)")
+    params = {k: plain(v) for k, v in h5["parameters"].attrs.items()}
+    label = f"n = {as_str(h5.attrs.get('n', '?'))}, D = {as_str(h5.attrs.get('D', '?'))}"
+    return dict(task=task, path=path, group=label, params=params, kind="train", records=[training_record(h5)])
+
+
 def read_result(task, path):
     """Everything the table needs from one file: kind, group, parameters and the records."""
     import h5py
 
+    with open_hdf5(path) as h5:
+        if "training" in h5:  # eqrnn train: no group, one record per file
+            return read_training(task, path, h5)
     h5, group, shape = open_result(path)
     with h5:
         if not isinstance(h5.get("parameters"), h5py.Group):
@@ -315,7 +357,7 @@ def format_value(value):
 
 def table(results, swept):
     """(header, rows) of the CSV: one row per record, the file's identity and swept values first."""
-    kind_columns = FP_COLUMNS if results[0]["kind"] == "fixedpoints" else SIM_COLUMNS
+    kind_columns = KIND_COLUMNS[results[0]["kind"]]
     header = ["task", "file", *swept, *kind_columns]
     rows = []
     for r in results:
@@ -359,7 +401,8 @@ def plot_points(results, swept, observable):
     points = []
     for r in results:
         grouping = ", ".join(f"{n} = {format_value(r['params'][n])}" for n in swept[1:])
-        points += [(r["params"][swept[0]], grouping, rec, rec[column]) for rec in r["records"]]
+        # a run without the observable (a diverged training has no test error) has no point
+        points += [(r["params"][swept[0]], grouping, rec, rec[column]) for rec in r["records"] if rec[column] != ""]
     return points
 
 
@@ -404,7 +447,9 @@ def make_figure(results, swept, observable):
     if labels is not None:
         ax.set_xticks(range(len(labels)), labels)
     ax.set_xlabel(swept[0])
-    ax.set_ylabel(OBSERVABLES[observable][1] + ("" if kind == "fixedpoints" else " at the end"))
+    ax.set_ylabel(OBSERVABLES[observable][1] + (" at the end" if kind == "simulate" else ""))
+    if observable in LOG_OBSERVABLES:
+        ax.set_yscale("log")
     ax.grid(alpha=0.3)
     ax.set_title(title(results, swept))
     return fig
@@ -413,9 +458,9 @@ def make_figure(results, swept, observable):
 def title(results, swept):
     """Group, the model's fixed choices (what a reader needs to compare sweeps) and the run count."""
     groups = ", ".join(dict.fromkeys(r["group"] for r in results))
-    fixed = [f"{n} = {format_value(results[0]['params'][n])}" for n in ("phi", "kernel")
+    fixed = [f"{n} = {format_value(results[0]['params'][n])}" for n in ("phi", "kernel", "optimizer")
              if n not in swept and len({repr(r["params"].get(n)) for r in results}) == 1 and n in results[0]["params"]]
-    what = "fixed points" if results[0]["kind"] == "fixedpoints" else "final states"
+    what = {"fixedpoints": "fixed points", "simulate": "final states", "train": "trained networks"}[results[0]["kind"]]
     count = len(results)
     return (f"{groups}" + (f" ({', '.join(fixed)})" if fixed else "")
             + f": {what} of {count} run{'s' * (count != 1)} against {swept[0]}")
@@ -465,9 +510,13 @@ def run(args):
     if args.grid:
         apply_grid(results, columns, rows, args.grid)
     swept = swept_parameters(args, results, columns)
+    observable = args.observable or KIND_OBSERVABLES[results[0]["kind"]][0]
+    if observable not in KIND_OBSERVABLES[results[0]["kind"]]:
+        raise InputError(f"--observable {observable} does not apply to {results[0]['kind']} outputs "
+                         f"(use {', '.join(KIND_OBSERVABLES[results[0]['kind']])})")
     header, table_rows = table(results, swept)
     write_csv(csv_path, header, table_rows)
-    save_figure(make_figure(results, swept, args.observable), fig_path)
+    save_figure(make_figure(results, swept, observable), fig_path)
     notes(results)
     print(csv_path)
     print(fig_path)

@@ -157,6 +157,30 @@ def test_simulations_one_row_per_file(tmp_path):
     assert (tmp_path / "sweep.png").read_bytes()[:8] == PNG_MAGIC
 
 
+def test_training_sweep_over_steps(tmp_path):
+    """Batches are keyed by step, so a run of S steps is the first S steps of a longer one (same seed and lr):
+    the shorter run's final loss is the longer run's loss at step S - 1, bit for bit, and the best loss can
+    only go down as the run gets longer."""
+    steps = (50, 150, 400)
+    for k, s in enumerate(steps):
+        eqrnn("train", "-n", 20, "-D", 1, "-phi", "linear", "-optimizer", "sgd", "-lr", 0.5, "-batch", 64,
+              "-seed", 11, "-steps", s, "-test_samples", 16, "-quiet", "-output", tmp_path / f"task_{k}.h5")
+    proc = sweep(tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    rows = read_csv(tmp_path / "sweep.csv")
+    assert [int(r["steps"]) for r in rows] == list(steps) and [int(r["steps_done"]) for r in rows] == list(steps)
+    with h5py.File(tmp_path / "task_2.h5", "r") as f:
+        loss = f["training/loss"][()]
+    for r, s in zip(rows, steps):
+        assert float(r["final_loss"]) == loss[s - 1]  # repr in the CSV: exact
+        assert float(r["best_loss"]) == loss[:s].min()
+        assert int(r["diverged"]) == 0 and int(r["restarts"]) == 0 and 0 <= float(r["manifold_residual"]) < 1
+    best = [float(r["best_loss"]) for r in rows]
+    assert best == sorted(best, reverse=True)
+    assert (tmp_path / "sweep.png").read_bytes()[:8] == PNG_MAGIC
+    assert_one_line_error(sweep(tmp_path, "--observable", "rms"), "does not apply to train outputs")
+
+
 @pytest.fixture
 def bad_inputs(sweep_dir, tmp_path):
     (tmp_path / "empty").mkdir()
