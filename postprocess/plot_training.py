@@ -5,7 +5,10 @@
 
   (a) the training loss against the step (log scale), the best step marked (and the step where training
       diverged, if it did);
-  (b) the eigenvalues of W in the complex plane, with the unit circle and the decays gamma_c of the task;
+  (b) the eigenvalues of W in the complex plane, with the unit circle and the decays gamma_c of the task, and
+      (small dots) those of the map's Jacobian diag(phi') W at the slow points (/analysis/slow_points, test
+      states on the trained manifold): a trained integrator has D of them near 1 there and the rest near 0,
+      whatever W's own spectrum (a ReLU network's is about twice as large: half the neurons are off);
   (c) the singular values of W (log scale), the first D highlighted (a trained integrator has D large ones);
   (d) the activity over the integrals y* of the saved test sequences: for D = 1 a few neurons' activity
       against y* (ReLU: half-lines; sigmoid/tanh: curves), for D >= 2 a few neurons' activity as colour over
@@ -101,6 +104,11 @@ def load(path):
         for name in ("hidden", "targets", "outputs"):
             key = f"analysis/test_sequences/{name}"
             an[name] = read_dataset(h5, key) if key in h5 else None
+        an["slow_mu"] = None
+        if "analysis/slow_points/eigenvalues_real" in h5:
+            mu = (read_dataset(h5, "analysis/slow_points/eigenvalues_real")
+                  + 1j * read_dataset(h5, "analysis/slow_points/eigenvalues_imag"))
+            an["slow_mu"] = mu.reshape(mu.shape[0], -1) if mu.size else None  # rows NaN-padded
         data["analysis"] = an
     return data
 
@@ -166,6 +174,12 @@ def draw_eigenvalues(ax, data, ev, source):
     ax.axhline(0, color="0.85", lw=0.6, zorder=0)
     ax.axvline(0, color="0.85", lw=0.6, zorder=0)
     ax.scatter(ev.real, ev.imag, s=16, facecolors="none", edgecolors="C0", lw=1, label="λ(W)", zorder=3)
+    slow = data["analysis"]["slow_mu"] if data["analysis"] is not None else None
+    if slow is not None:
+        mu = slow[np.isfinite(slow)]
+        ax.plot(mu.real, mu.imag, "o", ms=3.5, color="C1", mec="none", alpha=0.8, zorder=5,
+                label=f"μ of diag(φ′) W at {slow.shape[0]} slow points")
+        title += ", of diag(φ′) W at slow points"
     g = decays(data)
     if g.size:
         ax.plot(g, np.zeros_like(g), "+", ms=14, mew=1.8, color="C3", zorder=4,

@@ -8,8 +8,11 @@ channels and state layout, provenance (eqrnn version, git commit, MPI size, host
 main parameters, and a digest of the results: trajectory samples and time span, the final state's range and
 norm, the fixed-point manifolds (stabiliser, orbit size, classification) or the reduced model's orbits and
 families; for a trained network (eqrnn train) n, D, phi, the optimiser, the first, best and final losses, the test
-errors, the manifold residual r and the leading eigenvalues of W. A checkpoint (OUTPUT.ckpt.h5) is described by where the run was (t, step; or the census' next start). --options also prints the whole options database recorded at start. Problems with a file are one
-line on stderr ("summary.py: error: ...") and exit status 2; other files are still summarised.
+errors, the manifold residual r, the leading eigenvalues of W, the slow points (the speed |G(h) - h|/|h| at test states
+and how many have exactly D eigenvalues of the map's Jacobian near 1) and the steps a resumed run restarted at.
+A checkpoint (OUTPUT.ckpt.h5) is described by where the run was (t, step; or the census' next start). --options
+also prints the whole options database recorded at start. Problems with a file are one line on stderr
+("summary.py: error: ...") and exit status 2; other files are still summarised.
 """
 
 import os
@@ -118,6 +121,9 @@ def lines_for_training(path, h5):
            f"best {float(a.get('best_loss', np.nan)):.4g} at step {attr(t, 'best_step', '?')}, "
            f"final {float(a.get('final_loss', np.nan)):.4g}; network kept: {attr(t, 'network', '?')}"
            + ("; DIVERGED" if int(a.get("diverged", 0)) else "")]
+    if int(h5.attrs.get("restarts", 0)) > 0:
+        out.append(f"  resumed {attr(h5, 'restarts')} time(s) from checkpoints, at step "
+                   f"{attr(h5, 'restart_steps', '?')}")
     if "analysis" not in h5:
         out.append("  no /analysis (" + ("training diverged" if int(a.get("diverged", 0)) else "-analysis false") + ")")
         return out
@@ -131,7 +137,21 @@ def lines_for_training(path, h5):
     shown = int(h5.attrs.get("D", 1)) + 2
     out.append(f"  leading eigenvalues of W: {', '.join(format_eigenvalue(z) for z in ev[:shown])}; "
                f"singular values: {', '.join(f'{s:.4g}' for s in sv[:shown])}")
+    if "slow_points" in an:
+        out.append(line_for_slow_points(an["slow_points"], int(h5.attrs.get("D", 1))))
     return out
+
+
+def line_for_slow_points(g, D):
+    """The attractor of a trained integrator as slow points: speed and the eigenvalues of A(h) near 1."""
+    a = g.attrs
+    count = int(a.get("count", 0))
+    if count == 0:
+        return "  slow points: none (no nonzero test state)"
+    return (f"  slow points: {count} test states, speed |G(h) - h|/|h| median {float(a['median_speed']):.3g} "
+            f"(max {float(a['max_speed']):.3g}); {int(a['with_D_near_one'])} of {count} with exactly D = {D} "
+            f"eigenvalues of diag(φ') W within {float(a['tol']):g} of 1 (|μ| {float(a['near_one_min_modulus']):.3g} "
+            f"… {float(a['near_one_max_modulus']):.3g}), the others |μ| ≤ {float(a['max_other_modulus']):.3g}")
 
 
 def lines_for_checkpoint(path, h5):
@@ -154,7 +174,9 @@ def summarise(path, show_options):
             return "\n".join(lines_for_training(path, h5)
                              + (["  options: " + attr(h5, "options")] if show_options and "options" in h5.attrs else []))
         if attr(h5, "kind") == "training":
-            return (f"{path}: eqrnn train checkpoint (step {attr(h5, 'step', '?')}, best loss "
+            resumed = (f", resumed at step {attr(h5, 'restart_steps')}" if int(h5.attrs.get("restarts", 0)) > 0
+                       else "")
+            return (f"{path}: eqrnn train checkpoint (step {attr(h5, 'step', '?')}{resumed}, best loss "
                     f"{float(h5.attrs.get('best_loss', np.nan)):.4g} at step {attr(h5, 'best_step', '?')}, n = "
                     f"{attr(h5, 'n', '?')}, D = {attr(h5, 'D', '?')}); resume with -restart auto and the same settings")
         if "group" not in h5.attrs:

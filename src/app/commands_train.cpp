@@ -131,6 +131,13 @@ PetscErrorCode readTrainOptions(MPI_Comm comm, TrainConfig *config) {
                      fp.marginalTol, &fp.marginalTol));
   PetscCall(opt.real("-fixed_point_unstable_tol", "Unstable eigenvalue of the map: |mu| > 1 + tol",
                      fp.unstableTol, &fp.unstableTol));
+  PetscCall(
+      opt.integer("-slow_points",
+                  "Test states where the speed |G(h) - h|/|h| and the spectrum of the map's Jacobian are "
+                  "measured (-1: the census' nonzero starts; 0: none)",
+                  fp.slowPoints, &fp.slowPoints));
+  PetscCall(opt.real("-slow_point_tol", "Slow points: an eigenvalue is near 1 when |mu - 1| < tol",
+                     fp.slowTol, &fp.slowTol));
   PetscOptionsEnd();
 
   PetscOptionsBegin(comm, nullptr, "eqrnn train: output and checkpoints", "eqrnn");
@@ -185,7 +192,8 @@ PetscErrorCode readTrainOptions(MPI_Comm comm, TrainConfig *config) {
              s.batch);
   PetscCheck(s.chunk >= 1, comm, PETSC_ERR_USER_INPUT, "-batch_chunk must be >= 1 (got %" PetscInt_FMT ")",
              s.chunk);
-  PetscCheck(s.steps >= 0, comm, PETSC_ERR_USER_INPUT, "-steps must be >= 0 (got %" PetscInt_FMT ")",
+  // 0 steps has no loss to report, and a checkpoint is at step >= 1, so no resumed run needs it either.
+  PetscCheck(s.steps >= 1, comm, PETSC_ERR_USER_INPUT, "-steps must be >= 1 (got %" PetscInt_FMT ")",
              s.steps);
   PetscCheck(seed >= 0, comm, PETSC_ERR_USER_INPUT, "-seed must be >= 0 (got %" PetscInt_FMT ")", seed);
   PetscCheck(testSeed >= 0, comm, PETSC_ERR_USER_INPUT, "-test_seed must be >= 0 (got %" PetscInt_FMT ")",
@@ -215,7 +223,11 @@ PetscErrorCode readTrainOptions(MPI_Comm comm, TrainConfig *config) {
              PETSC_ERR_USER_INPUT,
              "-fixed_point_tol must be > 0, -fixed_point_same_tol, -fixed_point_marginal_tol and "
              "-fixed_point_unstable_tol >= 0");
-  if (config->analyse && fp.starts > 0) PetscCall(readFixedPointSolverOptions(comm, m, fp));
+  PetscCheck(fp.slowPoints >= -1, comm, PETSC_ERR_USER_INPUT,
+             "-slow_points must be >= -1 (got %" PetscInt_FMT ")", fp.slowPoints);
+  PetscCheck(fp.slowTol > 0, comm, PETSC_ERR_USER_INPUT, "-slow_point_tol must be > 0 (got %g)", fp.slowTol);
+  if (config->analyse && (fp.starts > 0 || slowPointCount(fp) > 0))
+    PetscCall(readFixedPointSolverOptions(comm, m, fp));
   PetscFunctionReturn(0);
 }
 
@@ -262,6 +274,8 @@ std::vector<Attribute> parameterAttributes(const TrainConfig &c) {
           {"fixed_point_same_tol", c.fixedPoints.sameTol},
           {"fixed_point_marginal_tol", c.fixedPoints.marginalTol},
           {"fixed_point_unstable_tol", c.fixedPoints.unstableTol},
+          {"slow_points", static_cast<long long>(c.fixedPoints.slowPoints)},
+          {"slow_point_tol", c.fixedPoints.slowTol},
           {"blas_threads", static_cast<long long>(c.blasThreads)},
           {"output", c.output},
           {"checkpoint_interval", static_cast<long long>(c.checkpointInterval)},
@@ -325,22 +339,146 @@ PetscErrorCode printFixedPoints(MPI_Comm comm, const TrainedFixedPoints &fps) {
   PetscFunctionReturn(0);
 }
 
-// The census after the analysis. A solver error (e.g. a -trained_pc_type that cannot take a dense matrix,
-// found only when it is set up) costs the fixed points, not the trained network: it is reported and the
-// output is written without /analysis/fixed_points.
+// The digest of the slow points, for the line printed and the attributes of /analysis/slow_points.
+struct SlowPointDigest {
+  double medianSpeed = NAN, maxSpeed = NAN; // of q = |G(h) - h| / |h|
+  long long withD = 0;                      // points with exactly D eigenvalues near 1
+  double nearLow = NAN, nearHigh = NAN;     // the range of |mu| near 1, over all points
+  double largestOther = NAN;                // the largest |mu| not near 1, over all points
+};
+
+SlowPointDigest digest(const SlowPoints &sps, PetscInt D, double tol) {
+  SlowPointDigest d;
+  std::vector<double> speeds;
+  auto widen = [](double *x, double v, bool up) {
+    if (std::isnan(*x) || (up ? v > *x : v < *x)) *x = v;
+  };
+  for (const SlowPoint &sp : sps.points) {
+    speeds.push_back(sp.speed);
+    d.withD += sp.nearOne == D;
+    for (std::size_t k = 0; k < sp.re.size(); ++k) {
+      const double mod = std::hypot(sp.re[k], sp.im[k]);
+      if (std::hypot(sp.re[k] - 1, sp.im[k]) < tol) {
+        widen(&d.nearLow, mod, false);
+        widen(&d.nearHigh, mod, true);
+      }
+    }
+    const double other = largestOtherModulus(sp, tol);
+    if (!std::isnan(other)) widen(&d.largestOther, other, true);
+  }
+  if (speeds.empty()) return d;
+  std::sort(speeds.begin(), speeds.end());
+  const std::size_t mid = speeds.size() / 2;
+  d.medianSpeed         = speeds.size() % 2 ? speeds[mid] : 0.5 * (speeds[mid - 1] + speeds[mid]);
+  d.maxSpeed            = speeds.back();
+  return d;
+}
+
+// /analysis/slow_points: one row per state (a stable interface, see README-train.md). The eigenvalue rows
+// are as wide as the longest spectrum (nev, or nev + 1 when a complex pair was kept whole), NaN-padded.
+PetscErrorCode writeSlowPoints(Hdf5File &file, const SlowPoints &sps, PetscInt n, PetscInt D, double tol) {
+  const std::string root = "/analysis/slow_points";
+  const std::size_t K = sps.points.size(), hn = static_cast<std::size_t>(n), hD = static_cast<std::size_t>(D);
+  std::size_t width = 0;
+  for (const SlowPoint &sp : sps.points)
+    width = std::max(width, sp.re.size());
+  std::vector<double> h, readout, speed, nearOne, atKink, converged;
+  std::vector<double> re(K * width, NAN), im(K * width, NAN);
+  for (std::size_t k = 0; k < K; ++k) {
+    const SlowPoint &sp = sps.points[k];
+    h.insert(h.end(), sp.h.begin(), sp.h.end());
+    readout.insert(readout.end(), sp.readout.begin(), sp.readout.end());
+    speed.push_back(sp.speed);
+    nearOne.push_back(static_cast<double>(sp.nearOne));
+    atKink.push_back(static_cast<double>(sp.atKink));
+    converged.push_back(sp.spectrum ? 1.0 : 0.0);
+    std::copy(sp.re.begin(), sp.re.end(), re.begin() + static_cast<std::ptrdiff_t>(k * width));
+    std::copy(sp.im.begin(), sp.im.end(), im.begin() + static_cast<std::ptrdiff_t>(k * width));
+  }
+  const SlowPointDigest d = digest(sps, D, tol);
+  PetscFunctionBeginUser;
+  PetscCall(file.ensureGroup(root));
+  PetscCall(writeArray(file, root + "/h", {K, hn}, h.data()));
+  PetscCall(writeArray(file, root + "/speed", {K}, speed.data()));
+  PetscCall(writeArray(file, root + "/readout", {K, hD}, readout.data()));
+  PetscCall(writeArray(file, root + "/eigenvalues_real", {K, width}, re.data()));
+  PetscCall(writeArray(file, root + "/eigenvalues_imag", {K, width}, im.data()));
+  PetscCall(writeArray(file, root + "/n_near_one", {K}, nearOne.data()));
+  PetscCall(writeArray(file, root + "/n_at_kink", {K}, atKink.data()));
+  PetscCall(writeArray(file, root + "/spectrum_converged", {K}, converged.data()));
+  PetscCall(file.writeAttributes(root, {{"count", static_cast<long long>(K)},
+                                        {"tol", tol},
+                                        {"median_speed", d.medianSpeed},
+                                        {"max_speed", d.maxSpeed},
+                                        {"with_D_near_one", d.withD},
+                                        {"near_one_min_modulus", d.nearLow},
+                                        {"near_one_max_modulus", d.nearHigh},
+                                        {"max_other_modulus", d.largestOther},
+                                        {"wall_seconds", sps.wallSeconds}}));
+  PetscFunctionReturn(0);
+}
+
+// One line: the speeds and how many states have exactly D eigenvalues near 1, the others' largest modulus.
+PetscErrorCode printSlowPoints(MPI_Comm comm, const SlowPoints &sps, PetscInt D, double tol) {
+  const SlowPointDigest d = digest(sps, D, tol);
+  std::ostringstream line;
+  PetscFunctionBeginUser;
+  line.precision(3);
+  line << "eqrnn: slow points (test states, no input): " << sps.points.size();
+  if (!sps.points.empty())
+    line << ", relative speed |G(h) - h|/|h| median " << d.medianSpeed << " (max " << d.maxSpeed << "); "
+         << d.withD << " with exactly D = " << D << " eigenvalues within " << tol << " of 1 (|mu| "
+         << d.nearLow << " ... " << d.nearHigh << "), the others |mu| <= " << d.largestOther;
+  line << " in " << sps.wallSeconds << " s";
+  PetscCall(PetscPrintf(comm, "%s\n", line.str().c_str()));
+  PetscFunctionReturn(0);
+}
+
+// A solver error (e.g. a -trained_pc_type that cannot take a dense matrix, found only when it is set up)
+// costs the slow points or the fixed points, not the trained network: it is reported, *error says why, and
+// the output is written without that group.
+PetscErrorCode reportSolverError(MPI_Comm comm, PetscErrorCode code, const char *what, std::string *error) {
+  int failed = code != 0;
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_MAX, comm));
+  if (!failed) PetscFunctionReturn(0);
+  *error = lastErrorMessage().empty() ? "solver error" : lastErrorMessage();
+  clearLastError();
+  PetscCall(PetscPrintf(comm, "eqrnn: %s not computed: %s\n", what, error->c_str()));
+  PetscFunctionReturn(0);
+}
+
+// The slow points: the census' nonzero starts (the same states, measured before Newton moves them) or
+// -slow_points K test states chosen the same way.
+PetscErrorCode findSlowPoints(MPI_Comm comm, const TrainConfig &config, const Parameters &p,
+                              TrainResult *result) {
+  const FixedPointSpec &spec = config.fixedPoints;
+  std::vector<std::vector<double>> states;
+  PetscFunctionBeginUser;
+  fixedPointStarts(config.spec, config.analysis, p, result->analysis, slowPointCount(spec) + 1, &states);
+  if (!states.empty()) states.erase(states.begin()); // h = 0: no relative speed
+  const PetscErrorCode code = slowPoints(comm, config.spec.model, p, states, spec, &result->slowPoints);
+  PetscCall(reportSolverError(comm, code, "slow points", &result->slowPointsError));
+  if (!result->slowPointsError.empty()) {
+    result->slowPoints = SlowPoints();
+    PetscFunctionReturn(0);
+  }
+  result->slowPointsComputed = true;
+  PetscCall(printSlowPoints(comm, result->slowPoints, config.spec.model.D, spec.slowTol));
+  PetscFunctionReturn(0);
+}
+
+// The census after the analysis.
 PetscErrorCode findFixedPoints(MPI_Comm comm, const TrainConfig &config, const Parameters &p,
                                TrainResult *result) {
   std::vector<std::vector<double>> starts;
   PetscFunctionBeginUser;
   fixedPointStarts(config.spec, config.analysis, p, result->analysis, config.fixedPoints.starts, &starts);
-  int failed =
-      trainedFixedPoints(comm, config.spec.model, p, starts, config.fixedPoints, &result->fixedPoints) != 0;
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_MAX, comm));
-  if (failed) {
-    result->fixedPointsError = lastErrorMessage().empty() ? "solver error" : lastErrorMessage();
-    clearLastError();
+  const PetscErrorCode code =
+      trainedFixedPoints(comm, config.spec.model, p, starts, config.fixedPoints, &result->fixedPoints);
+  PetscCall(reportSolverError(comm, code, "fixed points", &result->fixedPointsError));
+  if (!result->fixedPointsError.empty()) {
     result->fixedPoints = TrainedFixedPoints();
-    PetscCall(PetscPrintf(comm, "eqrnn: fixed points not computed: %s\n", result->fixedPointsError.c_str()));
     PetscFunctionReturn(0);
   }
   PetscCall(printFixedPoints(comm, result->fixedPoints));
@@ -358,7 +496,10 @@ PetscErrorCode writeTrainingOutput(MPI_Comm comm, const TrainConfig &config, con
   std::vector<Attribute> root{{"command", std::string("train")},
                               {"n", static_cast<long long>(n)},
                               {"D", static_cast<long long>(D)},
-                              {"blas", std::string(blasDescription())}};
+                              {"blas", std::string(blasDescription())},
+                              {"restarts", static_cast<long long>(st.restartSteps.size())}};
+  // As simulate's restart_times: present once the run has been resumed.
+  if (!st.restartSteps.empty()) root.push_back({"restart_steps", joinSteps(st.restartSteps)});
   Hdf5File file;
   PetscFunctionBeginUser;
   PetscCall(provenanceAttributes(comm, &root));
@@ -433,6 +574,8 @@ PetscErrorCode writeTrainingOutput(MPI_Comm comm, const TrainConfig &config, con
     }
     if (config.fixedPoints.starts > 0 && result.fixedPointsError.empty())
       PetscCall(writeFixedPoints(file, result.fixedPoints));
+    if (result.slowPointsComputed)
+      PetscCall(writeSlowPoints(file, result.slowPoints, n, D, config.fixedPoints.slowTol));
     PetscCall(
         file.writeAttributes("/analysis", {{"test_samples", static_cast<long long>(s.task.testSamples)},
                                            {"test_length", static_cast<long long>(s.task.testLength)},
@@ -479,12 +622,14 @@ PetscErrorCode runTrain(MPI_Comm comm, const TrainConfig &config, TrainResult *r
     }
     for (const auto &note : notes)
       PetscCall(PetscPrintf(comm, "eqrnn: checkpoint skipped: %s\n", note.c_str()));
-    if (resumed)
+    if (resumed) {
+      trainer->state().restartSteps.push_back(trainer->state().step); // carried by later checkpoints
       PetscCall(PetscPrintf(comm, "eqrnn: resuming training from %s at step %lld\n", chosen.c_str(),
                             trainer->state().step));
-    else
+    } else {
       PetscCall(PetscPrintf(comm, "eqrnn: no valid checkpoint next to %s: starting at step 0\n",
                             config.output.c_str()));
+    }
   }
   if (!resumed) PetscCall(trainer->initialise());
   TrainState &st = trainer->state();
@@ -549,6 +694,9 @@ PetscErrorCode runTrain(MPI_Comm comm, const TrainConfig &config, TrainResult *r
     PetscCall(checkpoint());
   const bool analyse = config.analyse && !diverged;
   if (analyse) PetscCall(analyseNetwork(comm, spec, config.analysis, trainer->result(), &result->analysis));
+  // The slow points (by default the census' nonzero starts, as given), then the census (Newton from them).
+  if (analyse && slowPointCount(config.fixedPoints) > 0)
+    PetscCall(findSlowPoints(comm, config, trainer->result(), result));
   if (analyse && config.fixedPoints.starts > 0)
     PetscCall(findFixedPoints(comm, config, trainer->result(), result));
   PetscCall(writeTrainingOutput(comm, config, *trainer, *result, analyse, diverged));

@@ -32,7 +32,10 @@ struct TrainResult {
   PetscInt checkpoints = 0;
   training::AnalysisResult analysis;
   training::TrainedFixedPoints fixedPoints;
-  std::string fixedPointsError; // the census failed (a solver error): why; nothing written
+  std::string fixedPointsError;    // the census failed (a solver error): why; nothing written
+  training::SlowPoints slowPoints; // the census' starts (or -slow_points test states) before Newton
+  std::string slowPointsError;     // as fixedPointsError
+  bool slowPointsComputed = false; // /analysis/slow_points is written
 };
 
 // Everything `eqrnn train` reads, validated (one-line errors naming the option).

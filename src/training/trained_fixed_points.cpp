@@ -8,6 +8,7 @@
 #include <slepceps.h>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
 
 namespace eqrnn::training {
@@ -292,20 +293,25 @@ PetscErrorCode Newton::solve(Vec h, bool *ok, double *residual) {
   PetscFunctionReturn(0);
 }
 
-// Leading eigenvalues of A = diag(phi') W at the fixed point h (SLEPc, prefix -trained_), and the counts.
-// A failed eigensolve leaves fp->spectrum false rather than ending the census.
-PetscErrorCode spectrum(TrainedMap &map, Vec h, const FixedPointSpec &spec, TrainedFixedPoint *fp) {
+// Leading eigenvalues of A = diag(phi'(W h + c)) W at h, by decreasing modulus.
+struct Eigenvalues {
+  std::vector<double> re, im;
+  bool converged  = false; // false: the eigensolver failed (re, im empty)
+  PetscInt atKink = 0;     // ReLU neurons taken at the kink
+};
+
+// SLEPc (prefix -trained_) on the assembled A, ReLU pre-activations within `snap` of the threshold taken at
+// the kink. A failed eigensolve leaves out->converged false rather than ending the census.
+PetscErrorCode leadingEigenvalues(TrainedMap &map, Vec h, double snap, const FixedPointSpec &spec,
+                                  Eigenvalues *out) {
   MatHandle A;
   EPSHandle eps;
   PetscInt n = 0, nconv = 0, nev = 0, ncv = 0, mpd = 0;
-  PetscReal hnorm = 0;
   PetscFunctionBeginUser;
+  *out = Eigenvalues();
   PetscCall(VecGetSize(h, &n));
-  PetscCall(VecNorm(h, NORM_2, &hnorm));
-  // The fixed point is known to |F| <= tol max(1, |h|), its pre-activations to about |W| times that.
-  const double snap = kKinkFactor * spec.tol * std::max<PetscReal>(1.0, hnorm) * map.normW();
   PetscCall(MatDuplicate(map.matrix(), MAT_DO_NOT_COPY_VALUES, A.address()));
-  PetscCall(map.linearise(h, snap, 0.0, A, &fp->atKink));
+  PetscCall(map.linearise(h, snap, 0.0, A, &out->atKink));
   PetscCall(EPSCreate(PetscObjectComm((PetscObject)h), eps.address()));
   PetscCall(EPSSetOperators(eps, A, nullptr));
   PetscCall(configureEigensolver(eps, spec, n));
@@ -326,13 +332,67 @@ PetscErrorCode spectrum(TrainedMap &map, Vec h, const FixedPointSpec &spec, Trai
   // The nev leading ones; a complex pair is not cut in two.
   std::size_t keep = std::min<std::size_t>(re.size(), static_cast<std::size_t>(nev));
   if (keep > 0 && keep < re.size() && im[keep - 1] > 0 && re[keep] == re[keep - 1]) ++keep;
-  fp->re.assign(re.begin(), re.begin() + static_cast<std::ptrdiff_t>(keep));
-  fp->im.assign(im.begin(), im.begin() + static_cast<std::ptrdiff_t>(keep));
-  fp->spectrum = true;
-  for (std::size_t k = 0; k < keep; ++k) {
+  out->re.assign(re.begin(), re.begin() + static_cast<std::ptrdiff_t>(keep));
+  out->im.assign(im.begin(), im.begin() + static_cast<std::ptrdiff_t>(keep));
+  out->converged = true;
+  PetscFunctionReturn(0);
+}
+
+// How far from the threshold a pre-activation at h counts as at the kink: kKinkFactor times the accuracy of
+// h (relative to max(1, |h|)) carried to the pre-activations by |W|. A fixed point is known to
+// |F| <= tol max(1, |h|); a slow point is a state given exactly, its pre-activations known to the rounding of
+// n-term sums, so its window is far narrower (with tol's, a neuron at 1e-6 of the kink of an n = 1000
+// network was counted at it, moving the leading mu by 1e-3 from the Jacobian at h).
+double kinkSnap(const TrainedMap &map, double hnorm, double accuracy) {
+  return kKinkFactor * accuracy * std::max(1.0, hnorm) * map.normW();
+}
+
+// The spectrum at the fixed point h and the unstable and marginal counts.
+PetscErrorCode spectrum(TrainedMap &map, Vec h, const FixedPointSpec &spec, TrainedFixedPoint *fp) {
+  PetscReal hnorm = 0;
+  Eigenvalues e;
+  PetscFunctionBeginUser;
+  PetscCall(VecNorm(h, NORM_2, &hnorm));
+  PetscCall(leadingEigenvalues(map, h, kinkSnap(map, hnorm, spec.tol), spec, &e));
+  fp->re       = std::move(e.re);
+  fp->im       = std::move(e.im);
+  fp->spectrum = e.converged;
+  fp->atKink   = e.atKink;
+  for (std::size_t k = 0; k < fp->re.size(); ++k) {
     fp->nUnstable += std::hypot(fp->re[k], fp->im[k]) > 1 + spec.unstableTol;
     fp->nMarginal += std::hypot(fp->re[k] - 1, fp->im[k]) < spec.marginalTol;
   }
+  PetscFunctionReturn(0);
+}
+
+// y_c = d_c . h.
+std::vector<double> readoutOf(const ModelSpec &m, const Parameters &p, const std::vector<double> &h) {
+  std::vector<double> y(static_cast<std::size_t>(m.D), 0.0);
+  for (PetscInt c = 0; c < m.D; ++c)
+    for (PetscInt i = 0; i < m.n; ++i)
+      y[c] += p.Dec[i + c * m.n] * h[i];
+  return y;
+}
+
+// Speed and spectrum at the state in h (f: work vector).
+PetscErrorCode slowPoint(TrainedMap &map, Vec h, Vec f, const FixedPointSpec &spec, SlowPoint *sp) {
+  PetscReal hnorm = 0, fnorm = 0;
+  PetscInt n = 0;
+  Eigenvalues e;
+  PetscFunctionBeginUser;
+  PetscCall(map.residual(h, f));
+  PetscCall(VecNorm(f, NORM_2, &fnorm));
+  PetscCall(VecNorm(h, NORM_2, &hnorm));
+  PetscCall(VecGetSize(h, &n));
+  sp->speed             = fnorm / hnorm;
+  const double rounding = static_cast<double>(n) * std::numeric_limits<double>::epsilon();
+  PetscCall(leadingEigenvalues(map, h, kinkSnap(map, hnorm, rounding), spec, &e));
+  sp->re       = std::move(e.re);
+  sp->im       = std::move(e.im);
+  sp->spectrum = e.converged;
+  sp->atKink   = e.atKink;
+  for (std::size_t k = 0; k < sp->re.size(); ++k)
+    sp->nearOne += std::hypot(sp->re[k] - 1, sp->im[k]) < spec.slowTol;
   PetscFunctionReturn(0);
 }
 
@@ -371,6 +431,20 @@ void runTestSequences(const TrainSpec &spec, const AnalysisSpec &aspec, const Pa
   });
 }
 } // namespace
+
+PetscInt slowPointCount(const FixedPointSpec &spec) {
+  return spec.slowPoints >= 0 ? spec.slowPoints : std::max<PetscInt>(0, spec.starts - 1);
+}
+
+double largestOtherModulus(const SlowPoint &sp, double slowTol) {
+  double largest = std::numeric_limits<double>::quiet_NaN();
+  for (std::size_t k = 0; k < sp.re.size(); ++k)
+    if (std::hypot(sp.re[k] - 1, sp.im[k]) >= slowTol) {
+      largest = std::hypot(sp.re[k], sp.im[k]); // by decreasing modulus: the first one is the largest
+      break;
+    }
+  return largest;
+}
 
 void fixedPointStarts(const TrainSpec &spec, const AnalysisSpec &aspec, const Parameters &p,
                       const AnalysisResult &r, PetscInt count, std::vector<std::vector<double>> *starts) {
@@ -450,16 +524,45 @@ PetscErrorCode trainedFixedPoints(MPI_Comm comm, const ModelSpec &m, const Param
     if (known(out->points, fp.h, spec.sameTol)) continue;
     fp.residual = resid;
     fp.start    = static_cast<PetscInt>(s);
-    fp.readout.assign(static_cast<std::size_t>(m.D), 0.0);
-    for (PetscInt c = 0; c < m.D; ++c)
-      for (PetscInt i = 0; i < m.n; ++i)
-        fp.readout[c] += p.Dec[i + c * m.n] * fp.h[i];
+    fp.readout  = readoutOf(m, p, fp.h);
     PetscCall(spectrum(*map, h, spec, &fp));
     out->points.push_back(std::move(fp));
   }
   out->wallSeconds = MPI_Wtime() - t0;
   // Rank 0's clock, so that the value written is the same on every rank.
   PetscCallMPI(MPI_Bcast(&out->wallSeconds, 1, MPI_DOUBLE, 0, comm));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode slowPoints(MPI_Comm comm, const ModelSpec &m, const Parameters &p,
+                          const std::vector<std::vector<double>> &states, const FixedPointSpec &spec,
+                          SlowPoints *out) {
+  std::unique_ptr<TrainedMap> map;
+  VecHandle h, f;
+  const double t0 = MPI_Wtime();
+  PetscFunctionBeginUser;
+  *out = SlowPoints();
+  PetscCheck(spec.slowTol > 0, comm, PETSC_ERR_USER_INPUT, "slow points: -slow_point_tol must be > 0");
+  PetscCheck(spec.nev >= 1, comm, PETSC_ERR_USER_INPUT, "slow points: nev must be >= 1");
+  PetscCall(TrainedMap::create(comm, m, p, &map));
+  PetscCall(map->createVec(h.address()));
+  PetscCall(map->createVec(f.address()));
+  for (std::size_t s = 0; s < states.size(); ++s) {
+    const std::vector<double> &x = states[s];
+    PetscCheck(static_cast<PetscInt>(x.size()) == m.n, comm, PETSC_ERR_ARG_SIZ,
+               "slow points: state %zu has %zu entries, not n = %" PetscInt_FMT, s, x.size(), m.n);
+    // q = |G(h) - h| / |h| is a relative speed: h = 0 has none (and is the census' business).
+    PetscCheck(std::any_of(x.begin(), x.end(), [](double v) { return v != 0.0; }), comm, PETSC_ERR_ARG_WRONG,
+               "slow points: state %zu is 0", s);
+    SlowPoint sp;
+    sp.h       = x;
+    sp.readout = readoutOf(m, p, x);
+    PetscCall(scatterIn(x, h));
+    PetscCall(slowPoint(*map, h, f, spec, &sp));
+    out->points.push_back(std::move(sp));
+  }
+  out->wallSeconds = MPI_Wtime() - t0;
+  PetscCallMPI(MPI_Bcast(&out->wallSeconds, 1, MPI_DOUBLE, 0, comm)); // rank 0's clock, as for the census
   PetscFunctionReturn(0);
 }
 

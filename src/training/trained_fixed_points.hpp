@@ -14,6 +14,14 @@
 // is within the accuracy of the fixed point of the threshold is taken to be at the kink, so that the
 // spectrum at, e.g., h = 0 does not depend on the sign of rounding errors (nor on the number of ranks).
 // Everything is the same on any number of ranks up to rounding (~1e-12): W and the starts are replicated.
+//
+// Slow points. A ReLU network with b = 0 (and threshold 0) is positively homogeneous, so a trained
+// integrator (gamma < 1) has h = 0 as its only exact fixed point and the census says little about its
+// D-dimensional attractor. What characterises the attractor is that the states on it are slow: the relative
+// speed q(h) = |G(h) - h| / |h| is small and A(h) = diag(phi'(W h + c)) W has D eigenvalues near 1 (~gamma_c)
+// and the others small. slowPoints() measures that at given states (the census' starts, before Newton moves
+// them), with the same phi' convention, kink rule and eigensolver as the fixed points; a state is given
+// exactly, so the kink window is that of rounding, not of the Newton tolerance.
 #include "training/analysis.hpp"
 
 namespace eqrnn::training {
@@ -26,6 +34,8 @@ struct FixedPointSpec {
   double marginalTol     = 1e-2;  // marginal: |mu - 1| < marginalTol (a trained leak 1 - gamma is ~5e-3)
   PetscInt nev           = 6;     // eigenvalues per fixed point unless -trained_eps_nev says otherwise
   PetscInt maxIterations = 50;    // Newton iterations unless -trained_snes_max_it says otherwise
+  PetscInt slowPoints    = -1;    // test states measured as slow points (-1: the census' starts - 1; 0: none)
+  double slowTol         = 0.15;  // an eigenvalue of A(h) is near 1 when |mu - 1| < slowTol
 };
 
 struct TrainedFixedPoint {
@@ -45,6 +55,27 @@ struct TrainedFixedPoints {
   double wallSeconds = 0;
 };
 
+struct SlowPoint {
+  std::vector<double> h;       // n (replicated): the state, as given
+  double speed = 0;            // |G(h) - h| / |h|
+  std::vector<double> readout; // D: y_c = d_c . h
+  std::vector<double> re, im;  // leading eigenvalues of A(h) = diag(phi') W, by decreasing modulus
+  bool spectrum    = false;    // false: the eigensolver failed (re, im empty)
+  PetscInt nearOne = 0;        // eigenvalues with |mu - 1| < slowTol
+  PetscInt atKink  = 0;        // ReLU neurons at the kink
+};
+
+struct SlowPoints {
+  std::vector<SlowPoint> points; // in the order of the states
+  double wallSeconds = 0;
+};
+
+// How many slow points spec asks for: slowPoints, or by default the census' nonzero starts.
+PetscInt slowPointCount(const FixedPointSpec &spec);
+// Of a slow point: the largest |mu| among the computed eigenvalues not near 1 (NaN when all are near 1 or
+// there are none); with nearOne = D, the gap between the attractor's modes and the rest.
+double largestOtherModulus(const SlowPoint &sp, double slowTol);
+
 // Starts for the census: h = 0, then count - 1 nonzero hidden states of the saved test sequences
 // (r.savedHidden) at evenly spaced positions among all their steps, sequence after sequence, so that they lie
 // along the trained manifold at several values of the integrals; with no saved sequence, the first few test
@@ -62,5 +93,12 @@ PetscErrorCode readFixedPointSolverOptions(MPI_Comm comm, const ModelSpec &m, co
 PetscErrorCode trainedFixedPoints(MPI_Comm comm, const ModelSpec &m, const Parameters &p,
                                   const std::vector<std::vector<double>> &starts, const FixedPointSpec &spec,
                                   TrainedFixedPoints *out);
+
+// Relative speed and spectrum of A(h) at every state (each nonzero, n entries, replicated), with the same
+// kink rule (at the accuracy of the state: rounding) and SLEPc setup (-trained_eps_*) as the fixed points. An
+// eigensolver failure leaves that point's spectrum false. Collective.
+PetscErrorCode slowPoints(MPI_Comm comm, const ModelSpec &m, const Parameters &p,
+                          const std::vector<std::vector<double>> &states, const FixedPointSpec &spec,
+                          SlowPoints *out);
 
 } // namespace eqrnn::training

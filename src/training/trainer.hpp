@@ -35,6 +35,7 @@ struct TrainState {
   long long bestStep = -1;
   double bestLoss    = std::numeric_limits<double>::infinity();
   std::vector<double> loss; // loss[s]: the batch loss of step s, at the parameters before its update
+  std::vector<long long> restartSteps; // the steps this run was resumed at, in order (not in the identity)
 };
 
 // Every setting that changes the course of training (not -steps): a checkpoint must match it.

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 namespace eqrnn::training {
 
@@ -52,6 +53,25 @@ std::vector<Block> blocksOf(TrainState *s, bool adam) {
   return b;
 }
 
+// The steps of joinSteps; false when the text is not such a list.
+bool parseSteps(const std::string &text, std::vector<long long> *steps) {
+  std::istringstream in(text);
+  std::string item;
+  steps->clear();
+  while (std::getline(in, item, ',')) {
+    std::size_t used = 0;
+    long long s      = -1;
+    try {
+      s = std::stoll(item, &used);
+    } catch (const std::exception &) {
+      return false;
+    }
+    if (used != item.size() || s < 0) return false;
+    steps->push_back(s);
+  }
+  return true;
+}
+
 // "key=value;..." strings: the keys whose values differ.
 std::string differences(const std::string &a, const std::string &b) {
   auto parse = [](const std::string &s) {
@@ -75,6 +95,13 @@ std::string differences(const std::string &a, const std::string &b) {
   return out.empty() ? "format" : out;
 }
 } // namespace
+
+std::string joinSteps(const std::vector<long long> &steps) {
+  std::string out;
+  for (long long s : steps)
+    out += (out.empty() ? "" : ",") + std::to_string(s);
+  return out;
+}
 
 PetscErrorCode writeArray(Hdf5File &file, const std::string &path, const std::vector<hsize_t> &dims,
                           const double *data) {
@@ -156,6 +183,8 @@ PetscErrorCode writeTrainingCheckpoint(MPI_Comm comm, const std::string &output,
                                     {"step", state.step},
                                     {"best_step", state.bestStep},
                                     {"best_loss", state.bestLoss},
+                                    {"restarts", static_cast<long long>(state.restartSteps.size())},
+                                    {"restart_steps", joinSteps(state.restartSteps)},
                                     {"checksum", std::to_string(sum.sum)},
                                     {"complete", 1LL}}));
   PetscCall(f.close());
@@ -175,7 +204,7 @@ PetscErrorCode readTrainingCheckpoint(MPI_Comm comm, const std::string &file, co
   PetscPushErrorHandler(PetscReturnErrorHandler, nullptr);
   Hdf5File f;
   PetscErrorCode code = Hdf5File::open(comm, file, &f, true);
-  std::string kind, identity, checksum;
+  std::string kind, identity, checksum, restarts;
   double version = 0, step = 0, bestStep = 0, bestLoss = 0, complete = 0;
   bool present = true, p = false;
   for (auto [name, v] : {std::pair<const char *, double *>{"format_version", &version},
@@ -188,6 +217,7 @@ PetscErrorCode readTrainingCheckpoint(MPI_Comm comm, const std::string &file, co
                          {"identity", &identity},
                          {"checksum", &checksum}})
     if (!code) code = f.readString("/", name, v, &p), present = present && p;
+  if (!code) code = f.readString("/", "restart_steps", &restarts, &p); // optional: older checkpoints lack it
   const std::string mine = trainingIdentity(spec);
   TrainState s;
   const bool adam = spec.optimizer.kind == OptimizerKind::Adam;
@@ -221,8 +251,9 @@ PetscErrorCode readTrainingCheckpoint(MPI_Comm comm, const std::string &file, co
                s.loss.size() == static_cast<std::size_t>(step) &&
                (!adam || (s.optimizer.m.W.size() == n * n && s.optimizer.v.W.size() == n * n &&
                           s.optimizer.m.b.size() == n && s.optimizer.v.b.size() == n));
-  if (checksum != std::to_string(sum.sum) || !sizes) {
-    *reason = file + ": the arrays do not match their checksum or sizes (corrupt)";
+  if (checksum != std::to_string(sum.sum) || !sizes || !parseSteps(restarts, &s.restartSteps)) {
+    *reason =
+        file + ": the arrays do not match their checksum or sizes, or restart_steps is damaged (corrupt)";
     PetscFunctionReturn(0);
   }
   for (Parameters *q : {&s.params, &s.best, &s.optimizer.m, &s.optimizer.v}) {

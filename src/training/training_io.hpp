@@ -6,7 +6,8 @@
 // `.ckpt.prev.h5`, as for simulations) holds the parameters, the optimiser's moments, the best parameters,
 // the loss history, the step (which is also the position of the data generator: batches are keyed by step),
 // the run's identity (trainingIdentity: every setting that changes the course of training) and a checksum
-// of all arrays. A resumed run continues bit for bit.
+// of all arrays. A resumed run continues bit for bit. The steps it was resumed at (restart_steps) are carried
+// along, so that the output of a run resumed twice says so.
 #include "io/hdf5_file.hpp"
 #include "training/trainer.hpp"
 
@@ -18,6 +19,10 @@ PetscErrorCode writeArray(Hdf5File &file, const std::string &path, const std::ve
 // Reads dataset `path` whole on every rank; *found = false when it is missing. Collective.
 PetscErrorCode readArray(Hdf5File &file, const std::string &path, std::vector<double> *data, bool *found,
                          std::vector<hsize_t> *dims = nullptr);
+
+// "700,1400": the steps a run was resumed at, as the root attribute restart_steps (simulate writes its
+// restart_times the same way).
+std::string joinSteps(const std::vector<long long> &steps);
 
 PetscErrorCode writeTrainingCheckpoint(MPI_Comm comm, const std::string &output, const TrainSpec &spec,
                                        const TrainState &state);

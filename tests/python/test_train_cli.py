@@ -5,8 +5,10 @@ What is asserted follows from the model and the theory (THEORY.md section 5), no
   and integrating for every duration needs d . W^k e = gamma^k: eigenvalues {gamma, 0}; Adam leaves the span;
 - the saved hidden states and outputs obey the model's recursion, the saved targets the leaky integral;
 - training is bitwise the same on 1 and 3 ranks and after a checkpoint and restart;
+- on a trained integrator the test states are slow points: small |G(h) - h|/|h| and exactly D eigenvalues of
+  diag(phi') W near 1 (for a linear network diag(phi') W = W everywhere);
 - divergence, foreign checkpoints, signals and bad options give the documented statuses and one-line messages.
-Every run is small (n <= 60, a few hundred to 2000 cheap steps): the whole file takes about 20 s on 2 cores."""
+Every run is small (n <= 100, a few hundred to 2000 cheap steps): the whole file takes about 25 s on 2 cores."""
 
 import re
 import signal
@@ -21,6 +23,7 @@ from test_cli import ENV, EQRNN, ROOT, assert_one_line_error, eqrnn
 
 PYTHON = "/usr/bin/python3"  # the interpreter with h5py/matplotlib, not the one on PATH
 PLOT = ROOT / "postprocess" / "plot_training.py"
+SUMMARY = ROOT / "postprocess" / "summary.py"
 REQUEUE = 85  # the documented "checkpointed, resume me" exit status
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 GAMMA = 0.995  # the default decay
@@ -28,8 +31,9 @@ GAMMA = 0.995  # the default decay
 # README-train.md "What to expect": the linear theory setting. 4 chunks of 32 so that 3 ranks share the work.
 LINEAR = ["-n", 30, "-D", 1, "-phi", "linear", "-optimizer", "sgd", "-lr", 0.5, "-steps", 2000, "-batch", 128,
           "-batch_chunk", 32, "-quiet"]
-RELU2 = ["-n", 60, "-D", 2, "-phi", "relu", "-optimizer", "sgd", "-lr", 1, "-steps", 400, "-batch", 128,
-         "-batch_chunk", 32, "-quiet"]
+# README-train.md "What to expect": the ReLU D = 2 setting (about 1.5 s).
+RELU2 = ["-n", 100, "-D", 2, "-phi", "relu", "-optimizer", "sgd", "-lr", 1, "-steps", 1200, "-batch", 256,
+         "-batch_chunk", 32, "-seed", 11, "-test_samples", 64, "-quiet"]
 SMALL = ["-n", 20, "-D", 1, "-steps", 5, "-batch", 16, "-quiet"]
 
 
@@ -132,6 +136,7 @@ def test_hdf5_layout_provenance_and_consistency(runs):
     with h5py.File(runs / "linear.h5", "r") as f:
         a = f.attrs
         assert a["command"] == "train" and int(a["n"]) == 30 and int(a["D"]) == 1 and int(a["mpi_size"]) == 1
+        assert int(a["restarts"]) == 0 and "restart_steps" not in a  # as simulate: recorded from the start
         for key in ("eqrnn_version", "git_commit", "host", "started", "finished", "options", "blas"):
             assert key in a, key
         assert "-lr 0.5" in a["options"] and "lr=0.5" in f["parameters"].attrs["identity"]
@@ -177,12 +182,78 @@ def test_relu_d2_structure(runs):
                                    atol=1e-12 * np.abs(hidden).max())
         assert an["test_mse"].shape == (2,) and an["test_relative_error"].shape == (2,)
         kappa = an["selectivity"][()]
-        assert kappa.shape == (60, 2)
+        assert kappa.shape == (100, 2)
         np.testing.assert_allclose(an["selectivity_angles"][()], np.arctan2(kappa[:, 1], kappa[:, 0]), atol=1e-12)
         assert abs(an["pca_explained_variance"][()].sum() - 1) < 1e-12
         # the D = 2 integrator: two singular values well above the rest (README: "D large singular values")
         sv = an["singular_values"][()]
         assert sv[1] > 10 * sv[2], sv[:4]
+
+
+# ---------------------------------------------------------------- slow points
+
+def slow_points(f):
+    g = f["analysis/slow_points"]
+    mu = g["eigenvalues_real"][()] + 1j * g["eigenvalues_imag"][()]
+    return g, g["h"][()], g["speed"][()], mu
+
+
+def test_relu_d2_test_states_are_slow_points_with_two_modes_near_one(runs):
+    # b = 0: h = 0 is the only exact fixed point (the map is positively homogeneous); the manifold is made of
+    # slow points with D = 2 eigenvalues of A(h) = diag(phi'(W h)) W near gamma ~ 1 and the others small
+    with h5py.File(runs / "relu2.h5", "r") as f:
+        g, h, speed, mu = slow_points(f)
+        W, dec, b = f["training/W"][()], f["training/decoders"][()], f["training/bias"][()]
+        hidden = f["analysis/test_sequences/hidden"][()].reshape(-1, h.shape[1])
+        assert not np.any(b)
+        assert int(g.attrs["count"]) == 7 == len(h)  # the census' 8 starts less h = 0
+        for k in range(len(h)):  # the states are test states, as given (before Newton)
+            assert np.any(np.all(hidden == h[k], axis=1)), k
+        near = np.abs(mu - 1) < 0.15
+        others = np.abs(np.where(near | np.isnan(mu), 0, mu))
+        assert np.all(speed < 0.02), speed
+        assert np.all(near.sum(axis=1) == 2) and np.array_equal(g["n_near_one"][()], near.sum(axis=1))
+        assert np.all(others < 0.2), others.max(axis=1)
+        assert int(g.attrs["with_D_near_one"]) == 7 and g.attrs["median_speed"] == np.median(speed)
+        assert not np.any(g["n_at_kink"][()]) and np.all(g["spectrum_converged"][()] == 1)
+        np.testing.assert_allclose(g["readout"][()], h @ dec.T, rtol=0, atol=1e-12)
+        # recomputed in numpy: q = |relu(W h) - h| / |h|, and the leading eigenvalues of diag(W h > 0) W
+        for k in range(len(h)):
+            a = W @ h[k]
+            assert abs(speed[k] - np.linalg.norm(np.maximum(a, 0) - h[k]) / np.linalg.norm(h[k])) < 1e-12 * speed[k]
+            got = mu[k][np.isfinite(mu[k])]  # rows are NaN-padded: nev, or nev + 1 with a complex pair kept whole
+            ev = np.linalg.eigvals((a > 0)[:, None] * W)
+            ev = ev[np.argsort(-np.abs(ev))][:len(got)]
+            assert len(got) >= 6, got
+            assert np.allclose(np.sort_complex(ev), np.sort_complex(got), rtol=0, atol=1e-10), (ev, got)
+
+
+def test_linear_slow_point_spectra_are_the_eigenvalues_of_w(runs):
+    # linear phi: A(h) = W at every h, so every spectrum is W's own, {gamma, 0, ...}
+    with h5py.File(runs / "linear.h5", "r") as f:
+        g, h, speed, mu = slow_points(f)
+        W = f["training/W"][()]
+        ev = f["analysis/eigenvalues_real"][()] + 1j * f["analysis/eigenvalues_imag"][()]
+        assert np.all(g["n_near_one"][()] == 1) and int(g.attrs["with_D_near_one"]) == 7
+    # W has rank 2: past the first two, eigenvalues at rounding level (a complex pair of them may be kept
+    # whole, making a row 7 wide, NaN-padded): the first nev = 6 are compared
+    assert len(h) == 7 and mu.shape[1] >= 6
+    for k in range(len(h)):
+        np.testing.assert_allclose(mu[k, :6], ev[:6], rtol=0, atol=1e-10)
+        assert abs(speed[k] - np.linalg.norm(W @ h[k] - h[k]) / np.linalg.norm(h[k])) < 1e-12
+
+
+def test_slow_points_option_without_the_census(tmp_path):
+    out = tmp_path / "k.h5"
+    train(out, *SMALL, "-slow_points", 3, "-fixed_point_starts", 0, "-slow_point_tol", 0.5)
+    with h5py.File(out, "r") as f:
+        assert "analysis/fixed_points" not in f
+        g = f["analysis/slow_points"]
+        assert int(g.attrs["count"]) == 3 and g["h"].shape == (3, 20) and g["readout"].shape == (3, 1)
+        assert g.attrs["tol"] == 0.5 and int(f["parameters"].attrs["slow_points"]) == 3
+    train(out, *SMALL, "-slow_points", 0)
+    with h5py.File(out, "r") as f:
+        assert "analysis/slow_points" not in f and "analysis/fixed_points" in f
 
 
 def test_one_decay_is_used_for_every_channel_and_checked(tmp_path):
@@ -204,6 +275,14 @@ def test_one_and_three_ranks_are_bitwise_equal(tmp_path):
     with h5py.File(tmp_path / "np3.h5", "r") as f:
         assert int(f.attrs["mpi_size"]) == 3 and int(f["training"].attrs["chunks"]) == 4
     assert_bitwise(read(tmp_path / "np3.h5"), read(tmp_path / "np1.h5"))
+    with h5py.File(tmp_path / "np1.h5", "r") as f1, h5py.File(tmp_path / "np3.h5", "r") as f3:
+        for name in ("h", "speed", "readout", "eigenvalues_real", "eigenvalues_imag", "n_near_one"):
+            # the first nev = 6 eigenvalues: W has rank 2, and whether the rounding-level ones past them end
+            # in a complex pair kept whole (a 7th column) depends on rounding
+            got, want = (f["analysis/slow_points"][name][()] for f in (f3, f1))
+            if name.startswith("eigenvalues"):
+                got, want = got[:, :6], want[:, :6]
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-10, err_msg=name)
 
 
 def test_checkpoint_stop_and_restart_auto_give_the_uninterrupted_run(tmp_path, runs):
@@ -214,9 +293,18 @@ def test_checkpoint_stop_and_restart_auto_give_the_uninterrupted_run(tmp_path, r
     assert not out.exists()  # the output is written at the end of the run only
     with h5py.File(tmp_path / "r.h5.ckpt.h5", "r") as f:
         assert int(f.attrs["step"]) == 700
-    proc = train(out, *LINEAR, "-checkpoint_interval", 700, "-restart", "auto")
-    assert "resuming" in proc.stdout and "700" in proc.stdout, proc.stdout
+    # resumed twice: at 700 (stopping again at the checkpoint of step 1400), then at 1400 to the end
+    resume = [*LINEAR, "-checkpoint_interval", 700, "-restart", "auto"]
+    proc = train(out, *resume, "-stop_after_checkpoints", 1, check=False)
+    assert proc.returncode == REQUEUE and "resuming" in proc.stdout and "at step 700" in proc.stdout, proc.stdout
+    proc = train(out, *resume)
+    assert "resuming" in proc.stdout and "at step 1400" in proc.stdout, proc.stdout
     assert_bitwise(read(out), read(runs / "linear.h5"))
+    # the restarts are recorded (carried by the checkpoints) and summary.py reports them
+    with h5py.File(out, "r") as f:
+        assert int(f.attrs["restarts"]) == 2 and f.attrs["restart_steps"] == "700,1400"
+    proc = subprocess.run([PYTHON, str(SUMMARY), str(out)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "resumed 2 time(s) from checkpoints, at step 700,1400" in proc.stdout, proc.stdout
 
 
 def test_sigusr1_checkpoints_and_exits_85(tmp_path):
@@ -289,6 +377,9 @@ BAD = [
     (["-lr", "nan"], "-lr"),
     (["-lr", "-1"], "-lr"),
     (["-batch", "0"], "-batch"),
+    (["-steps", "0"], "-steps must be >= 1"),
+    (["-slow_points", "-2"], "-slow_points"),
+    (["-slow_point_tol", "0"], "-slow_point_tol"),
     (["-decay", "1.5"], "-decay"),
     (["-decay", "0.9,0.8"], "-decay"),  # D = 1: one value per channel, or one for all
     (["-D", "3", "-decay", "0.9,0.8"], "-decay"),

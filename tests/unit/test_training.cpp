@@ -305,6 +305,7 @@ TEST(Training, RestartFromACheckpointIsBitwiseTheUninterruptedRun) {
   EQ_OK(Trainer::create(PETSC_COMM_WORLD, s, &first));
   EQ_OK(first->initialise());
   ASSERT_NO_FATAL_FAILURE(train(*first, 25));
+  first->state().restartSteps = {7, 19}; // as if resumed twice: carried by the checkpoint
   EQ_OK(writeTrainingCheckpoint(PETSC_COMM_WORLD, out, s, first->state()));
   EQ_OK(Trainer::create(PETSC_COMM_WORLD, s, &resumed));
   bool found = false;
@@ -313,6 +314,7 @@ TEST(Training, RestartFromACheckpointIsBitwiseTheUninterruptedRun) {
   EQ_OK(findTrainingCheckpoint(PETSC_COMM_WORLD, out, s, &resumed->state(), &found, &chosen, &notes));
   ASSERT_TRUE(found);
   EXPECT_EQ(resumed->state().step, 25);
+  EXPECT_EQ(resumed->state().restartSteps, (std::vector<long long>{7, 19}));
   ASSERT_NO_FATAL_FAILURE(train(*resumed, 35));
   EXPECT_EQ(stateDifference(straight->state(), resumed->state()), 0.0);
   // Another run's checkpoint is refused with the reason.
@@ -627,6 +629,89 @@ TEST(TrainedFixedPoints, ReluLineAttractorStartsConvergeOnTheLineWithOneMarginal
   EXPECT_EQ(r.points[0].nMarginal, 0);
 }
 
+namespace {
+// |G(h) - h| / |h| for the line attractor, from u and v alone: W h = u (v . h) and u > 0, so
+// G(h) = relu(W h) = u max(v . h, 0).
+double lineAttractorSpeed(const LineAttractor &line, const std::vector<double> &h) {
+  const double s = std::max(dotProduct(line.v, h), 0.0);
+  double num = 0, den = 0;
+  for (std::size_t i = 0; i < h.size(); ++i) {
+    num += (line.u[i] * s - h[i]) * (line.u[i] * s - h[i]);
+    den += h[i] * h[i];
+  }
+  return std::sqrt(num / den);
+}
+
+void expectSameSlowPoints(const SlowPoints &a, const SlowPoints &b, const char *what) {
+  ASSERT_EQ(a.points.size(), b.points.size()) << what;
+  for (std::size_t k = 0; k < a.points.size(); ++k) {
+    const SlowPoint &x = a.points[k], &y = b.points[k];
+    EXPECT_LT(std::abs(x.speed - y.speed), 1e-10) << what << ", point " << k;
+    EXPECT_LT(maxAbsDiff(x.readout, y.readout), 1e-10) << what << ", point " << k;
+    ASSERT_EQ(x.re.size(), y.re.size()) << what << ", point " << k;
+    EXPECT_LT(maxAbsDiff(x.re, y.re), 1e-10) << what << ", point " << k;
+    EXPECT_LT(maxAbsDiff(x.im, y.im), 1e-10) << what << ", point " << k;
+    EXPECT_EQ(x.nearOne, y.nearOne) << what << ", point " << k;
+    EXPECT_EQ(x.atKink, y.atKink) << what << ", point " << k;
+  }
+}
+} // namespace
+
+TEST(SlowPoints, ReluLineAttractorHasSpeedZeroOnTheLineAndTheAnalyticSpeedOffIt) {
+  // On the line h = a u: G(h) = h (speed 0) and A = W = u v^T: eigenvalues {1, 0, ...}. Off the line with
+  // v . h > 0: A = W still, the speed that of G(h) = u (v . h). With v . h < 0 every neuron is off: G = 0,
+  // speed 1, A = 0.
+  const LineAttractor line;
+  const PetscInt n   = line.n;
+  const ModelSpec m  = modelOf(n, Activation::Relu);
+  const Parameters p = constructedNetwork(m, line.W);
+  std::vector<std::vector<double>> states;
+  for (double a : {0.5, 1.0, 3.0}) {
+    states.emplace_back(line.u);
+    for (double &x : states.back())
+      x *= a;
+  }
+  states.push_back(line.near(1.0, 90));
+  states.push_back(line.near(-1.0, 91));
+  ASSERT_GT(dotProduct(line.v, states[3]), 0.0);
+  ASSERT_LT(dotProduct(line.v, states[4]), 0.0);
+  SlowPoints r;
+  EQ_OK(slowPoints(PETSC_COMM_WORLD, m, p, states, FixedPointSpec(), &r));
+  ASSERT_EQ(r.points.size(), states.size());
+  for (std::size_t k = 0; k < r.points.size(); ++k) {
+    const SlowPoint &sp = r.points[k];
+    EXPECT_EQ(maxAbsDiff(sp.h, states[k]), 0.0) << "point " << k;
+    ASSERT_TRUE(sp.spectrum) << "point " << k;
+    ASSERT_EQ(sp.re.size(), 6u) << "point " << k;
+    EXPECT_EQ(sp.atKink, 0) << "point " << k;
+    ASSERT_EQ(sp.readout.size(), 2u);
+    for (std::size_t c = 0; c < 2; ++c)
+      EXPECT_NEAR(sp.readout[c],
+                  dotProduct(std::vector<double>(p.Dec.begin() + static_cast<std::ptrdiff_t>(c * n),
+                                                 p.Dec.begin() + static_cast<std::ptrdiff_t>((c + 1) * n)),
+                             states[k]),
+                  1e-12)
+          << "point " << k;
+    if (k < 3) {
+      EXPECT_LT(sp.speed, 1e-12) << "point " << k;
+    }
+    EXPECT_NEAR(sp.speed, lineAttractorSpeed(line, states[k]), 1e-12) << "point " << k;
+    const bool on = k < 4; // v . h > 0: A = W
+    EXPECT_NEAR(sp.re[0], on ? 1.0 : 0.0, 1e-10) << "point " << k;
+    EXPECT_EQ(sp.nearOne, on ? 1 : 0) << "point " << k;
+    for (std::size_t j = on ? 1 : 0; j < sp.re.size(); ++j)
+      EXPECT_LT(std::hypot(sp.re[j], sp.im[j]), 1e-10) << "point " << k << ", eigenvalue " << j;
+    EXPECT_NEAR(largestOtherModulus(sp, 0.15), 0.0, 1e-10) << "point " << k;
+  }
+  EXPECT_GT(r.points[3].speed, 1e-3); // off the line: really moving
+  EXPECT_NEAR(r.points[4].speed, 1.0, 1e-14);
+  // h = 0 has no relative speed.
+  PetscPushErrorHandler(PetscReturnErrorHandler, nullptr);
+  const PetscErrorCode code = slowPoints(PETSC_COMM_WORLD, m, p, {std::vector<double>(n, 0.0)}, {}, &r);
+  PetscPopErrorHandler();
+  EXPECT_EQ(code, PETSC_ERR_ARG_WRONG);
+}
+
 TEST(TrainedFixedPoints, CensusIsTheSameOnAnyNumberOfRanks) {
   // All ranks together against each rank alone: a trained ReLU network with Dale's law and a trained bias
   // (fixed points away from 0), starts from its test sequences; a tanh network with several isolated fixed
@@ -648,6 +733,13 @@ TEST(TrainedFixedPoints, CensusIsTheSameOnAnyNumberOfRanks) {
   ASSERT_GE(world.points.size(), 1u);
   EXPECT_GT(maxAbs(world.points[0].h), 0.01);
   ASSERT_NO_FATAL_FAILURE(expectSameCensus(world, self, "trained relu"));
+  // The slow points at the same (nonzero) starts.
+  const std::vector<std::vector<double>> states(starts.begin() + 1, starts.end());
+  SlowPoints slowWorld, slowSelf;
+  EQ_OK(slowPoints(PETSC_COMM_WORLD, s.model, t->result(), states, FixedPointSpec(), &slowWorld));
+  EQ_OK(slowPoints(PETSC_COMM_SELF, s.model, t->result(), states, FixedPointSpec(), &slowSelf));
+  EXPECT_EQ(slowWorld.points.size(), 7u);
+  ASSERT_NO_FATAL_FAILURE(expectSameSlowPoints(slowWorld, slowSelf, "trained relu"));
 
   const PetscInt n = 30;
   ModelSpec m      = modelOf(n, Activation::Tanh);
@@ -678,4 +770,7 @@ TEST(TrainedFixedPoints, CensusIsTheSameOnAnyNumberOfRanks) {
   EQ_OK(trainedFixedPoints(PETSC_COMM_WORLD, m, p, starts, FixedPointSpec(), &world));
   EQ_OK(trainedFixedPoints(PETSC_COMM_SELF, m, p, starts, FixedPointSpec(), &self));
   ASSERT_NO_FATAL_FAILURE(expectSameCensus(world, self, "line attractor"));
+  EQ_OK(slowPoints(PETSC_COMM_WORLD, m, p, starts, FixedPointSpec(), &slowWorld));
+  EQ_OK(slowPoints(PETSC_COMM_SELF, m, p, starts, FixedPointSpec(), &slowSelf));
+  ASSERT_NO_FATAL_FAILURE(expectSameSlowPoints(slowWorld, slowSelf, "line attractor"));
 }
