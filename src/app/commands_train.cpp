@@ -147,12 +147,7 @@ PetscErrorCode readTrainOptions(MPI_Comm comm, TrainConfig *config) {
                         config->checkpointInterval, &config->checkpointInterval));
   PetscCall(opt.real("-checkpoint_walltime", "Wall seconds between checkpoints (0: none)",
                      config->checkpointWalltime, &config->checkpointWalltime));
-  PetscCall(opt.string("-restart",
-                       "Resume: auto (newest valid checkpoint next to -output, else start) or FILE",
-                       config->restart, &config->restart));
-  PetscCall(opt.integer("-stop_after_checkpoints",
-                        "Stop with status 85 after this many checkpoints (0: never)",
-                        config->stopAfterCheckpoints, &config->stopAfterCheckpoints));
+  PetscCall(readResumeOptions(opt, &config->restart, &config->stopAfterCheckpoints));
   PetscCall(opt.real("-progress_interval", "Wall seconds between progress lines (0: none)",
                      config->progressInterval, &config->progressInterval));
   PetscCall(opt.flag("-quiet", "No progress lines", false, &quiet));

@@ -104,6 +104,17 @@ PetscErrorCode readNetworkOptions(MPI_Comm comm, NetworkSpec *spec) {
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode readResumeOptions(OptionReader &opt, std::string *restart, PetscInt *stopAfterCheckpoints) {
+  PetscFunctionBeginUser;
+  PetscCall(opt.string("-restart",
+                       "Resume: auto (newest valid checkpoint next to -output, else start) or FILE", *restart,
+                       restart));
+  PetscCall(opt.integer("-stop_after_checkpoints",
+                        "Stop with status 85 after this many checkpoints (0: never)", *stopAfterCheckpoints,
+                        stopAfterCheckpoints));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode readSimulateOptions(MPI_Comm comm, SimulateConfig *config) {
   PetscInt seed = 1;
   bool quiet    = false;
@@ -136,12 +147,7 @@ PetscErrorCode readSimulateOptions(MPI_Comm comm, SimulateConfig *config) {
                      run.checkpointInterval, &run.checkpointInterval));
   PetscCall(opt.real("-checkpoint_walltime", "Wall seconds between checkpoints (0: none)",
                      config->checkpointWalltime, &config->checkpointWalltime));
-  PetscCall(opt.string("-restart",
-                       "Resume: auto (newest valid checkpoint next to -output, else start) or FILE",
-                       config->restart, &config->restart));
-  PetscCall(opt.integer("-stop_after_checkpoints",
-                        "Stop with status 85 after this many checkpoints (0: never)",
-                        config->stopAfterCheckpoints, &config->stopAfterCheckpoints));
+  PetscCall(readResumeOptions(opt, &config->restart, &config->stopAfterCheckpoints));
   PetscOptionsEnd();
   PetscCheck(config->run.checkpointInterval >= 0 && config->checkpointWalltime >= 0 &&
                  config->stopAfterCheckpoints >= 0,
@@ -283,12 +289,7 @@ PetscErrorCode readFixedPointOptions(MPI_Comm comm, FixedPointConfig *config) {
   PetscCall(opt.string("-output", "Output HDF5 file", config->output, &config->output));
   PetscCall(opt.integer("-checkpoint_starts", "Checkpoint the census every this many starts (0: never)",
                         config->checkpointStarts, &config->checkpointStarts));
-  PetscCall(opt.string("-restart",
-                       "Resume: auto (newest valid checkpoint next to -output, else start) or FILE",
-                       config->restart, &config->restart));
-  PetscCall(opt.integer("-stop_after_checkpoints",
-                        "Stop with status 85 after this many checkpoints (0: never)",
-                        config->stopAfterCheckpoints, &config->stopAfterCheckpoints));
+  PetscCall(readResumeOptions(opt, &config->restart, &config->stopAfterCheckpoints));
   PetscOptionsEnd();
   PetscCheck(config->checkpointStarts >= 0 && config->stopAfterCheckpoints >= 0, comm, PETSC_ERR_USER_INPUT,
              "-checkpoint_starts and -stop_after_checkpoints must be >= 0");

@@ -2,6 +2,7 @@
 // Reading a command's configuration from the PETSc options database (command line and YAML decks). The option
 // names here are eqrnn's stable interface.
 #include "analysis/reduced_model.hpp"
+#include "core/options.hpp"
 #include "io/hdf5_file.hpp"
 #include "model/initial_state.hpp"
 #include "model/rate_network.hpp"
@@ -54,6 +55,8 @@ struct GroupConfig {
 // Network options (-group -kernel -J0 -J1 -kappa ... -phi -gain -threshold -tau -input ...).
 PetscErrorCode readNetworkOptions(MPI_Comm comm, NetworkSpec *spec);
 // Everything `eqrnn simulate` reads.
+// -restart and -stop_after_checkpoints, read the same way by every command that checkpoints.
+PetscErrorCode readResumeOptions(OptionReader &opt, std::string *restart, PetscInt *stopAfterCheckpoints);
 PetscErrorCode readSimulateOptions(MPI_Comm comm, SimulateConfig *config);
 PetscErrorCode readFixedPointOptions(MPI_Comm comm, FixedPointConfig *config);
 PetscErrorCode readStabilityOptions(MPI_Comm comm, StabilityConfig *config);
