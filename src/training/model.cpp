@@ -11,17 +11,7 @@ std::string formName(ModelForm f) {
 }
 
 std::string activationName(Activation a) {
-  switch (a) {
-  case Activation::Linear:
-    return "linear";
-  case Activation::Relu:
-    return "relu";
-  case Activation::Sigmoid:
-    return "sigmoid";
-  case Activation::Tanh:
-    return "tanh";
-  }
-  return "relu";
+  return TransferFunction{a}.name();
 }
 
 bool parseForm(const std::string &s, ModelForm *f) {
@@ -35,17 +25,7 @@ bool parseForm(const std::string &s, ModelForm *f) {
 }
 
 bool parseActivation(const std::string &s, Activation *a) {
-  if (s == "linear")
-    *a = Activation::Linear;
-  else if (s == "relu")
-    *a = Activation::Relu;
-  else if (s == "sigmoid")
-    *a = Activation::Sigmoid;
-  else if (s == "tanh")
-    *a = Activation::Tanh;
-  else
-    return false;
-  return true;
+  return TransferFunction::parse(s, a);
 }
 
 void Parameters::resize(PetscInt n_, PetscInt D_) {

@@ -12,6 +12,7 @@
 // null initialisation still learns.
 // Encoders e_c and decoders d_c: entries N(0, 1/n) from Philox keyed by the seed (the same on any number of
 // ranks). W: 0 (null initialisation) or N(0, 1/n) rescaled to spectral radius -init_radius.
+#include "model/transfer.hpp"
 #include <petscsys.h>
 #include <cmath>
 #include <cstdint>
@@ -21,7 +22,7 @@
 namespace eqrnn::training {
 
 enum class ModelForm { Authors, Common };
-enum class Activation { Linear, Relu, Sigmoid, Tanh };
+using Activation = TransferKind; // the same four functions as the designed networks' (model/transfer.hpp)
 
 struct ModelSpec {
   PetscInt n = 1000, D = 2;
