@@ -177,12 +177,13 @@ def draw_eigenvalues(ax, data, ev, source):
     slow = data["analysis"]["slow_mu"] if data["analysis"] is not None else None
     if slow is not None:
         mu = slow[np.isfinite(slow)]
-        ax.plot(mu.real, mu.imag, "o", ms=3.5, color="C1", mec="none", alpha=0.8, zorder=5,
+        ax.plot(mu.real, mu.imag, "o", ms=5, color="C1", mec="none", alpha=0.8, zorder=5,
                 label=f"μ of diag(φ′) W at {slow.shape[0]} slow points")
         title += ", of diag(φ′) W at slow points"
     g = decays(data)
     if g.size:
-        ax.plot(g, np.zeros_like(g), "+", ms=14, mew=1.8, color="C3", zorder=4,
+        # an open diamond: the slow points' eigenvalues near gamma stay visible inside it
+        ax.plot(g, np.zeros_like(g), "D", ms=11, mew=1.5, mfc="none", color="C3", zorder=4,
                 label="γ_c = " + ", ".join(f"{x:g}" for x in dict.fromkeys(g.tolist())))
     lim = 1.15 * max(1.0, float(np.max(np.abs(ev), initial=0)))
     ax.set_xlim(-lim, lim)

@@ -24,6 +24,8 @@ import tempfile
 
 import h5py
 
+from train_torch import add_setting_arguments  # the same setting for both sides
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 EQRNN = os.environ.get("EQRNN_BIN", os.path.join(ROOT, "build", "eqrnn"))
@@ -34,12 +36,7 @@ ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIR
 
 def parse(argv):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("-n", type=int, default=1000)
-    p.add_argument("-D", type=int, default=2)
-    p.add_argument("-T", type=int, default=3)
-    p.add_argument("--batch", type=int, default=1024)
-    p.add_argument("--steps", type=int, default=30)
-    p.add_argument("--lr", type=float, default=1e-3)
+    add_setting_arguments(p, steps=30)
     p.add_argument("--ranks", default="1,2", help="thread / rank counts to compare")
     p.add_argument("--precisions", default="double,single")
     p.add_argument("--json", help="also write the results here")

@@ -19,14 +19,19 @@ import sys
 import time
 
 
-def parse(argv):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_setting_arguments(p, steps):
+    """The training setting (shared with bench_train.py, which passes it on): the authors' by default."""
     p.add_argument("-n", type=int, default=1000)
     p.add_argument("-D", type=int, default=2)
     p.add_argument("-T", type=int, default=3)
     p.add_argument("--batch", type=int, default=1024)
-    p.add_argument("--steps", type=int, default=50)
+    p.add_argument("--steps", type=int, default=steps)
     p.add_argument("--lr", type=float, default=1e-3)
+
+
+def parse(argv):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_setting_arguments(p, steps=50)
     p.add_argument("--decay", type=float, default=0.995)
     p.add_argument("--phi", default="relu", choices=["linear", "relu", "tanh", "sigmoid"])
     p.add_argument("--threads", type=int, default=1)
