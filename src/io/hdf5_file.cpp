@@ -13,6 +13,25 @@ H5Plist mpioAccess(MPI_Comm comm) {
   return fapl;
 }
 
+// Files written to (results, checkpoints): the metadata cache never evicts on its own, so the metadata on
+// disk is exactly that of the last flush (checkpoints flush the output) until the next one. A kill between
+// flushes then leaves a readable file (raw data written since lies beyond its end of allocation), not B-tree
+// nodes from one moment and a superblock from another. The cache keeps all metadata touched in memory until
+// close: kilobytes per dataset.
+H5Plist mpioWriteAccess(MPI_Comm comm) {
+  H5Plist fapl = mpioAccess(comm);
+  H5AC_cache_config_t config{};
+  config.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+  if (H5Pget_mdc_config(fapl, &config) >= 0) {
+    config.evictions_enabled = false; // needs the automatic resizing off too
+    config.incr_mode         = H5C_incr__off;
+    config.flash_incr_mode   = H5C_flash_incr__off;
+    config.decr_mode         = H5C_decr__off;
+    H5Pset_mdc_config(fapl, &config);
+  }
+  return fapl;
+}
+
 H5Plist collectiveTransfer() {
   H5Plist dxpl(H5Pcreate(H5P_DATASET_XFER));
   H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
@@ -149,7 +168,7 @@ PetscErrorCode readVector(MPI_Comm comm, const std::string &path, const std::str
 
 PetscErrorCode Hdf5File::create(MPI_Comm comm, const std::string &path, Hdf5File *f) {
   PetscFunctionBeginUser;
-  H5Plist fapl = mpioAccess(comm);
+  H5Plist fapl = mpioWriteAccess(comm);
   f->comm_     = comm;
   f->path_     = path;
   f->file_     = H5File(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
@@ -163,7 +182,7 @@ PetscErrorCode Hdf5File::open(MPI_Comm comm, const std::string &path, Hdf5File *
              path.c_str());
   PetscCheck(H5Fis_hdf5(path.c_str()) > 0, comm, PETSC_ERR_FILE_OPEN,
              "file '%s' is not an HDF5 file (or is corrupt)", path.c_str());
-  H5Plist fapl = mpioAccess(comm);
+  H5Plist fapl = readOnly ? mpioAccess(comm) : mpioWriteAccess(comm);
   f->comm_     = comm;
   f->path_     = path;
   f->file_     = H5File(H5Fopen(path.c_str(), readOnly ? H5F_ACC_RDONLY : H5F_ACC_RDWR, fapl));

@@ -76,12 +76,31 @@ PetscErrorCode createResultFile(MPI_Comm comm, const std::string &path, const Gr
   PetscCall(file->writeAttributes("/", root));
   PetscCall(file->ensureGroup("/parameters"));
   PetscCall(file->writeAttributes("/parameters", parameters));
+  PetscCall(
+      file->flush()); // on disk from the start: its metadata changes on disk only at flushes (hdf5_file)
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode SimulationOutput::create(MPI_Comm comm, const std::string &path, const Group &group,
                                         const std::vector<Attribute> &parameters, PetscInt channels) {
+  lastFlush_ = MPI_Wtime(); // createResultFile flushes
   return createResultFile(comm, path, group, parameters, &file_, channels);
+}
+
+PetscErrorCode SimulationOutput::flush() {
+  PetscFunctionBeginUser;
+  PetscCall(file_.flush());
+  lastFlush_ = MPI_Wtime();
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SimulationOutput::flushIfDue() {
+  int due = MPI_Wtime() - lastFlush_ >= kFlushSeconds;
+  PetscFunctionBeginUser;
+  // H5Fflush is collective: every rank follows rank 0's clock.
+  PetscCallMPI(MPI_Bcast(&due, 1, MPI_INT, 0, file_.comm()));
+  if (due) PetscCall(flush());
+  PetscFunctionReturn(0);
 }
 
 PetscErrorCode SimulationOutput::resume(MPI_Comm comm, const std::string &path, hsize_t samples, double t) {
@@ -105,7 +124,7 @@ PetscErrorCode SimulationOutput::resume(MPI_Comm comm, const std::string &path, 
   PetscCall(file_.writeAttributes("/", {{"restarts", static_cast<long long>(restarts) + 1},
                                         {"restart_times", times + stamp},
                                         {"last_restart", std::string(when)}}));
-  PetscCall(file_.flush()); // the truncation and the restart count reach the disk before any new sample
+  PetscCall(flush()); // the truncation and the restart count reach the disk before any new sample
   PetscFunctionReturn(0);
 }
 
@@ -114,6 +133,7 @@ PetscErrorCode SimulationOutput::sample(double t, Vec x) {
   PetscCall(file_.appendRow("/trajectory/x", x, &samples_));
   PetscCall(file_.appendScalar("/trajectory/t", t));
   PetscCall(file_.writeAttributes("/trajectory", {{"count", static_cast<long long>(samples_)}}));
+  PetscCall(flushIfDue());
   PetscFunctionReturn(0);
 }
 

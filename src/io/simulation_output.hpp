@@ -19,14 +19,20 @@ public:
   // (later ones were written after the checkpoint and will be written again) and counts the restart.
   PetscErrorCode resume(MPI_Comm comm, const std::string &path, hsize_t samples, double t);
   PetscErrorCode sample(double t, Vec x);
-  PetscErrorCode flush() { return file_.flush(); }
+  PetscErrorCode flush();
   PetscErrorCode finish(Vec x, const std::vector<Attribute> &summary);
   PetscErrorCode closeUnfinished() { return file_.close(); } // stopped early: no /final
   hsize_t samples() const { return samples_; }
 
 private:
+  // What a reader of a running simulation sees is the last flush (hdf5_file.cpp: the metadata cache never
+  // writes between flushes); sample() flushes when this much wall time has passed since.
+  static constexpr double kFlushSeconds = 10;
+  PetscErrorCode flushIfDue();
+
   Hdf5File file_;
-  hsize_t samples_ = 0;
+  hsize_t samples_  = 0;
+  double lastFlush_ = 0; // MPI_Wtime() on rank 0
 };
 
 // Creates an eqrnn result file: root attributes group, N (neurons: |G| C), channels, state_shape and

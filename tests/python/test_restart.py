@@ -3,6 +3,7 @@ one on the same number of ranks (state and every trajectory sample, none duplica
 1e-10 on another number of ranks; it survives kill -9 at random instants and SIGUSR1; damaged or foreign
 checkpoints are reported and skipped or refused."""
 
+import pathlib
 import random
 import re
 import signal
@@ -65,6 +66,20 @@ def test_other_rank_count_agrees_to_1e_10(tmp_path, reference):
     assert np.max(np.abs(got["x"] - reference["x"])) < 1e-10
 
 
+def assert_readable_up_to_checkpoint(out):
+    """After a kill the output on disk is the one of its last flush (every checkpoint flushes it, and the
+    metadata cache never writes between flushes): readable, with at least the newest checkpoint's samples."""
+    ckpt = pathlib.Path(str(out) + ".ckpt.h5")
+    if not ckpt.exists():
+        return  # killed before the first checkpoint: -restart auto starts afresh
+    with h5py.File(ckpt, "r") as c:
+        samples = int(c.attrs["samples"])
+    with h5py.File(out, "r") as f:
+        assert f.attrs["group"] and "parameters" in f
+        assert int(f["trajectory"].attrs["count"]) >= samples
+        assert np.isfinite(f["trajectory/x"][:samples]).all()
+
+
 def test_kill_minus_9_at_20_random_instants(tmp_path):
     # A longer run (so kills land between checkpoints); each killed run is resumed with -restart auto.
     args = ["-group", "Z32768", "-J1", 3, "-input", "bump", "-input_amplitude", 1, "-input_location", 16384,
@@ -87,6 +102,7 @@ def test_kill_minus_9_at_20_random_instants(tmp_path):
             p.send_signal(signal.SIGKILL)
             p.wait()
             kills += 1
+            assert_readable_up_to_checkpoint(out)
             continue
         assert p.wait() == 0, p.stderr.read()
         for f in tmp_path.glob("k.h5*"):  # it finished before the kill: start over and kill it again

@@ -178,3 +178,34 @@ TEST(Dynamics, SameResultOnAnyNumberOfRanks) {
   MPI_Barrier(PETSC_COMM_WORLD);
   if (rank == 0) std::remove("test_rank_invariance_world.h5");
 }
+
+TEST(OutputFiles, MetadataReachesTheDiskOnlyAtFlushes) {
+  // Written files keep their metadata cache from evicting (so a kill between flushes leaves the file of the
+  // last flush); read-only opens keep HDF5's default.
+  const std::string path = "eqrnn_test_mdc.h5";
+  const auto evictions   = [](const Hdf5File &f) {
+    H5AC_cache_config_t config{};
+    config.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+    EXPECT_GE(H5Fget_mdc_config(f.id(), &config), 0);
+    return static_cast<bool>(config.evictions_enabled);
+  };
+  {
+    Hdf5File f;
+    EQ_OK(Hdf5File::create(PETSC_COMM_WORLD, path, &f));
+    EXPECT_FALSE(evictions(f));
+  }
+  {
+    Hdf5File f;
+    EQ_OK(Hdf5File::open(PETSC_COMM_WORLD, path, &f, false));
+    EXPECT_FALSE(evictions(f));
+  }
+  {
+    Hdf5File f;
+    EQ_OK(Hdf5File::open(PETSC_COMM_WORLD, path, &f, true));
+    EXPECT_TRUE(evictions(f));
+  }
+  PetscMPIInt rank = 0;
+  MPI_Barrier(PETSC_COMM_WORLD);
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  if (rank == 0) std::remove(path.c_str());
+}
