@@ -172,6 +172,7 @@ PetscErrorCode Hdf5File::create(MPI_Comm comm, const std::string &path, Hdf5File
   f->comm_     = comm;
   f->path_     = path;
   f->file_     = H5File(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
+  f->writable_ = true;
   PetscCheck(f->file_.valid(), comm, PETSC_ERR_FILE_OPEN, "cannot create output file '%s'", path.c_str());
   PetscFunctionReturn(0);
 }
@@ -186,6 +187,7 @@ PetscErrorCode Hdf5File::open(MPI_Comm comm, const std::string &path, Hdf5File *
   f->comm_     = comm;
   f->path_     = path;
   f->file_     = H5File(H5Fopen(path.c_str(), readOnly ? H5F_ACC_RDONLY : H5F_ACC_RDWR, fapl));
+  f->writable_ = !readOnly;
   PetscCheck(f->file_.valid(), comm, PETSC_ERR_FILE_OPEN, "cannot open '%s'%s (corrupt?)", path.c_str(),
              readOnly ? "" : " for appending");
   PetscFunctionReturn(0);
@@ -195,6 +197,13 @@ PetscErrorCode Hdf5File::flush() {
   PetscFunctionBeginUser;
   PetscCheck(H5Fflush(file_, H5F_SCOPE_GLOBAL) >= 0, comm_, PETSC_ERR_FILE_WRITE, "flushing '%s' failed",
              path_.c_str());
+  if (writable_) { // the cache keeps all metadata touched since the open (about 0.4 KB per trajectory row)
+    file_.reset();
+    H5Plist fapl = mpioWriteAccess(comm_);
+    file_        = H5File(H5Fopen(path_.c_str(), H5F_ACC_RDWR, fapl));
+    PetscCheck(file_.valid(), comm_, PETSC_ERR_FILE_OPEN, "cannot reopen '%s' after flushing it",
+               path_.c_str());
+  }
   PetscFunctionReturn(0);
 }
 

@@ -50,13 +50,15 @@ public:
                             bool *found);
   PetscErrorCode readString(const std::string &objectPath, const std::string &name, std::string *value,
                             bool *found);
-  // Flushes everything written so far to disk (a checkpoint refers to it).
+  // Flushes everything written so far to disk (a checkpoint refers to it). A written file is closed and
+  // reopened, which also empties its metadata cache (it never evicts on its own: hdf5_file.cpp).
   PetscErrorCode flush();
 
 private:
   MPI_Comm comm_ = MPI_COMM_NULL;
   H5File file_;
   std::string path_;
+  bool writable_ = false;
 };
 
 } // namespace eqrnn

@@ -76,8 +76,8 @@ PetscErrorCode createResultFile(MPI_Comm comm, const std::string &path, const Gr
   PetscCall(file->writeAttributes("/", root));
   PetscCall(file->ensureGroup("/parameters"));
   PetscCall(file->writeAttributes("/parameters", parameters));
-  PetscCall(
-      file->flush()); // on disk from the start: its metadata changes on disk only at flushes (hdf5_file)
+  // On disk from the start: the file's metadata reaches the disk only at flushes (hdf5_file.cpp).
+  PetscCall(file->flush());
   PetscFunctionReturn(0);
 }
 
