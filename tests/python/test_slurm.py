@@ -94,16 +94,21 @@ def reference(tmp_path_factory):
     return read(out)
 
 
-def submit_simulation(slurm, tmp_path):
-    deck = tmp_path / "noisy_ring.yaml"
-    deck.write_text("group: Z4096\n")
+def submit_2_ranks(slurm, tmp_path, script, deck_name, deck_text, args):
+    """sbatch -n 2 jobs/SCRIPT DECK ARGS; returns (job id, output) once the run has written a checkpoint."""
+    deck = tmp_path / deck_name
+    deck.write_text(deck_text)
     job = sh("sbatch", "--parsable", "-n", 2, "-D", tmp_path, "-o", tmp_path / "job.log",
-             os.path.join(ROOT, "jobs", "simulate.sbatch"), deck, *SIM,
+             os.path.join(ROOT, "jobs", script), deck, *args,
              env=dict(slurm, OUTDIR=str(tmp_path / "out"))).stdout.strip()
-    out = tmp_path / "out" / "noisy_ring.h5"
+    out = tmp_path / "out" / deck_name.replace(".yaml", ".h5")
     # Interrupt only once the run is under way and has checkpointed: then a resumption is really exercised.
     wait_for(lambda: os.path.exists(str(out) + ".ckpt.h5"), 120, "the first checkpoint")
     return job, out
+
+
+def submit_simulation(slurm, tmp_path):
+    return submit_2_ranks(slurm, tmp_path, "simulate.sbatch", "noisy_ring.yaml", "group: Z4096\n", SIM)
 
 
 def assert_resumed_bitwise(out, reference, log):
@@ -217,13 +222,7 @@ TRAIN = ["-n", 400, "-D", 2, "-batch", 1024, "-steps", 160, "-checkpoint_interva
 def test_training_job_requeued_gives_the_same_weights(slurm, tmp_path):
     ref = tmp_path / "ref.h5"
     eqrnn("train", *TRAIN, "-output", ref, ranks=2)
-    deck = tmp_path / "train.yaml"
-    deck.write_text("phi: relu\n")
-    job = sh("sbatch", "--parsable", "-n", 2, "-D", tmp_path, "-o", tmp_path / "job.log",
-             os.path.join(ROOT, "jobs", "train.sbatch"), deck, *TRAIN,
-             env=dict(slurm, OUTDIR=str(tmp_path / "out"))).stdout.strip()
-    out = tmp_path / "out" / "train.h5"
-    wait_for(lambda: os.path.exists(str(out) + ".ckpt.h5"), 120, "the first training checkpoint")
+    job, out = submit_2_ranks(slurm, tmp_path, "train.sbatch", "train.yaml", "phi: relu\n", TRAIN)
     sh("scontrol", "requeue", job, env=slurm)
     state = wait_done(slurm, job)
     log = (tmp_path / "job.log").read_text()
