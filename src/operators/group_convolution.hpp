@@ -58,6 +58,7 @@ public:
   PetscInt ownershipStart() const { return start_; }
   PetscInt blockSize() const { return blockM_; } // M = |Q| C
   const std::string &strategy() const { return strategy_; }
+  const char *strategyName() const { return strategy_.c_str(); } // as recorded in output files
   PetscInt transformLength() const { return transformLength_; } // M for the padded line strategy, else |G|
 
   PetscErrorCode createVec(Vec *v) const;
