@@ -23,8 +23,8 @@ double norm2(const std::vector<double> &v) {
 }
 
 // Eigenvalues of a dense n x n row-major matrix (LAPACK dgeev on its transpose: same spectrum), real part
-// descending.
-void eigenvalues(std::vector<double> m, int n, std::vector<double> *re, std::vector<double> *im) {
+// descending; false if LAPACK failed (the same on every rank: the matrix is replicated).
+bool eigenvalues(std::vector<double> m, int n, std::vector<double> *re, std::vector<double> *im) {
   std::vector<double> wr(static_cast<std::size_t>(n)), wi(wr.size()),
       work(static_cast<std::size_t>(8 * n + 8));
   const int lwork = static_cast<int>(work.size()), one = 1;
@@ -32,6 +32,7 @@ void eigenvalues(std::vector<double> m, int n, std::vector<double> *re, std::vec
   double dummy = 0;
   dgeev_("N", "N", &n, m.data(), &n, wr.data(), wi.data(), &dummy, &one, &dummy, &one, work.data(), &lwork,
          &info, 1, 1);
+  if (info != 0) return false;
   std::vector<int> order(wr.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return wr[a] > wr[b]; });
@@ -41,6 +42,7 @@ void eigenvalues(std::vector<double> m, int n, std::vector<double> *re, std::vec
     re->push_back(wr[i]);
     im->push_back(wi[i]);
   }
+  return true;
 }
 } // namespace
 
@@ -56,9 +58,8 @@ PetscErrorCode ReducedModel::create(RateNetwork &net, const ReduceSpec &spec,
              PETSC_ERR_USER_INPUT,
              "reduce: need -reduce_starts >= 0, -reduce_max_it > 0, -reduce_tol > 0 and "
              "some -reduce_amplitudes");
-  PetscCheck(net.spec().input.kind == "none", comm, PETSC_ERR_USER_INPUT,
-             "reduce: the reduced model is for the autonomous network (-input none, got %s)",
-             net.spec().input.kind.c_str());
+  PetscCheck(net.spec().input.kind == InputKind::None, comm, PETSC_ERR_USER_INPUT,
+             "reduce: the reduced model is for the autonomous network (-input none)");
   // K: the irreps kernel's own support, or -reduce_irreps (closed under conjugation here).
   if (!spec.irreps.empty()) {
     for (const auto &label : spec.irreps) {
@@ -71,14 +72,14 @@ PetscErrorCode ReducedModel::create(RateNetwork &net, const ReduceSpec &spec,
           m->support_.push_back(kk);
     }
   } else {
-    PetscCheck(net.spec().kernel.family == "irreps", comm, PETSC_ERR_USER_INPUT,
+    PetscCheck(net.spec().kernel.family == KernelFamily::Irreps, comm, PETSC_ERR_USER_INPUT,
                "reduce: give the kernel's Fourier support with -reduce_irreps (or use -kernel irreps)");
     PetscCall(kernelIrrepSupport(comm, net.spec().kernel, G, &m->support_));
   }
   // Scalar blocks (gains) or class values: a class function, so right translations are symmetries too. With
   // channels the channel matrix does not matter (it acts on another index).
-  const KernelSpec &ks = net.spec().kernel;
-  m->rightSymmetric_   = (ks.family == "irreps" && ks.irrepBlocks.empty()) || ks.family == "class";
+  m->rightSymmetric_ = net.kernelFamily().isClassFunction();
+  if (spec.verify) PetscCall(readStabilitySolverOptions(comm));
   PetscCall(OrbitTools::create(comm, G, net.spec().fftPlanner, &m->orbits_, net.channels()));
   PetscCall(net.createVec(m->x_.address()));
   PetscCall(net.createVec(m->rate_.address()));
@@ -295,8 +296,7 @@ PetscErrorCode ReducedModel::census(std::vector<ReducedFixedPoint> *found, Petsc
   *failedStarts = 0;
   // An odd phi (tanh, linear without threshold) makes x -> -x a symmetry: each new orbit's mirror image is
   // tried at once, which closes the census far sooner than random starts alone.
-  const auto &phi = net_->spec().phi;
-  const bool odd  = phi.threshold == 0.0 && (phi.name() == "tanh" || phi.name() == "linear");
+  const bool odd = net_->spec().phi.isOdd();
   std::vector<std::vector<double>> mirrors;
   for (PetscInt s = 0; s <= spec_.starts || !mirrors.empty();) {
     std::vector<double> a(R, 0.0);
@@ -352,10 +352,25 @@ PetscErrorCode ReducedModel::census(std::vector<ReducedFixedPoint> *found, Petsc
     }
     found->push_back(std::move(p));
   }
-  // Larger states first, then by stabiliser order: a stable order for tables and files.
-  std::stable_sort(found->begin(), found->end(), [](const ReducedFixedPoint &u, const ReducedFixedPoint &v) {
-    return norm2(u.a) < norm2(v.a) - 1e-9;
-  });
+  // By norm, states whose norms agree to 1e-9 kept in the order found (mirror images, symmetric copies): a
+  // reproducible order for tables and files. Norms are grouped into runs of neighbours first, so that the
+  // comparison is a strict weak ordering (a tolerance inside the comparator is not one).
+  std::vector<std::size_t> byNorm(found->size());
+  std::iota(byNorm.begin(), byNorm.end(), 0);
+  std::vector<double> norms(found->size());
+  for (std::size_t i = 0; i < found->size(); ++i)
+    norms[i] = norm2((*found)[i].a);
+  std::stable_sort(byNorm.begin(), byNorm.end(), [&](std::size_t u, std::size_t v) { return norms[u] < norms[v]; });
+  std::vector<std::size_t> level(found->size(), 0);
+  for (std::size_t k = 1; k < byNorm.size(); ++k)
+    level[byNorm[k]] = level[byNorm[k - 1]] + (norms[byNorm[k]] - norms[byNorm[k - 1]] > 1e-9 ? 1 : 0);
+  std::vector<std::size_t> order(found->size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t u, std::size_t v) { return level[u] < level[v]; });
+  std::vector<ReducedFixedPoint> sorted;
+  for (std::size_t i : order)
+    sorted.push_back(std::move((*found)[i]));
+  *found = std::move(sorted);
   PetscFunctionReturn(0);
 }
 
@@ -363,8 +378,7 @@ PetscErrorCode ReducedModel::assignFamily(const std::vector<ReducedFixedPoint> &
   // The network's symmetries beyond left translations: right translations R_b (class-function kernels) and
   // x -> -x (odd phi). A family is an orbit of all of them; its representative is its first member.
   const Group &G  = net_->group();
-  const auto &phi = net_->spec().phi;
-  const bool odd  = phi.threshold == 0.0 && (phi.name() == "tanh" || phi.name() == "linear");
+  const bool odd  = net_->spec().phi.isOdd();
   // Right translations are left translations in an abelian group: nothing new to try there.
   const PetscInt nb = rightSymmetric_ && !G.isAbelian() && G.order() <= spec_.familyMaxOrder ? G.order() : 1;
   bool hasAxis      = false;
@@ -441,14 +455,15 @@ PetscErrorCode ReducedModel::analyse(ReducedFixedPoint *p) {
   }
   p->dimension = static_cast<PetscInt>(kept.size());
   PetscCall(jacobian(p->a, &jac));
-  eigenvalues(jac, static_cast<int>(p->a.size()), &p->re, &p->im);
+  PetscCheck(eigenvalues(jac, static_cast<int>(p->a.size()), &p->re, &p->im), net_->comm(), PETSC_ERR_LIB,
+             "reduce: LAPACK dgeev failed on the %zu x %zu reduced Jacobian", p->a.size(), p->a.size());
   for (std::size_t i = 0; i < p->re.size(); ++i) {
     if (std::abs(p->re[i]) <= spec_.marginalTol && std::abs(p->im[i]) <= spec_.marginalTol)
       ++p->nMarginal;
     else if (p->re[i] > spec_.marginalTol)
       ++p->nUnstable;
   }
-  p->classification = p->nUnstable > 0 ? "saddle" : "stable";
+  p->classification = p->nUnstable > 0 ? Classification::Saddle : Classification::Stable;
   PetscFunctionReturn(0);
 }
 

@@ -47,7 +47,7 @@ struct ReducedFixedPoint {
   std::shared_ptr<OrbitReference> orbit; // for continuous-translation comparisons
   std::vector<double> re, im;            // reduced Jacobian spectrum, real part descending
   PetscInt nUnstable = 0, nMarginal = 0;
-  std::string classification;
+  Classification classification = Classification::NotComputed;
   std::vector<double> fullRe, fullIm; // leading full-network eigenvalues from SLEPc
   double spectrumMismatch      = -1;  // max |lambda_full - lambda_reduced| over the compared ones
   PetscInt comparedEigenvalues = 0;

@@ -1,6 +1,8 @@
 #include "analysis/stability.hpp"
 
 #include "analysis/tangent.hpp"
+#include "core/collective.hpp"
+#include "model/linearisation.hpp"
 #include <slepceps.h>
 #include <algorithm>
 #include <cmath>
@@ -31,29 +33,58 @@ PetscErrorCode orthonormalise(std::vector<VecHandle> *vs) {
   *vs = std::move(basis);
   PetscFunctionReturn(0);
 }
+// Defaults first, then the -eps_* options (which override them).
+PetscErrorCode configureEigensolver(EPS eps, PetscInt nev) {
+  PetscFunctionBeginUser;
+  PetscCall(EPSSetProblemType(eps, EPS_NHEP));
+  PetscCall(EPSSetWhichEigenpairs(eps, EPS_LARGEST_REAL));
+  PetscCall(EPSSetDimensions(eps, nev, PETSC_DEFAULT, PETSC_DEFAULT));
+  PetscCall(EPSSetFromOptions(eps));
+  PetscFunctionReturn(0);
+}
 } // namespace
 
+const char *classificationName(Classification c) {
+  switch (c) {
+  case Classification::Stable:
+    return "stable";
+  case Classification::Saddle:
+    return "saddle";
+  case Classification::Unknown:
+    return "unknown";
+  case Classification::NotComputed:
+    return "not computed";
+  }
+  return "?";
+}
+
+PetscErrorCode readStabilitySolverOptions(MPI_Comm comm) {
+  EPSHandle eps;
+  PetscFunctionBeginUser;
+  PetscCall(EPSCreate(comm, eps.address()));
+  PetscCall(configureEigensolver(eps, 1));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode analyseStability(RateNetwork &net, Vec xstar, const StabilitySpec &spec, StabilityResult *r) {
-  MatHandle A;
+  std::unique_ptr<Linearisation> lin;
   EPSHandle eps;
   PetscInt nconv = 0;
   PetscFunctionBeginUser;
   *r = StabilityResult();
-  PetscCall(net.setLinearisationPoint(xstar));
-  PetscCall(net.createJacobian(A.address()));
+  PetscCall(Linearisation::create(net, &lin));
+  PetscCall(lin->setPoint(xstar));
   PetscCall(EPSCreate(net.comm(), eps.address()));
-  PetscCall(EPSSetOperators(eps, A, nullptr));
-  PetscCall(EPSSetProblemType(eps, EPS_NHEP));
-  PetscCall(EPSSetWhichEigenpairs(eps, EPS_LARGEST_REAL));
-  PetscCall(
-      EPSSetDimensions(eps, std::min<PetscInt>(spec.nev, net.group().order()), PETSC_DEFAULT, PETSC_DEFAULT));
-  PetscCall(EPSSetFromOptions(eps));
-  // A failed eigensolve is a result ("unknown"), not the end of a census.
+  PetscCall(EPSSetOperators(eps, lin->matrix(), nullptr));
+  PetscCall(configureEigensolver(eps, std::min<PetscInt>(spec.nev, net.group().order())));
+  // A failed eigensolve is a result (unknown), not the end of a census; every rank must take that path.
   PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, nullptr));
-  const PetscErrorCode solved = EPSSolve(eps);
+  const PetscErrorCode code = EPSSolve(eps);
   PetscCall(PetscPopErrorHandler());
-  if (solved) {
-    r->classification = "unknown";
+  bool solved = false;
+  PetscCall(allRanks(net.comm(), code == 0, &solved));
+  if (!solved) {
+    r->classification = Classification::Unknown;
     PetscFunctionReturn(0);
   }
   PetscCall(EPSGetConverged(eps, &nconv));
@@ -101,9 +132,9 @@ PetscErrorCode analyseStability(RateNetwork &net, Vec xstar, const StabilitySpec
     }
   }
   if (nconv == 0)
-    r->classification = "unknown";
+    r->classification = Classification::Unknown;
   else
-    r->classification = r->nUnstable > 0 ? "saddle" : "stable";
+    r->classification = r->nUnstable > 0 ? Classification::Saddle : Classification::Stable;
   if (marginal.empty()) PetscFunctionReturn(0);
   // How much of each tangent direction the marginal eigenspace contains.
   std::vector<VecHandle> tangents;

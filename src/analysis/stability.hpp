@@ -10,6 +10,10 @@
 
 namespace eqrnn {
 
+// stable: no eigenvalue with Re > tol; saddle: some; unknown: the eigensolver failed or found nothing.
+enum class Classification { Stable, Saddle, Unknown, NotComputed };
+const char *classificationName(Classification c); // as written to output files ("not computed", ...)
+
 struct StabilitySpec {
   PetscInt nev       = 10;
   double marginalTol = 1e-6;  // |lambda| below this counts as marginal (units of 1/tau)
@@ -19,15 +23,18 @@ struct StabilitySpec {
 struct StabilityResult {
   std::vector<double> re, im; // converged eigenvalues, sorted by real part, descending
   PetscInt nUnstable = 0, nMarginal = 0;
-  std::string classification;         // stable | saddle | unknown (nothing converged)
+  Classification classification = Classification::NotComputed;
   std::vector<double> tangentOverlap; // per tangent direction: |P_marginal t| / |t|
   std::vector<PetscInt> tangentAxes;
   std::vector<VecHandle> vectorsRe, vectorsIm; // with saveVectors, in the order of re/im
 };
 
 // Linearises `net` at xstar and analyses it. Solver failures are reported in the result
-// (classification "unknown"), not as errors, so a census can go on.
+// (classification unknown), not as errors, so a census can go on; the failure is agreed by every rank.
 PetscErrorCode analyseStability(RateNetwork &net, Vec xstar, const StabilitySpec &spec,
                                 StabilityResult *result);
+// Reads the eigensolver's options (-eps_*, -st_*, -bv_*, ...) as analyseStability will, without solving: a
+// command that computes spectra later calls it before checking for unused options.
+PetscErrorCode readStabilitySolverOptions(MPI_Comm comm);
 
 } // namespace eqrnn

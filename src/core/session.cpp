@@ -1,5 +1,6 @@
 #include "core/session.hpp"
 
+#include "core/collective.hpp"
 #include <slepcsys.h>
 #include <fftw3-mpi.h>
 #include <hdf5.h>
@@ -28,11 +29,13 @@ std::string optionsFiles(int argc, char **argv) {
 }
 
 // Files named by -options_file(_yaml) must exist before PETSc reads them, or PETSc aborts with a traceback.
+// Decided by every rank together: PETSc reads them collectively.
 std::string missingOptionsFile(int argc, char **argv) {
   for (int i = 1; i + 1 < argc; ++i) {
     if (!std::strcmp(argv[i], "-options_file_yaml") || !std::strcmp(argv[i], "-options_file")) {
-      std::ifstream f(argv[i + 1]);
-      if (!f) return argv[i + 1];
+      int here = std::ifstream(argv[i + 1]).good() ? 1 : 0;
+      MPI_Allreduce(MPI_IN_PLACE, &here, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+      if (!here) return argv[i + 1];
     }
   }
   return {};
@@ -66,9 +69,11 @@ Session::Session(int *argc, char ***argv, const char *help) {
   int kept = 0;
   for (int i = 0; i < *argc; ++i) {
     const char *a = (*argv)[i];
-    if (i > 0 && (!std::strcmp(a, "-help") || !std::strcmp(a, "--help") || !std::strcmp(a, "-h")))
+    if (i > 0 && (!std::strcmp(a, "-help") || !std::strcmp(a, "--help") || !std::strcmp(a, "-h"))) {
       help_ = true;
-    else if (i > 0 && (!std::strcmp(a, "-version") || !std::strcmp(a, "--version")))
+      if (i + 1 < *argc && (!std::strcmp((*argv)[i + 1], "petsc") || !std::strcmp((*argv)[i + 1], "markdown")))
+        helpTopic_ = (*argv)[++i];
+    } else if (i > 0 && (!std::strcmp(a, "-version") || !std::strcmp(a, "--version")))
       version_ = true;
     else
       (*argv)[kept++] = (*argv)[i];
@@ -86,7 +91,6 @@ Session::Session(int *argc, char ***argv, const char *help) {
   // PETSc traps SIGPIPE and prints a crash report; `eqrnn ... | head` should just end quietly, as Unix tools
   // do.
   std::signal(SIGPIPE, SIG_DFL);
-  if (help_ && PetscOptionsSetValue(nullptr, "-help", nullptr)) return;
   fftw_mpi_init();
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); // HDF5 failures are reported through our own messages
   ok_ = true;

@@ -13,10 +13,10 @@ public:
   Session(const Session &)            = delete;
   Session &operator=(const Session &) = delete;
   bool ok() const { return ok_; }
-  // -help/--help and -version/--version are taken off the command line before PETSc sees it (PETSc would
-  // print its own banners); -help is put back into the options database so option blocks still list
-  // themselves.
+  // -help/--help/-h [petsc|markdown] and -version/--version are taken off the command line before PETSc
+  // sees them (PETSc would print its own banners and help); the word after -help says what to list.
   bool helpRequested() const { return help_; }
+  const std::string &helpTopic() const { return helpTopic_; } // "", "petsc" or "markdown"
   bool versionRequested() const { return version_; }
 
 private:
@@ -25,6 +25,7 @@ private:
   bool petscActive_ = false;
   bool help_        = false;
   bool version_     = false;
+  std::string helpTopic_;
 };
 
 // The first message of the most recent PETSc error on this rank (what SETERRQ/PetscCheck said, without the

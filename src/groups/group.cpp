@@ -1,6 +1,6 @@
 #include "groups/group.hpp"
 
-#include "core/options.hpp"
+#include "core/parameters.hpp"
 #include <algorithm>
 #include <cmath>
 #include <limits>

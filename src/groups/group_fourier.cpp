@@ -1,7 +1,7 @@
 #include "groups/group_fourier.hpp"
 
 #include "core/handles.hpp"
-#include "core/options.hpp"
+#include "core/parameters.hpp"
 
 namespace eqrnn {
 

@@ -1,17 +1,17 @@
 #include "io/checkpoint.hpp"
 
+#include "core/collective.hpp"
+#include "core/parameters.hpp"
 #include "io/simulation_output.hpp"
-
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 
 namespace eqrnn {
 
 namespace {
-constexpr long long kFormatVersion = 1;
+// 2: every kind carries `kind` and the identity parameters.
+constexpr long long kFormatVersion = 2;
 
 std::uint64_t mix(std::uint64_t z) { // splitmix64 finaliser
   z += 0x9e3779b97f4a7c15ULL;
@@ -19,11 +19,19 @@ std::uint64_t mix(std::uint64_t z) { // splitmix64 finaliser
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
 }
-
-bool fileExists(const std::string &path) {
-  return std::ifstream(path).good();
-}
 } // namespace
+
+const char *checkpointKindName(CheckpointKind kind) {
+  switch (kind) {
+  case CheckpointKind::Simulation:
+    return "simulation";
+  case CheckpointKind::Census:
+    return "census";
+  case CheckpointKind::Training:
+    return "training";
+  }
+  return "?";
+}
 
 std::string checkpointPath(const std::string &output) {
   return output + ".ckpt.h5";
@@ -37,64 +45,6 @@ std::string temporaryCheckpointPath(const std::string &output) {
 
 std::vector<std::string> checkpointCandidates(const std::string &output) {
   return {checkpointPath(output), temporaryCheckpointPath(output), previousCheckpointPath(output)};
-}
-
-std::vector<Attribute> identityAttributes(const CheckpointIdentity &id) {
-  // Checksums as strings: HDF5 attributes here are signed 64-bit.
-  return {{"format_version", kFormatVersion},
-          {"group", id.group},
-          {"N", id.neurons},
-          {"channels", id.channels},
-          {"kernel_checksum", std::to_string(id.kernelChecksum)}};
-}
-
-PetscErrorCode checkIdentity(Hdf5File &f, const std::string &file, const CheckpointIdentity &id, bool *ok,
-                             std::string *reason) {
-  double version = 0, neurons = 0, channels = 0;
-  bool a = false, b = false, c = false, d = false, e = false;
-  std::string group, kernel;
-  PetscFunctionBeginUser;
-  *ok = false;
-  PetscCall(f.readNumber("/", "format_version", &version, &a));
-  PetscCall(f.readNumber("/", "N", &neurons, &b));
-  PetscCall(f.readNumber("/", "channels", &channels, &c));
-  PetscCall(f.readString("/", "group", &group, &d));
-  PetscCall(f.readString("/", "kernel_checksum", &kernel, &e));
-  if (!(a && b && c && d && e)) {
-    *reason = file + ": unreadable or incomplete (corrupt or interrupted write)";
-  } else if (static_cast<long long>(version) != kFormatVersion) {
-    *reason = file + ": checkpoint format " + std::to_string(static_cast<long long>(version)) +
-              ", this eqrnn reads " + std::to_string(kFormatVersion);
-  } else if (group != id.group || static_cast<long long>(neurons) != id.neurons ||
-             static_cast<long long>(channels) != id.channels) {
-    *reason = file + ": written for group " + group +
-              " (N = " + std::to_string(static_cast<long long>(neurons)) + ", " +
-              std::to_string(static_cast<long long>(channels)) + " channels), this run is " + id.group +
-              " (N = " + std::to_string(id.neurons) + ", " + std::to_string(id.channels) + " channels)";
-  } else if (kernel != std::to_string(id.kernelChecksum)) {
-    *reason = file + ": written with another kernel (its checksum differs)";
-  } else {
-    *ok = true;
-  }
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode commitCheckpoint(MPI_Comm comm, const std::string &output) {
-  PetscMPIInt rank = 0;
-  int ok           = 1;
-  PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Barrier(comm));
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  // Rename (atomic within a file system): newest -> previous, temporary -> newest.
-  if (rank == 0) {
-    const std::string newest = checkpointPath(output), previous = previousCheckpointPath(output);
-    if (fileExists(newest)) ok = std::rename(newest.c_str(), previous.c_str()) == 0;
-    ok = ok && std::rename(temporaryCheckpointPath(output).c_str(), newest.c_str()) == 0;
-  }
-  PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, comm));
-  PetscCheck(ok, comm, PETSC_ERR_FILE_WRITE, "cannot rename the checkpoint into '%s'",
-             checkpointPath(output).c_str());
-  PetscFunctionReturn(0);
 }
 
 PetscErrorCode vecChecksum(Vec v, unsigned long long *sum) {
@@ -119,120 +69,229 @@ PetscErrorCode vecChecksum(Vec v, unsigned long long *sum) {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode checkpointAttributes(MPI_Comm comm, const CheckpointIdentity &id,
-                                    std::vector<Attribute> *attrs) {
+ResumableRun::ResumableRun(MPI_Comm comm, std::string output, ResumeSettings settings, CheckpointIdentity id)
+    : comm_(comm), output_(std::move(output)), settings_(std::move(settings)), id_(std::move(id)),
+      lastWrite_(MPI_Wtime()) {}
+
+PetscErrorCode ResumableRun::header(std::vector<Attribute> *attrs) const {
   PetscFunctionBeginUser;
-  *attrs = identityAttributes(id);
-  PetscCall(provenanceAttributes(comm, attrs));
+  // Checksums as strings: HDF5 attributes here are signed 64-bit.
+  *attrs = {{"kind", std::string(checkpointKindName(id_.kind))},
+            {"format_version", kFormatVersion},
+            {"group", id_.group},
+            {"N", id_.neurons},
+            {"channels", id_.channels},
+            {"kernel_checksum", std::to_string(id_.kernelChecksum)},
+            {"identity", id_.parameters}};
+  PetscCall(provenanceAttributes(comm_, attrs));
   for (Attribute &a : *attrs)
     if (a.name == "started") a.name = "written"; // a checkpoint's time stamp is when it was written
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode writeCheckpoint(MPI_Comm comm, const std::string &output, const CheckpointIdentity &id,
-                               const CheckpointState &s, Vec x) {
-  unsigned long long sum = 0;
-  Hdf5File f;
-  PetscFunctionBeginUser;
-  PetscCall(vecChecksum(x, &sum));
-  PetscCall(Hdf5File::create(comm, temporaryCheckpointPath(output), &f));
-  PetscCall(f.writeVector("/x", x));
-  std::vector<Attribute> attrs;
-  PetscCall(checkpointAttributes(comm, id, &attrs));
-  attrs.insert(attrs.end(), {{"t", s.t},
-                             {"dt", s.dt},
-                             {"step", s.step},
-                             {"rejected", s.rejected},
-                             {"samples", s.samples},
-                             {"x_checksum", std::to_string(sum)},
-                             {"complete", 1LL}});
-  PetscCall(f.writeAttributes("/", attrs));
-  PetscCall(f.close());
-  PetscCall(commitCheckpoint(comm, output));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode readCheckpoint(MPI_Comm comm, const std::string &file, const CheckpointIdentity &id,
-                              CheckpointState *s, Vec x, bool *ok, std::string *reason) {
+PetscErrorCode ResumableRun::checkHeader(Hdf5File &f, const std::string &path, bool *ok,
+                                         std::string *reason) const {
+  double version = 0, neurons = 0, channels = 0, complete = 0;
+  bool a = false, b = false, c = false, d = false, e = false, g = false, h = false, k = false;
+  std::string kind, group, kernel, parameters;
   PetscFunctionBeginUser;
   *ok = false;
-  if (!fileExists(file)) {
-    *reason = file + ": missing";
-    PetscFunctionReturn(0);
+  PetscCall(f.readNumber("/", "format_version", &version, &a));
+  PetscCall(f.readString("/", "kind", &kind, &b));
+  PetscCall(f.readNumber("/", "complete", &complete, &c));
+  PetscCall(f.readNumber("/", "N", &neurons, &d));
+  PetscCall(f.readNumber("/", "channels", &channels, &e));
+  PetscCall(f.readString("/", "group", &group, &g));
+  PetscCall(f.readString("/", "kernel_checksum", &kernel, &h));
+  PetscCall(f.readString("/", "identity", &parameters, &k));
+  const std::string mine = checkpointKindName(id_.kind);
+  if (a && static_cast<long long>(version) != kFormatVersion) {
+    *reason = path + ": checkpoint format " + std::to_string(static_cast<long long>(version)) +
+              ", this eqrnn reads " + std::to_string(kFormatVersion);
+  } else if (!(a && b && c && d && e && g && h && k) || complete != 1) {
+    *reason = path + ": unreadable or incomplete (corrupt or interrupted write)";
+  } else if (kind != mine) {
+    *reason = path + ": a " + kind + " checkpoint, not a " + mine + " one";
+  } else if (group != id_.group || static_cast<long long>(neurons) != id_.neurons ||
+             static_cast<long long>(channels) != id_.channels) {
+    *reason = path + ": written for group " + group + " (N = " + std::to_string(static_cast<long long>(neurons)) +
+              ", " + std::to_string(static_cast<long long>(channels)) + " channels), this run is " + id_.group +
+              " (N = " + std::to_string(id_.neurons) + ", " + std::to_string(id_.channels) + " channels)";
+  } else if (kernel != std::to_string(id_.kernelChecksum)) {
+    *reason = path + ": written with another kernel (its checksum differs)";
+  } else if (parameters != id_.parameters) {
+    *reason = path + ": written for another run (" + identityDifferences(parameters, id_.parameters) + ")";
+  } else {
+    *ok = true;
   }
-  // File damage must not abort the run: errors from here on are results, not exceptions.
-  PetscPushErrorHandler(PetscReturnErrorHandler, nullptr);
-  Hdf5File f;
-  PetscErrorCode code = Hdf5File::open(comm, file, &f, true);
-  std::string xsum;
-  auto number = [&](const char *name, double *v) {
-    bool present = false;
-    if (!code) code = f.readNumber("/", name, v, &present);
-    return present;
-  };
-  auto text = [&](const char *name, std::string *v) {
-    bool present = false;
-    if (!code) code = f.readString("/", name, v, &present);
-    return present;
-  };
-  double complete = 0, step = 0, rejected = 0, samples = 0;
-  bool identity = false;
-  std::string why;
-  if (!code) code = checkIdentity(f, file, id, &identity, &why);
-  bool fields = number("complete", &complete) && number("t", &s->t) && number("dt", &s->dt) &&
-                number("step", &step) && number("rejected", &rejected) && number("samples", &samples) &&
-                text("x_checksum", &xsum);
-  if (!code) code = f.close();
-  PetscPopErrorHandler();
-  if (code || !fields || complete != 1) {
-    *reason = file + ": unreadable or incomplete (corrupt or interrupted write)";
-    PetscFunctionReturn(0);
-  }
-  if (!identity) {
-    *reason = why;
-    PetscFunctionReturn(0);
-  }
-  PetscPushErrorHandler(PetscReturnErrorHandler, nullptr);
-  code = readVector(comm, file, "/x", x);
-  PetscPopErrorHandler();
-  unsigned long long sum = 0;
-  if (!code) PetscCall(vecChecksum(x, &sum));
-  if (code || xsum != std::to_string(sum)) {
-    *reason = file + ": the state does not match its checksum (corrupt)";
-    PetscFunctionReturn(0);
-  }
-  s->step     = static_cast<long long>(step);
-  s->rejected = static_cast<long long>(rejected);
-  s->samples  = static_cast<long long>(samples);
-  *ok         = true;
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode findCheckpoint(MPI_Comm comm, const std::string &output, const CheckpointIdentity &id,
-                              CheckpointState *state, Vec x, bool *found, std::string *chosen,
-                              std::vector<std::string> *notes) {
+PetscErrorCode ResumableRun::examine(const std::string &path, const Reader &read, bool *ok, double *position,
+                                     std::string *reason) {
+  bool exists = false;
   PetscFunctionBeginUser;
-  *found = false;
-  // A crash between the two renames leaves the newest as the temporary file: try it too, keep the latest t.
-  for (const std::string &file : checkpointCandidates(output)) {
-    if (!fileExists(file)) continue;
-    CheckpointState s;
-    bool ok = false;
+  *ok = false;
+  reason->clear();
+  PetscCall(fileExistsEverywhere(comm_, path, &exists));
+  if (!exists) {
+    *reason = path + ": missing";
+    PetscFunctionReturn(0);
+  }
+  // Damage must not abort: every error below is a result, agreed by every rank.
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, nullptr));
+  Hdf5File f;
+  bool header     = false;
+  std::string why, damage;
+  PetscErrorCode code = Hdf5File::open(comm_, path, &f, true);
+  if (!code) code = checkHeader(f, path, &header, &why);
+  if (!code && header) code = read(f, path, position, &damage);
+  const PetscErrorCode closed = f.close();
+  PetscCall(PetscPopErrorHandler());
+  bool clean = false;
+  PetscCall(allRanks(comm_, !code && !closed && damage.empty(), &clean));
+  if (!clean)
+    *reason = path + ": unreadable, incomplete or corrupt" + (damage.empty() ? "" : " (" + damage + ")");
+  else if (!header)
+    *reason = why;
+  else
+    *ok = true;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ResumableRun::resume(const Reader &read, const Keeper &keep, bool *resumed) {
+  const bool automatic = settings_.restart == "auto";
+  double best          = 0;
+  PetscFunctionBeginUser;
+  *resumed = false;
+  chosen_.clear();
+  if (settings_.restart.empty()) PetscFunctionReturn(0);
+  const std::vector<std::string> candidates =
+      automatic ? checkpointCandidates(output_) : std::vector<std::string>{settings_.restart};
+  for (const std::string &path : candidates) {
+    bool exists = false, ok = false;
+    double position = 0;
     std::string reason;
-    VecHandle y;
-    PetscCall(VecDuplicate(x, y.address()));
-    PetscCall(readCheckpoint(comm, file, id, &s, y, &ok, &reason));
+    PetscCall(fileExistsEverywhere(comm_, path, &exists));
+    if (automatic && !exists) continue; // no checkpoint there: nothing to report
+    PetscCall(examine(path, read, &ok, &position, &reason));
     if (!ok) {
-      notes->push_back(reason);
+      PetscCheck(automatic, comm_, PETSC_ERR_FILE_READ, "-restart: %s", reason.c_str());
+      PetscCall(PetscPrintf(comm_, "eqrnn: checkpoint skipped: %s\n", reason.c_str()));
       continue;
     }
-    if (!*found || s.t > state->t) {
-      *state  = s;
-      *chosen = file;
-      *found  = true;
-      PetscCall(VecCopy(y, x));
+    if (!*resumed || position > best) {
+      keep();
+      best     = position;
+      chosen_  = path;
+      *resumed = true;
     }
   }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ResumableRun::due(bool scheduled, bool *write) {
+  int flags[3] = {PreemptionSignals::raised(),
+                  settings_.checkpointWalltime > 0 && MPI_Wtime() - lastWrite_ >= settings_.checkpointWalltime,
+                  scheduled};
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, flags, 3, MPI_INT, MPI_MAX, comm_));
+  signal_ = flags[0];
+  *write  = flags[0] || flags[1] || flags[2];
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ResumableRun::commit() const {
+  PetscMPIInt rank = 0;
+  int ok           = 1;
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Barrier(comm_));
+  PetscCallMPI(MPI_Comm_rank(comm_, &rank));
+  // Rename (atomic within a file system): newest -> previous, temporary -> newest. Rank 0 decides.
+  if (rank == 0) {
+    const std::string newest = checkpointPath(output_), previous = previousCheckpointPath(output_);
+    if (std::FILE *f = std::fopen(newest.c_str(), "r")) {
+      std::fclose(f);
+      ok = std::rename(newest.c_str(), previous.c_str()) == 0;
+    }
+    ok = ok && std::rename(temporaryCheckpointPath(output_).c_str(), newest.c_str()) == 0;
+  }
+  PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, comm_));
+  PetscCheck(ok, comm_, PETSC_ERR_FILE_WRITE, "cannot rename the checkpoint into '%s'",
+             checkpointPath(output_).c_str());
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ResumableRun::write(const Writer &body) {
+  Hdf5File f;
+  std::vector<Attribute> attrs;
+  PetscFunctionBeginUser;
+  PetscCall(Hdf5File::create(comm_, temporaryCheckpointPath(output_), &f));
+  PetscCall(body(f));
+  PetscCall(header(&attrs));
+  attrs.push_back({"complete", 1LL}); // last: a file without it was interrupted
+  PetscCall(f.writeAttributes("/", attrs));
+  PetscCall(f.close());
+  PetscCall(commit());
+  lastWrite_ = MPI_Wtime();
+  ++written_;
+  stop_ = signal_ || (settings_.stopAfterCheckpoints > 0 && written_ >= settings_.stopAfterCheckpoints);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode writeSimulationCheckpoint(ResumableRun &run, const CheckpointState &s, Vec x) {
+  unsigned long long sum = 0;
+  PetscFunctionBeginUser;
+  PetscCall(vecChecksum(x, &sum));
+  PetscCall(run.write([&](Hdf5File &f) -> PetscErrorCode {
+    PetscFunctionBeginUser;
+    PetscCall(f.writeVector("/x", x));
+    PetscCall(f.writeAttributes("/", {{"t", s.t},
+                                      {"dt", s.dt},
+                                      {"step", s.step},
+                                      {"rejected", s.rejected},
+                                      {"samples", s.samples},
+                                      {"x_checksum", std::to_string(sum)}}));
+    PetscFunctionReturn(0);
+  }));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode resumeSimulation(ResumableRun &run, CheckpointState *state, Vec x, bool *resumed) {
+  CheckpointState staged;
+  VecHandle y;
+  PetscFunctionBeginUser;
+  PetscCall(VecDuplicate(x, y.address()));
+  auto read = [&](Hdf5File &f, const std::string &path, double *position, std::string *damage) -> PetscErrorCode {
+    double step = 0, rejected = 0, samples = 0;
+    bool a = false, b = false, c = false, d = false, e = false, g = false;
+    std::string xsum;
+    unsigned long long sum = 0;
+    PetscFunctionBeginUser;
+    PetscCall(f.readNumber("/", "t", &staged.t, &a));
+    PetscCall(f.readNumber("/", "dt", &staged.dt, &b));
+    PetscCall(f.readNumber("/", "step", &step, &c));
+    PetscCall(f.readNumber("/", "rejected", &rejected, &d));
+    PetscCall(f.readNumber("/", "samples", &samples, &e));
+    PetscCall(f.readString("/", "x_checksum", &xsum, &g));
+    if (!(a && b && c && d && e && g)) {
+      *damage = "fields missing";
+      PetscFunctionReturn(0);
+    }
+    PetscCall(readVector(run.comm(), path, "/x", y));
+    PetscCall(vecChecksum(y, &sum));
+    if (xsum != std::to_string(sum)) *damage = "the state does not match its checksum";
+    staged.step     = static_cast<long long>(step);
+    staged.rejected = static_cast<long long>(rejected);
+    staged.samples  = static_cast<long long>(samples);
+    *position       = staged.t;
+    PetscFunctionReturn(0);
+  };
+  std::function<void()> keep = [&] {
+    *state = staged;
+    VecCopy(y, x); // cannot fail: same layout
+  };
+  PetscCall(run.resume(read, keep, resumed));
   PetscFunctionReturn(0);
 }
 

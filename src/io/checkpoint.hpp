@@ -1,56 +1,111 @@
 #pragma once
-// Checkpoints of a simulation: everything needed to continue exactly (state, time, step, next step size,
-// rejected-step count, samples already in the output) plus the identity of the run (group, size, channels,
-// kernel checksum, format version), in `<output>.ckpt.h5`. Written collectively to `<output>.ckpt.tmp.h5` and
-// renamed, the previous one kept as `<output>.ckpt.prev.h5`: a crash at any instant leaves a valid
-// checkpoint. Reading validates every field and a checksum of the state; a bad file is reported and the next
-// one tried.
+// Checkpoints, shared by every command that resumes (simulate, fixedpoints, train): one ResumableRun does
+// the parts they have in common, and each command writes and reads only its own body.
+//
+// A checkpoint of OUTPUT is written collectively to OUTPUT.ckpt.tmp.h5 and renamed to OUTPUT.ckpt.h5, the one
+// before kept as OUTPUT.ckpt.prev.h5, so that a crash at any instant leaves a valid checkpoint. Its root
+// attributes say what it is (kind, format_version), whose it is (the run's identity: group, N, channels, a
+// checksum of the kernel, and the identity parameters of the command's table), where it comes from
+// (provenance, `written`) and that it is whole (`complete`, written last, and checksums of its data). Reading
+// a candidate never aborts: a damaged or foreign file is a result with a one-line reason, and the newest valid
+// candidate wins. Every decision (which file exists, which one is valid, when to checkpoint, when to stop) is
+// agreed by every rank.
+#include "core/signals.hpp"
 #include "io/hdf5_file.hpp"
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace eqrnn {
 
+// Exit status of a run that checkpointed and stopped early (signal, -stop_after_checkpoints): "requeue me".
+constexpr int kExitRequeue = 85;
+
+enum class CheckpointKind { Simulation, Census, Training };
+const char *checkpointKindName(CheckpointKind kind); // "simulation", "census", "training" (the `kind` attribute)
+
 struct CheckpointIdentity {
-  std::string group;
+  CheckpointKind kind = CheckpointKind::Simulation;
+  std::string group; // empty: no network (training)
   long long neurons = 0, channels = 1;
   unsigned long long kernelChecksum = 0;
+  std::string parameters; // ParameterSet::identity() of the command's table
 };
 
+// -restart, -stop_after_checkpoints and -checkpoint_walltime: read the same way by every command that resumes.
+struct ResumeSettings {
+  std::string restart;               // "", "auto" (newest valid checkpoint next to the output) or a file
+  PetscInt stopAfterCheckpoints = 0; // stop with kExitRequeue after this many checkpoints (0: never)
+  double checkpointWalltime     = 0; // also checkpoint after this many wall seconds (0: never)
+};
+
+std::string checkpointPath(const std::string &output);          // newest
+std::string previousCheckpointPath(const std::string &output);  // the one before
+std::string temporaryCheckpointPath(const std::string &output); // being written
+// Where a checkpoint of `output` may be: a crash between the two renames of a commit leaves the newest under
+// the temporary name.
+std::vector<std::string> checkpointCandidates(const std::string &output);
+
+// Order-independent checksum of a distributed vector's bits (the same on any number of ranks).
+PetscErrorCode vecChecksum(Vec v, unsigned long long *sum);
+
+class ResumableRun {
+public:
+  ResumableRun(MPI_Comm comm, std::string output, ResumeSettings settings, CheckpointIdentity id);
+  ResumableRun(const ResumableRun &)            = delete;
+  ResumableRun &operator=(const ResumableRun &) = delete;
+
+  // Reads a command's body from an open candidate whose header is valid: stages it (the previous staging is
+  // discarded) and sets *position (time, next start, step: the largest valid one is resumed from). A damaged
+  // body is *damage (non-empty) or any PETSc error; neither aborts.
+  using Reader = std::function<PetscErrorCode(Hdf5File &file, const std::string &path, double *position,
+                                              std::string *damage)>;
+  // Adopts the staged body as the one to resume from.
+  using Keeper = std::function<void()>;
+  // With -restart auto: every candidate next to the output (reasons for skipping one are printed); with
+  // -restart FILE: that file, which must be valid. *resumed = false: start afresh. Collective.
+  PetscErrorCode resume(const Reader &read, const Keeper &keep, bool *resumed);
+  // One candidate: *ok, or false with a one-line *reason. Collective.
+  PetscErrorCode examine(const std::string &path, const Reader &read, bool *ok, double *position,
+                         std::string *reason);
+  const std::string &chosen() const { return chosen_; }
+
+  // At a point where the run may checkpoint: `scheduled` is its own schedule (the same on every rank);
+  // signals and -checkpoint_walltime are agreed here. *write: take one now.
+  PetscErrorCode due(bool scheduled, bool *write);
+  // Writes a checkpoint: header, the command's body, `complete`; then the two-generation rename.
+  using Writer = std::function<PetscErrorCode(Hdf5File &file)>;
+  PetscErrorCode write(const Writer &body);
+  // After write(): a signal arrived or -stop_after_checkpoints was reached, so the run stops (kExitRequeue).
+  bool stopRequested() const { return stop_; }
+  int signal() const { return signal_; } // the signal seen by due() (0: none)
+  PetscInt written() const { return written_; }
+  const CheckpointIdentity &identity() const { return id_; }
+  MPI_Comm comm() const { return comm_; }
+
+private:
+  PetscErrorCode header(std::vector<Attribute> *attrs) const;
+  PetscErrorCode checkHeader(Hdf5File &f, const std::string &path, bool *ok, std::string *reason) const;
+  PetscErrorCode commit() const;
+
+  MPI_Comm comm_;
+  std::string output_, chosen_;
+  ResumeSettings settings_;
+  CheckpointIdentity id_;
+  PreemptionSignals signals_; // installed for the run's lifetime
+  PetscInt written_ = 0;
+  int signal_       = 0;
+  bool stop_        = false;
+  double lastWrite_ = 0; // MPI_Wtime() of the last checkpoint (or of the start)
+};
+
+// The simulation's body: the state and where the integrator stands.
 struct CheckpointState {
   double t = 0, dt = 0;
   long long step = 0, rejected = 0, samples = 0;
 };
-
-// Shared by every command's checkpoints: the identity attributes, their check, and the atomic commit
-// (temporary -> newest, newest -> previous).
-std::vector<Attribute> identityAttributes(const CheckpointIdentity &id);
-// The identity plus provenance (version, commit, host, MPI size, options; `written`: when). Collective.
-PetscErrorCode checkpointAttributes(MPI_Comm comm, const CheckpointIdentity &id,
-                                    std::vector<Attribute> *attrs);
-// *ok = false with a one-line *reason if the open checkpoint `f` belongs to another run or format.
-PetscErrorCode checkIdentity(Hdf5File &f, const std::string &file, const CheckpointIdentity &id, bool *ok,
-                             std::string *reason);
-std::string temporaryCheckpointPath(const std::string &output);
-// Where a checkpoint of `output` may be, newest first: a crash between the two renames of a commit leaves the
-// newest under the temporary name.
-std::vector<std::string> checkpointCandidates(const std::string &output);
-PetscErrorCode commitCheckpoint(MPI_Comm comm, const std::string &output);
-
-// Order-independent checksum of a distributed vector's bits (the same on any number of ranks).
-PetscErrorCode vecChecksum(Vec v, unsigned long long *sum);
-std::string checkpointPath(const std::string &output);         // newest
-std::string previousCheckpointPath(const std::string &output); // the one before
-PetscErrorCode writeCheckpoint(MPI_Comm comm, const std::string &output, const CheckpointIdentity &id,
-                               const CheckpointState &state, Vec x);
-// Reads `file` into state and x if it is a valid checkpoint of this run; otherwise *ok = false and a one-line
-// *reason (missing, corrupt, another group, ...). Errors in the file never abort.
-PetscErrorCode readCheckpoint(MPI_Comm comm, const std::string &file, const CheckpointIdentity &id,
-                              CheckpointState *state, Vec x, bool *ok, std::string *reason);
-// The newest valid checkpoint next to `output` (newest, temporary, previous), or *found = false. Each
-// rejected candidate's reason is appended to *notes.
-PetscErrorCode findCheckpoint(MPI_Comm comm, const std::string &output, const CheckpointIdentity &id,
-                              CheckpointState *state, Vec x, bool *found, std::string *chosen,
-                              std::vector<std::string> *notes);
+PetscErrorCode writeSimulationCheckpoint(ResumableRun &run, const CheckpointState &state, Vec x);
+// Resumes a simulation (state into x) as -restart says; *resumed = false: start afresh.
+PetscErrorCode resumeSimulation(ResumableRun &run, CheckpointState *state, Vec x, bool *resumed);
 
 } // namespace eqrnn

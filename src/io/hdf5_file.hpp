@@ -2,19 +2,13 @@
 // Parallel HDF5 (MPI-IO) for distributed state vectors: every rank reads and writes its own block of the
 // group index, collectively; nothing is gathered on one rank. Failures are PETSc user-input/file errors with
 // a message that names the file and the dataset.
+#include "core/attribute.hpp"
 #include "core/handles.hpp"
 #include <petscvec.h>
 #include <string>
-#include <variant>
 #include <vector>
 
 namespace eqrnn {
-
-using AttributeValue = std::variant<long long, double, std::string, std::vector<double>>;
-struct Attribute {
-  std::string name;
-  AttributeValue value;
-};
 
 // Reads dataset `dataset` of HDF5 file `path` (any shape with exactly |v| elements, flattened in C order)
 // into v.

@@ -6,13 +6,21 @@
 
 namespace eqrnn {
 
+const std::vector<std::pair<const char *, InitKind>> &initKindNames() {
+  static const std::vector<std::pair<const char *, InitKind>> names{
+      {"random", InitKind::Random}, {"zero", InitKind::Zero}, {"bump", InitKind::Bump}, {"file", InitKind::File}};
+  return names;
+}
+
 PetscErrorCode makeInitialState(const InitialStateSpec &spec, const Group &group, Vec x) {
   MPI_Comm comm;
   PetscFunctionBeginUser;
   PetscCall(PetscObjectGetComm(reinterpret_cast<PetscObject>(x), &comm));
-  if (spec.kind == "zero") {
+  switch (spec.kind) {
+  case InitKind::Zero:
     PetscCall(VecSet(x, 0.0));
-  } else if (spec.kind == "random") {
+    break;
+  case InitKind::Random: {
     PetscInt lo = 0, hi = 0;
     PetscScalar *a = nullptr;
     PetscCall(VecGetOwnershipRange(x, &lo, &hi));
@@ -20,16 +28,17 @@ PetscErrorCode makeInitialState(const InitialStateSpec &spec, const Group &group
     for (PetscInt g = lo; g < hi; ++g)
       a[g - lo] = spec.amplitude * counterNormal(spec.seed, 0, static_cast<std::uint64_t>(g));
     PetscCall(VecRestoreArray(x, &a));
-  } else if (spec.kind == "bump") {
+    break;
+  }
+  case InitKind::Bump:
     PetscCall(checkLocation(comm, "-init_location", group, spec.location));
     PetscCheck(spec.kappa >= 0, comm, PETSC_ERR_USER_INPUT, "-init_kappa must be >= 0");
     PetscCall(fillBump(group, spec.location, spec.kappa, spec.amplitude, x));
-  } else if (spec.kind == "file") {
+    break;
+  case InitKind::File:
     PetscCheck(!spec.file.empty(), comm, PETSC_ERR_USER_INPUT, "-init file needs -init_file FILE.h5");
     PetscCall(readVector(comm, spec.file, spec.dataset, x));
-  } else {
-    SETERRQ(comm, PETSC_ERR_USER_INPUT, "-init: unknown value '%s' (random|zero|bump|file)",
-            spec.kind.c_str());
+    break;
   }
   PetscFunctionReturn(0);
 }

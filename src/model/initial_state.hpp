@@ -5,12 +5,16 @@
 #include "groups/group.hpp"
 #include <petscvec.h>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace eqrnn {
 
+enum class InitKind { Random, Zero, Bump, File };
+const std::vector<std::pair<const char *, InitKind>> &initKindNames();
+
 struct InitialStateSpec {
-  std::string kind        = "random"; // random | zero | bump | file
+  InitKind kind           = InitKind::Random;
   double amplitude        = 0.1;
   unsigned long long seed = 1;
   std::vector<double> location;

@@ -5,28 +5,34 @@
 
 namespace eqrnn {
 
+const std::vector<std::pair<const char *, InputKind>> &inputKindNames() {
+  static const std::vector<std::pair<const char *, InputKind>> names{
+      {"none", InputKind::None}, {"constant", InputKind::Constant}, {"bump", InputKind::Bump}};
+  return names;
+}
+
 PetscErrorCode ExternalInput::setup(const InputSpec &spec, const Group &group, Vec layout) {
   MPI_Comm comm;
   PetscFunctionBeginUser;
   PetscCall(PetscObjectGetComm(reinterpret_cast<PetscObject>(layout), &comm));
-  PetscCheck(spec.kind == "none" || spec.kind == "constant" || spec.kind == "bump", comm,
-             PETSC_ERR_USER_INPUT, "-input: unknown value '%s' (none|constant|bump)", spec.kind.c_str());
   PetscCheck(spec.tOff >= spec.tOn, comm, PETSC_ERR_USER_INPUT, "-input_off (%g) is before -input_on (%g)",
              spec.tOff, spec.tOn);
   PetscCheck(spec.kappa >= 0, comm, PETSC_ERR_USER_INPUT, "-input_kappa must be >= 0");
   PetscCall(checkLocation(comm, "-input_location", group, spec.location));
   spec_ = spec;
-  if (spec.kind == "none") PetscFunctionReturn(0);
+  if (spec.kind == InputKind::None) PetscFunctionReturn(0);
+  PetscCall(VecDuplicate(layout, shape_.address()));
   PetscCall(VecDuplicate(layout, profile_.address()));
-  if (spec.kind == "constant")
-    PetscCall(VecSet(profile_, spec.amplitude));
+  if (spec.kind == InputKind::Constant)
+    PetscCall(VecSet(shape_, 1.0));
   else
-    PetscCall(fillBump(group, spec.location, spec.kappa, spec.amplitude, profile_));
+    PetscCall(fillBump(group, spec.location, spec.kappa, 1.0, shape_));
+  PetscCall(setAmplitude(spec.amplitude));
   PetscFunctionReturn(0);
 }
 
 bool ExternalInput::activeAt(double t) const {
-  return spec_.kind != "none" && t >= spec_.tOn && t < spec_.tOff;
+  return spec_.kind != InputKind::None && t >= spec_.tOn && t < spec_.tOff;
 }
 
 PetscErrorCode ExternalInput::evaluate(double t, Vec v) const {
@@ -44,9 +50,24 @@ PetscErrorCode ExternalInput::add(double t, Vec f) const {
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode ExternalInput::addAmplitudeDerivative(double t, double scale, Vec f) const {
+  PetscFunctionBeginUser;
+  if (activeAt(t)) PetscCall(VecAXPY(f, scale, shape_));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ExternalInput::setAmplitude(double amplitude) {
+  PetscFunctionBeginUser;
+  spec_.amplitude = amplitude;
+  if (spec_.kind == InputKind::None) PetscFunctionReturn(0);
+  PetscCall(VecCopy(shape_, profile_));
+  PetscCall(VecScale(profile_, amplitude)); // the same products as evaluating amplitude * shape pointwise
+  PetscFunctionReturn(0);
+}
+
 std::vector<double> ExternalInput::switchTimes() const {
   std::vector<double> times;
-  if (spec_.kind == "none") return times;
+  if (spec_.kind == InputKind::None) return times;
   if (spec_.tOn > 0) times.push_back(spec_.tOn);
   if (std::isfinite(spec_.tOff)) times.push_back(spec_.tOff);
   return times;

@@ -5,12 +5,16 @@
 #include "core/handles.hpp"
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace eqrnn {
 
+enum class InputKind { None, Constant, Bump };
+const std::vector<std::pair<const char *, InputKind>> &inputKindNames();
+
 struct InputSpec {
-  std::string kind = "none"; // none | constant | bump
+  InputKind kind   = InputKind::None;
   double amplitude = 0.0;
   std::vector<double> location; // element coordinates per factor
   double kappa = 4.0;
@@ -25,13 +29,17 @@ public:
   PetscErrorCode evaluate(double t, Vec v) const;
   // Adds I(t) to f.
   PetscErrorCode add(double t, Vec f) const;
+  // Adds scale dI/dA (t) to f: the input's derivative with respect to its amplitude.
+  PetscErrorCode addAmplitudeDerivative(double t, double scale, Vec f) const;
+  // Changes the amplitude of the profile (no re-evaluation of its shape).
+  PetscErrorCode setAmplitude(double amplitude);
   // Times where the input jumps: the integrator stops there instead of stepping over the discontinuity.
   std::vector<double> switchTimes() const;
   const InputSpec &spec() const { return spec_; }
 
 private:
   InputSpec spec_;
-  VecHandle profile_;
+  VecHandle shape_, profile_; // the profile at amplitude 1, and times the amplitude (what is added)
 };
 
 } // namespace eqrnn

@@ -4,26 +4,7 @@
 
 namespace eqrnn {
 
-namespace {
-PetscErrorCode jacobianMult(Mat A, Vec v, Vec out) {
-  RateNetwork *net = nullptr;
-  PetscFunctionBeginUser;
-  PetscCall(MatShellGetContext(A, &net));
-  PetscCall(net->applyJacobian(v, out));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode jacobianDiag(Mat A, Vec d) {
-  RateNetwork *net = nullptr;
-  PetscFunctionBeginUser;
-  PetscCall(MatShellGetContext(A, &net));
-  PetscCall(net->jacobianDiagonal(d));
-  PetscFunctionReturn(0);
-}
-} // namespace
-
-PetscErrorCode RateNetwork::create(MPI_Comm comm, const NetworkSpec &spec,
-                                   std::unique_ptr<RateNetwork> *out) {
+PetscErrorCode RateNetwork::create(MPI_Comm comm, const NetworkSpec &spec, std::unique_ptr<RateNetwork> *out) {
   Group group;
   PetscFunctionBeginUser;
   PetscCheck(spec.tau > 0 && std::isfinite(spec.tau), comm, PETSC_ERR_USER_INPUT, "-tau must be > 0 (got %g)",
@@ -32,17 +13,14 @@ PetscErrorCode RateNetwork::create(MPI_Comm comm, const NetworkSpec &spec,
   PetscCheck(spec.channels >= 1, comm, PETSC_ERR_USER_INPUT, "-channels must be >= 1 (got %" PetscInt_FMT ")",
              spec.channels);
   PetscCall(parseGroup(comm, spec.group, &group, spec.permutations));
-  PetscCall(validateKernel(comm, spec.kernel, group, spec.channels));
   std::unique_ptr<RateNetwork> net(new RateNetwork());
   net->spec_ = spec;
+  PetscCall(Kernel::create(comm, spec.kernel, group, spec.channels, &net->kernelModel_));
   PetscCall(GroupConvolution::create(comm, group, spec.channels, spec.fftPlanner, &net->conv_));
   PetscCall(net->conv_->createKernelVec(net->kernel_.address()));
-  PetscCall(fillKernel(spec.kernel, group, spec.channels, net->kernel_));
+  PetscCall(net->kernelModel_->fill(net->kernel_));
   PetscCall(net->conv_->setKernel(net->kernel_));
   PetscCall(net->createVec(net->rate_.address()));
-  PetscCall(VecDuplicate(net->rate_, net->work_.address()));
-  PetscCall(VecDuplicate(net->rate_, net->slope_.address()));
-  PetscCall(VecSet(net->slope_, 0.0));
   PetscCall(net->input_.setup(spec.input, group, net->rate_));
   *out = std::move(net);
   PetscFunctionReturn(0);
@@ -53,42 +31,82 @@ PetscErrorCode RateNetwork::rhs(double t, Vec x, Vec f) {
   PetscCall(spec_.phi.apply(x, rate_));
   PetscCall(conv_->apply(rate_, f));
   PetscCall(VecAXPY(f, -1.0, x));
-  PetscCall(input_.add(holdInput_ ? heldInputTime_ : t, f));
+  PetscCall(input_.add(t, f));
   PetscCall(VecScale(f, 1.0 / spec_.tau));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode RateNetwork::setLinearisationPoint(Vec x) {
+namespace {
+// Where a parameter lives in the spec (nullptr: the network has no such parameter).
+double *parameterSlot(NetworkSpec &s, const NetworkParameter &p) {
+  auto entry = [&p](std::vector<double> &v) { return p.index >= 0 && static_cast<std::size_t>(p.index) < v.size() ? &v[static_cast<std::size_t>(p.index)] : nullptr; };
+  switch (p.kind) {
+  case ParameterKind::J0:
+    return &s.kernel.J0;
+  case ParameterKind::J1:
+    return &s.kernel.J1;
+  case ParameterKind::J2:
+    return &s.kernel.J2;
+  case ParameterKind::Kappa:
+    return &s.kernel.kappa;
+  case ParameterKind::Kappa2:
+    return &s.kernel.kappa2;
+  case ParameterKind::IrrepGain:
+    return entry(s.kernel.irrepGains);
+  case ParameterKind::FourierCos:
+    return entry(s.kernel.cosCoeffs);
+  case ParameterKind::FourierSin:
+    return entry(s.kernel.sinCoeffs);
+  case ParameterKind::Gain:
+    return &s.phi.gain;
+  case ParameterKind::Threshold:
+    return &s.phi.threshold;
+  case ParameterKind::InputAmplitude:
+    return &s.input.amplitude;
+  }
+  return nullptr;
+}
+} // namespace
+
+PetscErrorCode RateNetwork::checkParameter(const NetworkParameter &p) const {
+  NetworkSpec copy = spec_;
+  double dw        = 0;
   PetscFunctionBeginUser;
-  PetscCall(spec_.phi.applyDerivative(x, slope_));
+  PetscCheck(parameterSlot(copy, p), comm(), PETSC_ERR_USER_INPUT, "this network has no parameter %s",
+             networkParameterName(p).c_str());
+  // A kernel parameter must be one the kernel depends on (J2 of a cosine kernel is not).
+  PetscCheck(!isKernelParameter(p) || kernelModel_->derivative(p, 0, &dw), comm(), PETSC_ERR_USER_INPUT,
+             "the %s kernel does not depend on %s", kernelFamilyName(spec_.kernel.family),
+             networkParameterName(p).c_str());
+  PetscCheck(p.kind != ParameterKind::InputAmplitude || spec_.input.kind != InputKind::None, comm(),
+             PETSC_ERR_USER_INPUT, "input_amplitude: the network has no input (-input none)");
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode RateNetwork::applyJacobian(Vec v, Vec out) {
+PetscErrorCode RateNetwork::parameter(const NetworkParameter &p, double *value) const {
+  NetworkSpec copy = spec_;
   PetscFunctionBeginUser;
-  PetscCall(VecPointwiseMult(work_, slope_, v));
-  PetscCall(conv_->apply(work_, out));
-  PetscCall(VecAXPY(out, -1.0, v));
-  PetscCall(VecScale(out, 1.0 / spec_.tau));
+  PetscCall(checkParameter(p));
+  *value = *parameterSlot(copy, p);
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode RateNetwork::jacobianDiagonal(Vec d) {
+PetscErrorCode RateNetwork::setParameter(const NetworkParameter &p, double value) {
   PetscFunctionBeginUser;
-  // (-1 + J_gg phi'(x_g)) / tau, with the convolution's diagonal J_(g,c),(g,c) = w_cc(e)/|G|.
-  PetscCall(conv_->fillDiagonal(d));
-  PetscCall(VecPointwiseMult(d, d, slope_));
-  PetscCall(VecShift(d, -1.0));
-  PetscCall(VecScale(d, 1.0 / spec_.tau));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode RateNetwork::createJacobian(Mat *A) {
-  const PetscInt n = conv_->localSize(), N = conv_->size();
-  PetscFunctionBeginUser;
-  PetscCall(MatCreateShell(comm(), n, n, N, N, this, A));
-  PetscCall(MatShellSetOperation(*A, MATOP_MULT, reinterpret_cast<void (*)(void)>(jacobianMult)));
-  PetscCall(MatShellSetOperation(*A, MATOP_GET_DIAGONAL, reinterpret_cast<void (*)(void)>(jacobianDiag)));
+  PetscCall(checkParameter(p));
+  PetscCheck(std::isfinite(value), comm(), PETSC_ERR_USER_INPUT, "%s = %g is not finite",
+             networkParameterName(p).c_str(), value);
+  PetscCheck(p.kind != ParameterKind::Gain || value > 0, comm(), PETSC_ERR_USER_INPUT, "gain must be > 0 (got %g)",
+             value);
+  *parameterSlot(spec_, p) = value;
+  if (isKernelParameter(p)) {
+    // A new kernel in the same layout: its spectrum is recomputed with the plans already made.
+    PetscCall(Kernel::create(comm(), spec_.kernel, group(), spec_.channels, &kernelModel_));
+    PetscCall(kernelModel_->fill(kernel_));
+    PetscCall(conv_->setKernel(kernel_));
+  } else if (p.kind == ParameterKind::InputAmplitude) {
+    PetscCall(input_.setAmplitude(value));
+  }
   PetscFunctionReturn(0);
 }
 

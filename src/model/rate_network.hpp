@@ -1,9 +1,12 @@
 #pragma once
 // The equivariant rate network tau dx/dt = -x + J phi(x) + I(t) on a group. One object owns the connectivity
-// operator, the transfer function, the input and their work vectors, and hands out the right-hand side and
-// the exact Jacobian action (a MATSHELL: A v = (-v + J (phi'(x) o v)) / tau) used by TS, and next by SNES and
-// SLEPc.
+// operator, the kernel, the transfer function and the input, and evaluates the right-hand side. Its scalar
+// parameters (network_parameter.hpp) can change after creation without re-planning any FFT, and the
+// derivative of the right-hand side with respect to each is available: what parameter continuation needs.
+// The linearisation at a state is a separate object (model/linearisation.hpp), so that several users (the
+// integrator, the census, the stability analysis) each hold their own.
 #include "model/input.hpp"
+#include "model/network_parameter.hpp"
 #include "model/transfer.hpp"
 #include "operators/group_convolution.hpp"
 #include "operators/kernel.hpp"
@@ -38,38 +41,27 @@ public:
   MPI_Comm comm() const { return conv_->comm(); }
   PetscErrorCode createVec(Vec *v) const { return conv_->createVec(v); }
   Vec kernel() const { return kernel_; } // kernel layout: |G| C^2 values
+  const Kernel &kernelFamily() const { return *kernelModel_; }
   PetscInt channels() const { return spec_.channels; }
   // Times where the input switches on or off (the integrator stops there).
   std::vector<double> inputSwitchTimes() const { return input_.switchTimes(); }
 
-  // f = (-x + J phi(x) + I(t)) / tau.
+  // f = (-x + J phi(x) + I(t)) / tau, the input taken at time t.
   PetscErrorCode rhs(double t, Vec x, Vec f);
-  // Evaluate the input at time t regardless of the stage time passed to rhs() (the integrator holds it fixed
-  // over a segment between switch times); releaseInput() returns to the stage time.
-  PetscErrorCode holdInputAt(double t) {
-    heldInputTime_ = t;
-    holdInput_     = true;
-    return 0;
-  }
-  PetscErrorCode releaseInput() {
-    holdInput_ = false;
-    return 0;
-  }
-  // Linearises at x: the Jacobian matrix from createJacobian() then acts at this state.
-  PetscErrorCode setLinearisationPoint(Vec x);
-  PetscErrorCode createJacobian(Mat *A);
-  // A v for the current linearisation point.
-  PetscErrorCode applyJacobian(Vec v, Vec out);
-  PetscErrorCode jacobianDiagonal(Vec d);
+
+  // The current value of a parameter, and a new one (the kernel's spectrum is recomputed with the existing
+  // FFT plans; phi and the input change in place). Errors for a parameter the network does not have.
+  PetscErrorCode parameter(const NetworkParameter &p, double *value) const;
+  PetscErrorCode setParameter(const NetworkParameter &p, double value);
 
 private:
   RateNetwork() = default;
+  PetscErrorCode checkParameter(const NetworkParameter &p) const;
   NetworkSpec spec_;
   std::unique_ptr<GroupConvolution> conv_;
+  std::unique_ptr<Kernel> kernelModel_;
   ExternalInput input_;
-  VecHandle kernel_, rate_, work_, slope_;
-  bool holdInput_       = false;
-  double heldInputTime_ = 0;
+  VecHandle kernel_, rate_;
 };
 
 } // namespace eqrnn

@@ -4,31 +4,27 @@
 
 namespace eqrnn {
 
+const std::vector<std::pair<const char *, TransferKind>> &transferNames() {
+  static const std::vector<std::pair<const char *, TransferKind>> names{{"tanh", TransferKind::Tanh},
+                                                                       {"relu", TransferKind::Relu},
+                                                                       {"sigmoid", TransferKind::Sigmoid},
+                                                                       {"linear", TransferKind::Linear}};
+  return names;
+}
+
 bool TransferFunction::parse(const std::string &name, TransferKind *kind) {
-  if (name == "tanh")
-    *kind = TransferKind::Tanh;
-  else if (name == "relu")
-    *kind = TransferKind::Relu;
-  else if (name == "sigmoid")
-    *kind = TransferKind::Sigmoid;
-  else if (name == "linear")
-    *kind = TransferKind::Linear;
-  else
-    return false;
-  return true;
+  for (const auto &[n, k] : transferNames())
+    if (name == n) {
+      *kind = k;
+      return true;
+    }
+  return false;
 }
 
 std::string TransferFunction::name() const {
-  switch (kind) {
-  case TransferKind::Tanh:
-    return "tanh";
-  case TransferKind::Relu:
-    return "relu";
-  case TransferKind::Sigmoid:
-    return "sigmoid";
-  default:
-    return "linear";
-  }
+  for (const auto &[n, k] : transferNames())
+    if (kind == k) return n;
+  return "?";
 }
 
 double TransferFunction::value(double x) const {
@@ -63,6 +59,11 @@ double TransferFunction::derivative(double x) const {
   }
 }
 
+double TransferFunction::gainDerivative(double x) const {
+  const double u = x - threshold;
+  return gain > 0 ? derivative(x) / gain * u : 0.0; // f'(g u) u, with phi'(x) = g f'(g u)
+}
+
 PetscErrorCode TransferFunction::apply(Vec x, Vec r) const {
   const PetscScalar *xa = nullptr;
   PetscScalar *ra       = nullptr;
@@ -74,6 +75,21 @@ PetscErrorCode TransferFunction::apply(Vec x, Vec r) const {
   for (PetscInt i = 0; i < n; ++i)
     ra[i] = value(xa[i]);
   PetscCall(VecRestoreArray(r, &ra));
+  PetscCall(VecRestoreArrayRead(x, &xa));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode TransferFunction::applyGainDerivative(Vec x, Vec d) const {
+  const PetscScalar *xa = nullptr;
+  PetscScalar *da       = nullptr;
+  PetscInt n            = 0;
+  PetscFunctionBeginUser;
+  PetscCall(VecGetLocalSize(x, &n));
+  PetscCall(VecGetArrayRead(x, &xa));
+  PetscCall(VecGetArray(d, &da));
+  for (PetscInt i = 0; i < n; ++i)
+    da[i] = gainDerivative(xa[i]);
+  PetscCall(VecRestoreArray(d, &da));
   PetscCall(VecRestoreArrayRead(x, &xa));
   PetscFunctionReturn(0);
 }

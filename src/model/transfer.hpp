@@ -4,10 +4,14 @@
 // start at zero activity learn, and keeps phi' defined everywhere for the Jacobian).
 #include <petscvec.h>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace eqrnn {
 
 enum class TransferKind { Tanh, Relu, Sigmoid, Linear };
+// The names -phi takes (designed networks and training share them).
+const std::vector<std::pair<const char *, TransferKind>> &transferNames();
 
 struct TransferFunction {
   TransferKind kind = TransferKind::Tanh;
@@ -17,9 +21,14 @@ struct TransferFunction {
   std::string name() const;
   double value(double x) const;
   double derivative(double x) const;
+  // d phi / d gain at x: f'(g (x - th)) (x - th).
+  double gainDerivative(double x) const;
+  // phi(-x) = -phi(x): x -> -x is then a symmetry of the network without input.
+  bool isOdd() const { return threshold == 0.0 && (kind == TransferKind::Tanh || kind == TransferKind::Linear); }
   // r = phi(x), d = phi'(x) elementwise (local, no communication).
   PetscErrorCode apply(Vec x, Vec r) const;
   PetscErrorCode applyDerivative(Vec x, Vec d) const;
+  PetscErrorCode applyGainDerivative(Vec x, Vec d) const;
 };
 
 } // namespace eqrnn

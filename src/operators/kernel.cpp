@@ -1,6 +1,6 @@
 #include "operators/kernel.hpp"
 
-#include "core/options.hpp"
+#include "core/parameters.hpp"
 #include "io/hdf5_file.hpp"
 #include <algorithm>
 #include <cmath>
@@ -37,7 +37,7 @@ PetscErrorCode readKernelFile(MPI_Comm comm, const KernelSpec &spec, const Group
   for (PetscInt k = lo; k < hi; ++k) {
     const PetscInt pair = k % C2;
     const double m      = spec.channelMatrix.empty() ? (pair / channels == pair % channels ? 1.0 : 0.0)
-                                                     : spec.channelMatrix[pair];
+                                                     : spec.channelMatrix[static_cast<std::size_t>(pair)];
     a[k - lo]           = m * b[(k - lo) / C2];
   }
   PetscCall(VecRestoreArray(w, &a));
@@ -131,6 +131,198 @@ double irrepKernelValue(const Group &group, const std::vector<IrrepTerm> &terms,
   return w;
 }
 
+const std::vector<std::pair<const char *, KernelFamily>> &kernelFamilyNames() {
+  static const std::vector<std::pair<const char *, KernelFamily>> names{
+      {"cosine", KernelFamily::Cosine}, {"vonmises", KernelFamily::VonMises}, {"mexican", KernelFamily::Mexican},
+      {"fourier", KernelFamily::Fourier}, {"class", KernelFamily::Class},      {"irreps", KernelFamily::Irreps},
+      {"file", KernelFamily::File}};
+  return names;
+}
+
+const char *kernelFamilyName(KernelFamily family) {
+  for (const auto &[name, f] : kernelFamilyNames())
+    if (f == family) return name;
+  return "?";
+}
+
+// ---- the families ---------------------------------------------------------------------------------------
+
+namespace {
+// Angles theta_i = 2 pi c_i / n_i of g's axis coordinates (axes of order 1 have none).
+struct Angles {
+  std::vector<double> theta;
+  std::vector<bool> axis; // order > 1
+  Angles(const Group &group, PetscInt g) {
+    const auto c = group.axisCoordinates(g);
+    const auto &n = group.axisOrders();
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      theta.push_back(2.0 * M_PI * static_cast<double>(c[i]) / static_cast<double>(n[i]));
+      axis.push_back(n[i] > 1);
+    }
+  }
+  double cosineSum() const {
+    double s = 0;
+    for (std::size_t i = 0; i < theta.size(); ++i)
+      if (axis[i]) s += std::cos(theta[i]);
+    return s;
+  }
+  double cosineDeficit() const { // sum_i (cos theta_i - 1): the exponent of a product of von Mises factors
+    double s = 0;
+    for (std::size_t i = 0; i < theta.size(); ++i)
+      if (axis[i]) s += std::cos(theta[i]) - 1.0;
+    return s;
+  }
+};
+
+// w = J0 + J1 sum_axes cos theta (times the coset weight).
+class CosineKernel final : public Kernel {
+public:
+  double value(PetscInt g) const override {
+    return cosetWeight(g) * (spec_.J0 + spec_.J1 * Angles(group_, g).cosineSum());
+  }
+  bool derivative(const NetworkParameter &p, PetscInt g, double *dw) const override {
+    if (p.kind == ParameterKind::J0) return *dw = cosetWeight(g), true;
+    if (p.kind == ParameterKind::J1) return *dw = cosetWeight(g) * Angles(group_, g).cosineSum(), true;
+    return false;
+  }
+};
+
+// w = J0 + J1 prod exp(kappa (cos - 1)) [- J2 prod exp(kappa2 (cos - 1)) for the Mexican hat].
+class VonMisesKernel final : public Kernel {
+public:
+  explicit VonMisesKernel(bool surround) : surround_(surround) {}
+  double value(PetscInt g) const override {
+    const Angles a(group_, g);
+    double w = spec_.J0 + spec_.J1 * profile(a, spec_.kappa);
+    if (surround_) w -= spec_.J2 * profile(a, spec_.kappa2);
+    return cosetWeight(g) * w;
+  }
+  bool derivative(const NetworkParameter &p, PetscInt g, double *dw) const override {
+    const Angles a(group_, g);
+    const double q = cosetWeight(g);
+    switch (p.kind) {
+    case ParameterKind::J0:
+      return *dw = q, true;
+    case ParameterKind::J1:
+      return *dw = q * profile(a, spec_.kappa), true;
+    case ParameterKind::Kappa:
+      return *dw = q * spec_.J1 * a.cosineDeficit() * profile(a, spec_.kappa), true;
+    case ParameterKind::J2:
+      return surround_ && (*dw = -q * profile(a, spec_.kappa2), true);
+    case ParameterKind::Kappa2:
+      return surround_ && (*dw = -q * spec_.J2 * a.cosineDeficit() * profile(a, spec_.kappa2), true);
+    default:
+      return false;
+    }
+  }
+
+private:
+  // prod_axes exp(kappa (cos theta - 1)), as one exponential of the summed exponents.
+  static double profile(const Angles &a, double kappa) {
+    double s = 0;
+    for (std::size_t i = 0; i < a.theta.size(); ++i)
+      if (a.axis[i]) s += kappa * (std::cos(a.theta[i]) - 1.0);
+    return std::exp(s);
+  }
+  bool surround_;
+};
+
+// w = sum_m a_m cos(k_m . theta) + b_m sin(k_m . theta).
+class FourierKernel final : public Kernel {
+public:
+  double value(PetscInt g) const override {
+    double w = 0;
+    for (std::size_t m = 0; m < modes(); ++m) {
+      if (!spec_.cosCoeffs.empty()) w += spec_.cosCoeffs[m] * std::cos(phase(m, g));
+      if (!spec_.sinCoeffs.empty()) w += spec_.sinCoeffs[m] * std::sin(phase(m, g));
+    }
+    return cosetWeight(g) * w;
+  }
+  bool derivative(const NetworkParameter &p, PetscInt g, double *dw) const override {
+    const std::size_t m = static_cast<std::size_t>(p.index);
+    if (m >= modes()) return false;
+    if (p.kind == ParameterKind::FourierCos) return *dw = cosetWeight(g) * std::cos(phase(m, g)), true;
+    if (p.kind == ParameterKind::FourierSin) return *dw = cosetWeight(g) * std::sin(phase(m, g)), true;
+    return false;
+  }
+
+private:
+  std::size_t modes() const { return std::max(spec_.cosCoeffs.size(), spec_.sinCoeffs.size()); }
+  double phase(std::size_t m, PetscInt g) const {
+    const auto c = group_.axisCoordinates(g);
+    const auto &n = group_.axisOrders();
+    const std::size_t d = n.size();
+    double phase = 0;
+    for (std::size_t i = 0; i < d; ++i)
+      phase += 2.0 * M_PI * static_cast<double>(spec_.modes[m * d + i] * c[i] % n[i]) / static_cast<double>(n[i]);
+    return phase;
+  }
+};
+
+// One value per conjugacy class.
+class ClassKernel final : public Kernel {
+public:
+  double value(PetscInt g) const override {
+    return spec_.classValues[static_cast<std::size_t>(group_.classOf(g))];
+  }
+  bool isClassFunction() const override { return true; }
+};
+
+// Given in Fourier space: w(g) = sum_k c_k d_k Re tr(W_k rho_k(g)).
+class IrrepsKernel final : public Kernel {
+public:
+  std::vector<IrrepTerm> terms;
+  double value(PetscInt g) const override { return irrepKernelValue(group_, terms, g); }
+  bool derivative(const NetworkParameter &p, PetscInt g, double *dw) const override {
+    // Gains only: W_k = gain_k I, so dw/dgain_k = c_k d_k Re chi_k(g).
+    if (p.kind != ParameterKind::IrrepGain || !spec_.irrepBlocks.empty() ||
+        p.index < 0 || static_cast<std::size_t>(p.index) >= terms.size())
+      return false;
+    IrrepTerm unit = terms[static_cast<std::size_t>(p.index)];
+    for (int i = 0; i < unit.dim; ++i)
+      for (int j = 0; j < unit.dim; ++j)
+        unit.block[static_cast<std::size_t>(i * unit.dim + j)] = i == j ? 1.0 : 0.0;
+    *dw = irrepKernelValue(group_, {unit}, g);
+    return true;
+  }
+  // Scalar gains make a class function; general blocks do not.
+  bool isClassFunction() const override { return spec_.irrepBlocks.empty(); }
+};
+
+// Read from an HDF5 dataset: no formula, no parameters.
+class FileKernel final : public Kernel {
+public:
+  double value(PetscInt) const override { return 0.0; }
+  PetscErrorCode fill(Vec w) const override {
+    MPI_Comm comm;
+    PetscFunctionBeginUser;
+    PetscCall(PetscObjectGetComm(reinterpret_cast<PetscObject>(w), &comm));
+    PetscCall(readKernelFile(comm, spec_, group_, channels_, w));
+    PetscFunctionReturn(0);
+  }
+};
+
+std::unique_ptr<Kernel> makeKernel(KernelFamily family) {
+  switch (family) {
+  case KernelFamily::Cosine:
+    return std::make_unique<CosineKernel>();
+  case KernelFamily::VonMises:
+    return std::make_unique<VonMisesKernel>(false);
+  case KernelFamily::Mexican:
+    return std::make_unique<VonMisesKernel>(true);
+  case KernelFamily::Fourier:
+    return std::make_unique<FourierKernel>();
+  case KernelFamily::Class:
+    return std::make_unique<ClassKernel>();
+  case KernelFamily::Irreps:
+    return std::make_unique<IrrepsKernel>();
+  case KernelFamily::File:
+    return std::make_unique<FileKernel>();
+  }
+  return nullptr;
+}
+} // namespace
+
 PetscErrorCode validateKernel(MPI_Comm comm, const KernelSpec &spec, const Group &group, PetscInt channels) {
   PetscFunctionBeginUser;
   PetscCheck(spec.channelMatrix.empty() ||
@@ -144,17 +336,20 @@ PetscErrorCode validateKernel(MPI_Comm comm, const KernelSpec &spec, const Group
              comm, PETSC_ERR_USER_INPUT,
              "-kernel_coset_weights: %zu values given, %s has %" PetscInt_FMT " finite parts q",
              spec.cosetWeights.size(), group.spec().c_str(), group.quotientOrder());
-  if (spec.family == "class") {
+  switch (spec.family) {
+  case KernelFamily::Class:
     PetscCheck(spec.classValues.size() == static_cast<std::size_t>(group.classCount()), comm,
                PETSC_ERR_USER_INPUT,
                "kernel class: -kernel_class_values has %zu values, %s has %" PetscInt_FMT
                " conjugacy classes (see eqrnn group)",
                spec.classValues.size(), group.spec().c_str(), group.classCount());
-  } else if (spec.family == "irreps") {
+    break;
+  case KernelFamily::Irreps: {
     std::vector<IrrepTerm> terms;
     PetscCall(kernelIrrepTerms(comm, spec, group, &terms));
+    break;
   }
-  if (spec.family == "fourier") {
+  case KernelFamily::Fourier: {
     const std::size_t d = group.numFactors();
     PetscCheck(!spec.cosCoeffs.empty() || !spec.sinCoeffs.empty(), comm, PETSC_ERR_USER_INPUT,
                "kernel fourier: give -fourier_cos and/or -fourier_sin coefficients");
@@ -169,95 +364,97 @@ PetscErrorCode validateKernel(MPI_Comm comm, const KernelSpec &spec, const Group
     PetscCheck(spec.sinCoeffs.empty() || spec.sinCoeffs.size() == m, comm, PETSC_ERR_USER_INPUT,
                "kernel fourier: -fourier_sin has %zu values, -fourier_cos %zu", spec.sinCoeffs.size(),
                spec.cosCoeffs.size());
-  } else if (spec.family == "file") {
+    break;
+  }
+  case KernelFamily::File:
     PetscCheck(!spec.file.empty(), comm, PETSC_ERR_USER_INPUT, "kernel file: give -kernel_file FILE.h5");
+    break;
+  default:
+    break;
   }
   PetscCheck(spec.kappa >= 0 && spec.kappa2 >= 0, comm, PETSC_ERR_USER_INPUT,
              "kernel: concentrations -kappa and -kappa2 must be >= 0");
   PetscFunctionReturn(0);
 }
 
-namespace {
-double axisKernelValue(const KernelSpec &spec, const Group &group, PetscInt g) {
-  const auto c  = group.axisCoordinates(g);
-  const auto &n = group.axisOrders();
-  auto theta    = [&](std::size_t i) {
-    return 2.0 * M_PI * static_cast<double>(c[i]) / static_cast<double>(n[i]);
-  };
-  if (spec.family == "cosine") {
-    double s = 0;
-    for (std::size_t i = 0; i < n.size(); ++i)
-      if (n[i] > 1) s += std::cos(theta(i));
-    return spec.J0 + spec.J1 * s;
-  }
-  auto vonMises = [&](double kappa) {
-    double s = 0; // sum of exponents: the product of per-axis von Mises factors
-    for (std::size_t i = 0; i < n.size(); ++i)
-      if (n[i] > 1) s += kappa * (std::cos(theta(i)) - 1.0);
-    return std::exp(s);
-  };
-  if (spec.family == "vonmises") return spec.J0 + spec.J1 * vonMises(spec.kappa);
-  if (spec.family == "mexican")
-    return spec.J0 + spec.J1 * vonMises(spec.kappa) - spec.J2 * vonMises(spec.kappa2);
-  if (spec.family == "fourier") {
-    const std::size_t d = n.size();
-    const std::size_t m = std::max(spec.cosCoeffs.size(), spec.sinCoeffs.size());
-    double w            = 0;
-    for (std::size_t k = 0; k < m; ++k) {
-      double phase = 0;
-      for (std::size_t i = 0; i < d; ++i)
-        phase +=
-            2.0 * M_PI * static_cast<double>(spec.modes[k * d + i] * c[i] % n[i]) / static_cast<double>(n[i]);
-      if (!spec.cosCoeffs.empty()) w += spec.cosCoeffs[k] * std::cos(phase);
-      if (!spec.sinCoeffs.empty()) w += spec.sinCoeffs[k] * std::sin(phase);
-    }
-    return w;
-  }
-  return 0.0;
-}
-} // namespace
-
-double kernelValue(const KernelSpec &spec, const Group &group, PetscInt g) {
-  if (spec.family == "class") return spec.classValues[group.classOf(g)];
-  if (spec.family == "irreps") {
-    std::vector<IrrepTerm> terms; // validated by validateKernel
-    kernelIrrepTerms(MPI_COMM_SELF, spec, group, &terms);
-    return irrepKernelValue(group, terms, g);
-  }
-  const double coset = spec.cosetWeights.empty() ? 1.0 : spec.cosetWeights[g % group.quotientOrder()];
-  return coset * axisKernelValue(spec, group, g);
-}
-
-PetscErrorCode fillKernel(const KernelSpec &spec, const Group &group, PetscInt channels, Vec w) {
-  MPI_Comm comm;
-  PetscInt lo = 0, hi = 0;
-  PetscScalar *a     = nullptr;
-  const PetscInt C2  = channels * channels;
-  auto channelFactor = [&](PetscInt k) {
-    return spec.channelMatrix.empty() ? ((k % C2) / channels == k % channels ? 1.0 : 0.0)
-                                      : spec.channelMatrix[k % C2];
-  };
+PetscErrorCode Kernel::create(MPI_Comm comm, const KernelSpec &spec, const Group &group, PetscInt channels,
+                              std::unique_ptr<Kernel> *out) {
   PetscFunctionBeginUser;
-  PetscCall(PetscObjectGetComm(reinterpret_cast<PetscObject>(w), &comm));
   PetscCall(validateKernel(comm, spec, group, channels));
+  std::unique_ptr<Kernel> k = makeKernel(spec.family);
+  k->spec_                  = spec;
+  k->group_                 = group;
+  k->channels_              = channels;
+  if (auto *irreps = dynamic_cast<IrrepsKernel *>(k.get()))
+    PetscCall(kernelIrrepTerms(comm, spec, group, &irreps->terms));
+  *out = std::move(k);
+  PetscFunctionReturn(0);
+}
+
+bool Kernel::derivative(const NetworkParameter &, PetscInt, double *) const {
+  return false;
+}
+
+double Kernel::channelFactor(PetscInt k) const {
+  const PetscInt C2 = channels_ * channels_;
+  return spec_.channelMatrix.empty() ? ((k % C2) / channels_ == k % channels_ ? 1.0 : 0.0)
+                                     : spec_.channelMatrix[static_cast<std::size_t>(k % C2)];
+}
+
+double Kernel::cosetWeight(PetscInt g) const {
+  return spec_.cosetWeights.empty() ? 1.0
+                                    : spec_.cosetWeights[static_cast<std::size_t>(g % group_.quotientOrder())];
+}
+
+PetscErrorCode Kernel::fill(Vec w) const {
+  PetscInt lo = 0, hi = 0;
+  PetscScalar *a    = nullptr;
+  const PetscInt C2 = channels_ * channels_;
+  PetscFunctionBeginUser;
   PetscCall(VecGetOwnershipRange(w, &lo, &hi));
-  if (spec.family == "file") {
-    // Either all |G| C^2 values, or |G| values times the channel matrix.
-    PetscCall(readKernelFile(comm, spec, group, channels, w));
-    PetscFunctionReturn(0);
-  }
-  // One kernel value per element (the C^2 channel pairs share it).
-  std::vector<IrrepTerm> terms;
-  if (spec.family == "irreps") PetscCall(kernelIrrepTerms(comm, spec, group, &terms));
   PetscCall(VecGetArray(w, &a));
-  double value = 0;
+  double value = 0; // one kernel value per element: the C^2 channel pairs share it
   for (PetscInt k = lo; k < hi; ++k) {
-    const PetscInt g = k / C2;
-    if (k == lo || k % C2 == 0)
-      value = spec.family == "irreps" ? irrepKernelValue(group, terms, g) : kernelValue(spec, group, g);
+    if (k == lo || k % C2 == 0) value = this->value(k / C2);
     a[k - lo] = channelFactor(k) * value;
   }
   PetscCall(VecRestoreArray(w, &a));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Kernel::fillDerivative(const NetworkParameter &p, Vec dw) const {
+  PetscInt lo = 0, hi = 0;
+  PetscScalar *a    = nullptr;
+  const PetscInt C2 = channels_ * channels_;
+  double d          = 0;
+  MPI_Comm comm;
+  PetscFunctionBeginUser;
+  PetscCall(PetscObjectGetComm(reinterpret_cast<PetscObject>(dw), &comm));
+  PetscCheck(derivative(p, 0, &d), comm, PETSC_ERR_USER_INPUT, "the %s kernel does not depend on %s",
+             kernelFamilyName(spec_.family), networkParameterName(p).c_str());
+  PetscCall(VecGetOwnershipRange(dw, &lo, &hi));
+  PetscCall(VecGetArray(dw, &a));
+  for (PetscInt k = lo; k < hi; ++k) {
+    if (k == lo || k % C2 == 0) derivative(p, k / C2, &d);
+    a[k - lo] = channelFactor(k) * d;
+  }
+  PetscCall(VecRestoreArray(dw, &a));
+  PetscFunctionReturn(0);
+}
+
+double kernelValue(const KernelSpec &spec, const Group &group, PetscInt g) {
+  std::unique_ptr<Kernel> k;
+  if (Kernel::create(MPI_COMM_SELF, spec, group, 1, &k)) return std::nan(""); // invalid spec: no value
+  return k->value(g);
+}
+
+PetscErrorCode fillKernel(const KernelSpec &spec, const Group &group, PetscInt channels, Vec w) {
+  std::unique_ptr<Kernel> k;
+  MPI_Comm comm;
+  PetscFunctionBeginUser;
+  PetscCall(PetscObjectGetComm(reinterpret_cast<PetscObject>(w), &comm));
+  PetscCall(Kernel::create(comm, spec, group, channels, &k));
+  PetscCall(k->fill(w));
   PetscFunctionReturn(0);
 }
 

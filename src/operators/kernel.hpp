@@ -2,14 +2,22 @@
 // Connectivity kernels w(g) on a group: the families users ask for, evaluated on each rank's own elements (no
 // rank builds the whole kernel), or read in parallel from an HDF5 dataset.
 #include "groups/group_fourier.hpp"
+#include "model/network_parameter.hpp"
 #include <petscvec.h>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace eqrnn {
 
+enum class KernelFamily { Cosine, VonMises, Mexican, Fourier, Class, Irreps, File };
+// The names -kernel takes, in the order -help lists them.
+const std::vector<std::pair<const char *, KernelFamily>> &kernelFamilyNames();
+const char *kernelFamilyName(KernelFamily family);
+
 struct KernelSpec {
-  std::string family = "cosine"; // cosine | vonmises | mexican | fourier | class | irreps | file
+  KernelFamily family = KernelFamily::Cosine;
   double J0 = 0.0, J1 = 1.0, kappa = 1.0;
   double J2 = 0.0, kappa2 = 0.5; // mexican: inhibitory surround J2 * prod exp(kappa2 (cos - 1))
   // fourier: wavevectors (numFactors integers each) and their cosine / sine coefficients.
@@ -46,10 +54,39 @@ PetscErrorCode kernelIrrepSupport(MPI_Comm comm, const KernelSpec &spec, const G
 // w(g) of an irreps kernel.
 double irrepKernelValue(const Group &group, const std::vector<IrrepTerm> &terms, PetscInt g);
 
+// A kernel family bound to its spec and group, validated: what every family provides (its value, which
+// network parameters it depends on and how, whether it is a class function), so that no other code branches
+// on the family.
+class Kernel {
+public:
+  // Checks the spec against the group and the channel count (a user-input error otherwise).
+  static PetscErrorCode create(MPI_Comm comm, const KernelSpec &spec, const Group &group, PetscInt channels,
+                               std::unique_ptr<Kernel> *out);
+  virtual ~Kernel() = default;
+  // w(g) with the channel factor excluded. Axes of order > 1; theta = 2 pi k / n along each.
+  virtual double value(PetscInt g) const = 0;
+  // dw(g)/dp for a kernel parameter p; false if w does not depend on p.
+  virtual bool derivative(const NetworkParameter &p, PetscInt g, double *dw) const;
+  // A class function (w(h g h^-1) = w(g)): the network then also commutes with right translations.
+  virtual bool isClassFunction() const { return false; }
+  // Fills w (kernel layout, |G| C^2 values: index (g C + c) C + c') with the kernel.
+  virtual PetscErrorCode fill(Vec w) const;
+  // The same layout with dw/dp (the channel matrix applied).
+  PetscErrorCode fillDerivative(const NetworkParameter &p, Vec dw) const;
+  const KernelSpec &spec() const { return spec_; }
+
+protected:
+  KernelSpec spec_;
+  Group group_;
+  PetscInt channels_ = 1;
+  double channelFactor(PetscInt k) const; // m_cc' for kernel-layout index k
+  double cosetWeight(PetscInt g) const;   // the axis families' weight of g's finite part (default 1)
+};
+
 // Checks the spec against the group and the channel count; a user-input error otherwise.
 PetscErrorCode validateKernel(MPI_Comm comm, const KernelSpec &spec, const Group &group,
                               PetscInt channels = 1);
-// w(g) for an analytic family (channel factor excluded). Axes of order > 1; theta = 2 pi k / n along each.
+// w(g) (channel factor excluded); the spec must be valid.
 double kernelValue(const KernelSpec &spec, const Group &group, PetscInt g);
 // Fills w (kernel layout, |G| C^2 values: index (g C + c) C + c') with the kernel.
 PetscErrorCode fillKernel(const KernelSpec &spec, const Group &group, PetscInt channels, Vec w);

@@ -3,12 +3,25 @@
 #include "core/random.hpp"
 #include "analysis/tangent.hpp"
 #include "groups/group_action.hpp"
+#include "io/hdf5_file.hpp"
 #include <petscksp.h>
 #include <algorithm>
 #include <cmath>
 #include <map>
 
 namespace eqrnn {
+
+const char *startResultName(StartResult r) {
+  switch (r) {
+  case StartResult::New:
+    return "new";
+  case StartResult::Repeat:
+    return "repeat";
+  case StartResult::Failed:
+    return "failed";
+  }
+  return "?";
+}
 
 FixedPointFinder::~FixedPointFinder() = default;
 
@@ -27,7 +40,19 @@ PetscErrorCode FixedPointFinder::create(RateNetwork &net, const CensusSpec &spec
   PetscCheck(!spec.amplitudes.empty(), comm, PETSC_ERR_USER_INPUT, "-fp_amplitudes is empty");
   f->net_  = &net;
   f->spec_ = spec;
-  PetscCall(net.holdInputAt(spec.inputTime));
+  PetscCall(Linearisation::create(net, &f->lin_));
+  // The start files are read now: a missing file is an error before the census, not after it.
+  for (const std::string &item : spec.startFiles) {
+    const auto colon = item.rfind(':');
+    const bool named = colon != std::string::npos && colon + 1 < item.size() && item[colon + 1] == '/';
+    const std::string file = named ? item.substr(0, colon) : item, dataset = named ? item.substr(colon + 1) : "/final/x";
+    VecHandle x;
+    PetscCall(net.createVec(x.address()));
+    PetscCall(readVector(comm, file, dataset, x));
+    f->fileStarts_.push_back(std::move(x));
+  }
+  // The eigensolver is built per manifold; its options are read (and checked) now.
+  if (spec.stability) PetscCall(readStabilitySolverOptions(comm));
   PetscCall(OrbitTools::create(comm, net.group(), net.spec().fftPlanner, &f->orbits_, net.channels()));
   for (VecHandle *v : {&f->f_, &f->fUndeflated_, &f->gradient_, &f->work_, &f->shifted_})
     PetscCall(net.createVec(v->address()));
@@ -63,12 +88,14 @@ PetscErrorCode FixedPointFinder::deflation(Vec x, double *factor, Vec gradient) 
   *factor = 1.0;
   if (gradient) PetscCall(VecSet(gradient, 0.0));
   const double p = spec_.deflationPower, alpha = spec_.deflationShift;
+  // A floor on the distance keeps d^(-p-2) finite (the gradient's factor) when x lands on a known orbit.
+  const double floor = std::pow(10.0, -300.0 / (p + 2));
   for (auto &m : manifolds_) {
     OrbitMatch match;
     PetscCall(m.orbit->match(x, &match));
-    const double d  = std::max(match.distance, 1e-300);
+    const double d  = std::max(match.distance, floor);
     const double mi = std::pow(d, -p) + alpha;
-    *factor *= mi;
+    *factor = std::min(*factor * mi, 1e300);
     if (!gradient) continue;
     // d m_i / dx = -p d^(-p-2) (x - L_a y), L_a y the nearest point of the known orbit;
     // grad M = M sum_i (d m_i/dx) / m_i (the factor M is applied below).
@@ -94,7 +121,7 @@ PetscErrorCode FixedPointFinder::snesJacobian(SNES, Vec x, Mat J, Mat P, void *c
   auto *self = static_cast<FixedPointFinder *>(ctx);
   PetscFunctionBeginUser;
   // Linearise at x; F, M and grad M at x for the rank-one term of the deflated Jacobian.
-  PetscCall(self->net_->setLinearisationPoint(x));
+  PetscCall(self->lin_->setPoint(x));
   PetscCall(self->residual(x, self->fUndeflated_));
   PetscCall(self->deflation(x, &self->factor_, self->gradient_));
   // A shell's state changes only through assembly: without it the Jacobi preconditioner would keep the
@@ -114,7 +141,7 @@ PetscErrorCode FixedPointFinder::deflatedMult(Mat J, Vec v, Vec out) {
   PetscFunctionBeginUser;
   PetscCall(MatShellGetContext(J, &self));
   // d(M F)/dx v = M (dF/dx) v + F (grad M . v), with dF/dx = tau * A.
-  PetscCall(self->net_->applyJacobian(v, out));
+  PetscCall(self->lin_->apply(v, out));
   PetscCall(VecScale(out, self->factor_ * self->net_->spec().tau));
   if (!self->manifolds_.empty()) {
     PetscCall(VecDot(self->gradient_, v, &gv));
@@ -127,7 +154,7 @@ PetscErrorCode FixedPointFinder::deflatedDiagonal(Mat J, Vec d) {
   FixedPointFinder *self = nullptr;
   PetscFunctionBeginUser;
   PetscCall(MatShellGetContext(J, &self));
-  PetscCall(self->net_->jacobianDiagonal(d));
+  PetscCall(self->lin_->diagonal(d));
   PetscCall(VecScale(d, self->factor_ * self->net_->spec().tau));
   if (!self->manifolds_.empty())
     PetscCall(VecPointwiseMult(self->work_, self->fUndeflated_, self->gradient_));
@@ -189,7 +216,7 @@ PetscErrorCode FixedPointFinder::consider(Vec x, double res, PetscInt start, Sta
     PetscCall(manifolds_[i].orbit->match(x, &m));
     if (m.distance <=
         spec_.sameTol * std::max({1.0, static_cast<double>(xnorm), static_cast<double>(ynorm)})) {
-      outcome->kind   = "repeat";
+      outcome->result = StartResult::Repeat;
       outcome->detail = "manifold " + std::to_string(i);
       PetscFunctionReturn(0);
     }
@@ -223,7 +250,7 @@ PetscErrorCode FixedPointFinder::consider(Vec x, double res, PetscInt start, Sta
     PetscCall(analyseStability(*net_, x, spec_.stabilitySpec, &mf.stability));
     mf.hasStability = true;
   }
-  outcome->kind   = "new";
+  outcome->result = StartResult::New;
   outcome->detail = "manifold " + std::to_string(manifolds_.size());
   manifolds_.push_back(std::move(mf));
   PetscFunctionReturn(0);
@@ -301,17 +328,23 @@ PetscErrorCode FixedPointFinder::startCount(PetscInt *count) {
   }
   const PetscInt m = spec_.symmetrySeeds ? static_cast<PetscInt>(seedModes_.size()) : 0;
   const PetscInt a = static_cast<PetscInt>(spec_.amplitudes.size());
-  *count           = 1 + a * (m + m * (m - 1) / 2) + spec_.randomStarts;
+  *count = static_cast<PetscInt>(fileStarts_.size()) + 1 + a * (m + m * (m - 1) / 2) + spec_.randomStarts;
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode FixedPointFinder::makeStart(PetscInt index, Vec x) {
+PetscErrorCode FixedPointFinder::makeStart(PetscInt fileOrIndex, Vec x) {
   PetscInt count = 0, lo = 0, hi = 0;
   PetscScalar *xa = nullptr;
   PetscFunctionBeginUser;
   PetscCall(startCount(&count));
-  PetscCheck(index >= 0 && index < count, net_->comm(), PETSC_ERR_ARG_OUTOFRANGE,
-             "start %" PetscInt_FMT " of %" PetscInt_FMT, index, count);
+  PetscCheck(fileOrIndex >= 0 && fileOrIndex < count, net_->comm(), PETSC_ERR_ARG_OUTOFRANGE,
+             "start %" PetscInt_FMT " of %" PetscInt_FMT, fileOrIndex, count);
+  const PetscInt files = static_cast<PetscInt>(fileStarts_.size());
+  if (fileOrIndex < files) { // a state given by the user, tried first
+    PetscCall(VecCopy(fileStarts_[static_cast<std::size_t>(fileOrIndex)], x));
+    PetscFunctionReturn(0);
+  }
+  const PetscInt index = fileOrIndex - files;
   const Group &G       = net_->group();
   const auto &n        = G.axisOrders();
   const PetscInt C     = net_->channels();
@@ -399,7 +432,7 @@ PetscErrorCode FixedPointFinder::census(PetscInt first,
     if (ok)
       PetscCall(consider(x, res, i, &out));
     else
-      out.kind = "failed";
+      out.result = StartResult::Failed;
     if (progress) PetscCall(progress(out));
     if (stop_) break;
   }

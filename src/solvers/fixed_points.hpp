@@ -7,13 +7,15 @@
 // spectrum (analysis/stability.hpp).
 #include "analysis/orbit.hpp"
 #include "analysis/stability.hpp"
-#include "model/rate_network.hpp"
+#include "model/linearisation.hpp"
 #include <petscsnes.h>
 #include <functional>
 
 namespace eqrnn {
 
 struct CensusSpec {
+  // States to polish first, "FILE[:DATASET]" (default dataset /final/x), e.g. a simulation's final state.
+  std::vector<std::string> startFiles;
   PetscInt randomStarts = 12;                    // -fp_starts: seeded random starts (plus symmetry seeds)
   std::vector<double> amplitudes{0.5, 1.0, 2.0}; // amplitudes cycled through by the starts
   bool symmetrySeeds      = true;                // starts built from the kernel's leading Fourier modes
@@ -41,9 +43,12 @@ struct Manifold {
   StabilityResult stability;
 };
 
+enum class StartResult { New, Repeat, Failed };
+const char *startResultName(StartResult r); // "new", "repeat", "failed" (the progress lines)
+
 struct StartOutcome {
-  PetscInt start = 0;
-  std::string kind;   // "new", "repeat", "failed"
+  PetscInt start     = 0;
+  StartResult result = StartResult::Failed;
   std::string detail; // failure reason or the manifold index
   PetscInt iterations = 0;
 };
@@ -57,7 +62,8 @@ public:
   ~FixedPointFinder();
 
   SNES snes() const { return snes_; }
-  // The starts of a census, in order (deterministic and the same on any number of ranks).
+  // The starts of a census, in order (deterministic and the same on any number of ranks): the start files,
+  // x = 0, the symmetry seeds, the random starts.
   PetscErrorCode startCount(PetscInt *count);
   PetscErrorCode makeStart(PetscInt index, Vec x);
   // Newton from x (overwritten with the result). converged is false on divergence, NaN or too many
@@ -92,6 +98,8 @@ private:
   PetscErrorCode leadingModes(std::vector<std::vector<PetscInt>> *modes);
 
   RateNetwork *net_ = nullptr;
+  std::unique_ptr<Linearisation> lin_;
+  std::vector<VecHandle> fileStarts_;
   CensusSpec spec_;
   std::unique_ptr<OrbitTools> orbits_;
   PetscHandle<SNES, SNESDestroy> snes_;

@@ -11,7 +11,8 @@ namespace eqrnn {
 
 PetscErrorCode Simulator::rhsFunction(TS, PetscReal t, Vec x, Vec f, void *ctx) {
   PetscFunctionBeginUser;
-  PetscCall(static_cast<Simulator *>(ctx)->net_->rhs(t, x, f));
+  auto *self = static_cast<Simulator *>(ctx);
+  PetscCall(self->net_->rhs(self->inputTime(t), x, f));
   PetscFunctionReturn(0);
 }
 
@@ -39,7 +40,8 @@ PetscErrorCode Simulator::progressMonitor(TS ts, PetscInt step, PetscReal t, Vec
 PetscErrorCode Simulator::ifunction(TS, PetscReal t, Vec x, Vec xdot, Vec f, void *ctx) {
   PetscFunctionBeginUser;
   // F(t, x, xdot) = xdot - rhs(t, x): the whole right-hand side is treated implicitly.
-  PetscCall(static_cast<Simulator *>(ctx)->net_->rhs(t, x, f));
+  auto *self = static_cast<Simulator *>(ctx);
+  PetscCall(self->net_->rhs(self->inputTime(t), x, f));
   PetscCall(VecAYPX(f, -1.0, xdot));
   PetscFunctionReturn(0);
 }
@@ -48,7 +50,7 @@ PetscErrorCode Simulator::ijacobian(TS, PetscReal, Vec x, Vec, PetscReal shift, 
   auto *self = static_cast<Simulator *>(ctx);
   PetscFunctionBeginUser;
   self->shift_ = shift;
-  PetscCall(self->net_->setLinearisationPoint(x));
+  PetscCall(self->lin_->setPoint(x));
   PetscFunctionReturn(0);
 }
 
@@ -56,7 +58,7 @@ PetscErrorCode Simulator::shiftedJacobianMult(Mat M, Vec v, Vec out) {
   Simulator *self = nullptr;
   PetscFunctionBeginUser;
   PetscCall(MatShellGetContext(M, &self));
-  PetscCall(self->net_->applyJacobian(v, out));    // out = A v
+  PetscCall(self->lin_->apply(v, out));            // out = A v
   PetscCall(VecAXPBY(out, self->shift_, -1.0, v)); // shift v - A v
   PetscFunctionReturn(0);
 }
@@ -65,7 +67,7 @@ PetscErrorCode Simulator::shiftedJacobianDiagonal(Mat M, Vec d) {
   Simulator *self = nullptr;
   PetscFunctionBeginUser;
   PetscCall(MatShellGetContext(M, &self));
-  PetscCall(self->net_->jacobianDiagonal(d));
+  PetscCall(self->lin_->diagonal(d));
   PetscCall(VecScale(d, -1.0));
   PetscCall(VecShift(d, self->shift_));
   PetscFunctionReturn(0);
@@ -157,6 +159,7 @@ PetscErrorCode Simulator::create(RateNetwork &net, std::unique_ptr<Simulator> *o
     PetscCall(TSSetRHSFunction(sim->ts_, nullptr, rhsFunction, sim.get()));
   } else {
     const PetscInt n = net.connectivity().localSize(), N = net.connectivity().size();
+    PetscCall(Linearisation::create(net, &sim->lin_));
     PetscCall(MatCreateShell(net.comm(), n, n, N, N, sim.get(), sim->shiftedJacobian_.address()));
     PetscCall(MatShellSetOperation(sim->shiftedJacobian_, MATOP_MULT,
                                    reinterpret_cast<void (*)(void)>(shiftedJacobianMult)));
@@ -216,9 +219,8 @@ PetscErrorCode Simulator::run(const SimulationSpec &spec, double t0, Vec x, cons
   for (double stop : stops) {
     if (stop <= t) continue;
     PetscCall(TSSetMaxTime(ts_, stop));
-    // The input is piecewise constant between stops: evaluate it for this segment, so that a stage landing on
-    // the switch time at the segment's end does not see the next segment's input.
-    PetscCall(net_->holdInputAt(0.5 * (t + stop)));
+    holdInput_     = true;
+    heldInputTime_ = 0.5 * (t + stop);
     // Every segment starts afresh (no first-same-as-last stage carried over from the last one), so a run
     // resumed from a checkpoint at a segment end takes bitwise the same steps as the uninterrupted one.
     PetscCall(TSRestartStep(ts_));
@@ -237,6 +239,12 @@ PetscErrorCode Simulator::run(const SimulationSpec &spec, double t0, Vec x, cons
     PetscCheck(reason >= 0, comm, PETSC_ERR_NOT_CONVERGED,
                "time integration failed at t = %g (step %" PetscInt_FMT "): %s", static_cast<double>(tNow),
                step, TSConvergedReasons[reason]);
+    // A step limit (-ts_max_steps) ends TSSolve "successfully" short of the stop: the samples that follow
+    // would not be at their times. TS_EXACTFINALTIME_MATCHSTEP lands on the stop exactly otherwise.
+    PetscCheck(std::abs(tNow - stop) <= 1e-12 * std::max(1.0, std::abs(stop)), comm, PETSC_ERR_NOT_CONVERGED,
+               "time integration stopped at t = %g (step %" PetscInt_FMT ") before t = %g: %s (-ts_max_steps?); "
+               "the output ends at the last sample, the checkpoints are kept",
+               static_cast<double>(tNow), step, stop, TSConvergedReasons[reason]);
     PetscCall(TSGetStepRejections(ts_, &rejected)); // cumulative over TSSolve calls
     t = tNow;
     if (observer && std::binary_search(samples.begin(), samples.end(), stop)) PetscCall(observer(t, x));
@@ -257,7 +265,7 @@ PetscErrorCode Simulator::run(const SimulationSpec &spec, double t0, Vec x, cons
       }
     }
   }
-  PetscCall(net_->releaseInput());
+  holdInput_ = false;
   if (stats) {
     TSType type;
     PetscCall(TSGetStepNumber(ts_, &stats->steps));

@@ -5,7 +5,7 @@
 // stops exactly at every sample time and input switch time (TS_EXACTFINALTIME_MATCHSTEP) rather than
 // interpolating, so samples are as accurate as steps.
 #include "core/handles.hpp"
-#include "model/rate_network.hpp"
+#include "model/linearisation.hpp"
 #include <functional>
 
 namespace eqrnn {
@@ -66,7 +66,14 @@ private:
   static PetscErrorCode progressMonitor(TS, PetscInt step, PetscReal t, Vec x, void *ctx);
   static PetscErrorCode noiseStep(TS ts); // Euler-Maruyama: the noise increment after each drift step
 
+  // The input is piecewise constant between stops: it is evaluated at the segment's midpoint, so that a stage
+  // landing on the switch time at a segment's end does not see the next segment's input.
+  double inputTime(double t) const { return holdInput_ ? heldInputTime_ : t; }
+
   RateNetwork *net_ = nullptr;
+  std::unique_ptr<Linearisation> lin_; // implicit methods' Jacobian
+  bool holdInput_       = false;
+  double heldInputTime_ = 0;
   TSHandle ts_;
   MatHandle shiftedJacobian_; // shift I - A for implicit methods
   double shift_     = 0;

@@ -8,33 +8,7 @@
 
 namespace eqrnn::training {
 
-namespace {
-std::string joined(const std::vector<double> &v) {
-  std::ostringstream o;
-  o.precision(17);
-  for (std::size_t i = 0; i < v.size(); ++i)
-    o << (i ? "," : "") << v[i];
-  return o.str();
-}
-} // namespace
 
-std::string trainingIdentity(const TrainSpec &s) {
-  std::ostringstream o;
-  o.precision(17);
-  const ModelSpec &m = s.model;
-  o << "n=" << m.n << ";D=" << m.D << ";form=" << formName(m.form) << ";phi=" << activationName(m.phi)
-    << ";slope=" << m.slope << ";threshold=" << m.threshold
-    << ";relu_derivative_at_zero=" << m.reluDerivativeAtZero << ";init_radius=" << m.initRadius
-    << ";dale_inhibitory_fraction=" << m.daleFraction << ";train_encoders=" << m.trainEncoders
-    << ";train_decoders=" << m.trainDecoders << ";train_bias=" << m.trainBias << ";bias=" << m.bias
-    << ";T=" << s.task.T << ";decay=" << joined(s.task.decay) << ";scale=" << joined(s.task.scale)
-    << ";optimizer=" << optimizerName(s.optimizer.kind) << ";lr=" << s.optimizer.lr
-    << ";adam_beta1=" << s.optimizer.beta1 << ";adam_beta2=" << s.optimizer.beta2
-    << ";adam_epsilon=" << s.optimizer.epsilon << ";batch=" << s.batch << ";batch_chunk=" << s.chunk
-    << ";seed=" << s.seed << ";precision=" << (s.singlePrecision ? "single" : "double")
-    << ";keep_best=" << s.keepBest;
-  return o.str();
-}
 
 Trainer::Trainer(MPI_Comm comm, const TrainSpec &spec) : comm_(comm), spec_(spec) {}
 

@@ -38,8 +38,6 @@ struct TrainState {
   std::vector<long long> restartSteps; // the steps this run was resumed at, in order (not in the identity)
 };
 
-// Every setting that changes the course of training (not -steps): a checkpoint must match it.
-std::string trainingIdentity(const TrainSpec &spec);
 
 class Trainer {
 public:

@@ -5,9 +5,10 @@
 // A training checkpoint (`<output>.ckpt.h5`, written to `.ckpt.tmp.h5` and renamed, the one before kept as
 // `.ckpt.prev.h5`, as for simulations) holds the parameters, the optimiser's moments, the best parameters,
 // the loss history, the step (which is also the position of the data generator: batches are keyed by step),
-// the run's identity (trainingIdentity: every setting that changes the course of training) and a checksum
-// of all arrays. A resumed run continues bit for bit. The steps it was resumed at (restart_steps) are carried
+// the run's identity (the identity parameters of `eqrnn train`: every setting that changes the course of
+// training) and a checksum of all arrays. A resumed run continues bit for bit. The steps it was resumed at (restart_steps) are carried
 // along, so that the output of a run resumed twice says so.
+#include "io/checkpoint.hpp"
 #include "io/hdf5_file.hpp"
 #include "training/trainer.hpp"
 
@@ -24,16 +25,11 @@ PetscErrorCode readArray(Hdf5File &file, const std::string &path, std::vector<do
 // restart_times the same way).
 std::string joinSteps(const std::vector<long long> &steps);
 
-PetscErrorCode writeTrainingCheckpoint(MPI_Comm comm, const std::string &output, const TrainSpec &spec,
-                                       const TrainState &state);
-// Reads `file` into *state if it is a valid checkpoint of this training run; otherwise *ok = false with a
-// one-line *reason (missing, corrupt, another run). Damage never aborts. Collective.
-PetscErrorCode readTrainingCheckpoint(MPI_Comm comm, const std::string &file, const TrainSpec &spec,
-                                      TrainState *state, bool *ok, std::string *reason);
-// The valid checkpoint next to `output` with the most steps, or *found = false; rejected candidates' reasons
-// in *notes.
-PetscErrorCode findTrainingCheckpoint(MPI_Comm comm, const std::string &output, const TrainSpec &spec,
-                                      TrainState *state, bool *found, std::string *chosen,
-                                      std::vector<std::string> *notes);
+// A checkpoint of the training state (the run's identity is the ResumableRun's).
+PetscErrorCode writeTrainingCheckpoint(ResumableRun &run, const TrainSpec &spec, const TrainState &state);
+// Resumes as -restart says (the valid checkpoint with the most steps); *resumed = false: start afresh.
+PetscErrorCode resumeTraining(ResumableRun &run, const TrainSpec &spec, TrainState *state, bool *resumed);
+// The reader behind resumeTraining, for one file (ResumableRun::examine): stages into *staged.
+ResumableRun::Reader trainingCheckpointReader(MPI_Comm comm, const TrainSpec &spec, TrainState *staged);
 
 } // namespace eqrnn::training

@@ -7,7 +7,8 @@
 // at the fixed point found.
 //   mpirun -n 2 build/tests/bench_fixed_points [-sides 64,1024] [-J 3] [-gd_max_seconds 300] [-eps_nev 10]
 #include "analysis/stability.hpp"
-#include "core/options.hpp"
+#include "app/command.hpp"
+#include "core/parameters.hpp"
 #include "core/random.hpp"
 #include "core/session.hpp"
 #include "groups/group_action.hpp"
@@ -146,20 +147,24 @@ PetscErrorCode benchOne(MPI_Comm comm, PetscInt side, double J, double gdMaxSeco
       "SLEPc %zu eigenpairs %.3f s (%s, leading Re %.3g)\n",
       spec.group.c_str(), net->group().order(), ok ? "ok" : "FAILED", res, newton, gmres, tNewton,
       gdRes <= cs.tol ? "ok" : "stopped", gdRes, gdIts, tGd, gdRes <= cs.tol ? "" : ">", tGd / tNewton,
-      sr.re.size(), tEps, sr.classification.c_str(), sr.re.empty() ? 0.0 : sr.re.front()));
+      sr.re.size(), tEps, classificationName(sr.classification), sr.re.empty() ? 0.0 : sr.re.front()));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode run(MPI_Comm comm) {
+PetscErrorCode run(MPI_Comm comm, bool help) {
   std::vector<PetscInt> sides{64, 1024};
   double J = 3.0, gdMaxSeconds = 300;
   PetscFunctionBeginUser;
-  PetscOptionsBegin(comm, nullptr, "bench_fixed_points", "eqrnn");
-  OptionReader opt(comm, PetscOptionsObject);
-  PetscCall(opt.intList("-sides", "Torus sides n (N = n^2)", &sides));
-  PetscCall(opt.real("-J", "Cosine kernel amplitude", J, &J));
-  PetscCall(opt.real("-gd_max_seconds", "Wall-time cap for gradient descent", gdMaxSeconds, &gdMaxSeconds));
-  PetscOptionsEnd();
+  ParameterSet p;
+  p.section("bench_fixed_points: Newton-Krylov vs gradient descent on a torus, and SLEPc");
+  p.integers("sides", &sides, "Torus sides n (N = n^2)");
+  p.real("J", &J, "Cosine kernel amplitude");
+  p.real("gd_max_seconds", &gdMaxSeconds, "Wall-time cap for gradient descent").above(0);
+  PetscCall(p.read(comm));
+  if (help) {
+    PetscCall(PetscPrintf(comm, "%s", p.helpText().c_str()));
+    PetscFunctionReturn(0);
+  }
   PetscMPIInt size = 1;
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCall(PetscPrintf(
@@ -175,5 +180,5 @@ PetscErrorCode run(MPI_Comm comm) {
 int main(int argc, char **argv) {
   Session session(&argc, &argv, nullptr);
   if (!session.ok()) return 1;
-  return reportError(PETSC_COMM_WORLD, run(PETSC_COMM_WORLD));
+  return reportError(PETSC_COMM_WORLD, run(PETSC_COMM_WORLD, session.helpRequested()));
 }

@@ -15,7 +15,8 @@
 //                                        [-channel_compare 2] [-torus2 1] [-min_seconds 0.3] [-batches 5]
 //                                        [-fft_planner measure] [-csv FILE]   (-kmin > -kmax: no D_n sets)
 #include "core/handles.hpp"
-#include "core/options.hpp"
+#include "app/command.hpp"
+#include "core/parameters.hpp"
 #include "core/random.hpp"
 #include "core/session.hpp"
 #include "groups/group_action.hpp"
@@ -234,25 +235,27 @@ PetscErrorCode benchSet(MPI_Comm comm, const std::string &title,
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode run(MPI_Comm comm) {
+PetscErrorCode run(MPI_Comm comm, bool help) {
   Options o;
   Table table;
   PetscFunctionBeginUser;
-  PetscOptionsBegin(comm, nullptr, "bench_groups: non-abelian vs abelian group convolution", "eqrnn");
-  OptionReader opt(comm, PetscOptionsObject);
-  PetscCall(opt.integer("-kmin", "Smallest log2 n for D_n vs Z_2n", o.kmin, &o.kmin));
-  PetscCall(opt.integer("-kmax", "Largest log2 n for D_n vs Z_2n", o.kmax, &o.kmax));
-  PetscCall(opt.intList("-sides", "Sides n for S4 x Z_n x Z_n vs Z24 x Z_n x Z_n (empty: none)", &o.sides));
-  PetscCall(opt.integer("-channels", "Channels C in the D_n and S4 sets", o.channels, &o.channels));
-  PetscCall(opt.integer("-channel_compare", "c for Z_2n/c with c channels vs Z_2n (0: skip)",
-                        o.channelCompare, &o.channelCompare));
-  PetscCall(opt.flag("-torus2", "Also compare D_n with Z_n x Z_2", o.torus2, &o.torus2));
-  PetscCall(opt.real("-min_seconds", "Minimum duration of a timed batch", o.minSeconds, &o.minSeconds));
-  PetscCall(opt.integer("-batches", "Timed batches per operator (median reported)", o.batches, &o.batches));
-  PetscCall(opt.choice("-fft_planner", "FFTW planning effort", {"estimate", "measure", "patient"}, o.planner,
-                       &o.planner));
-  PetscCall(opt.string("-csv", "Also write the table as CSV", o.csv, &o.csv));
-  PetscOptionsEnd();
+  ParameterSet p;
+  p.section("bench_groups: non-abelian vs abelian group convolution");
+  p.integer("kmin", &o.kmin, "Smallest log2 n for D_n vs Z_2n");
+  p.integer("kmax", &o.kmax, "Largest log2 n for D_n vs Z_2n");
+  p.integers("sides", &o.sides, "Sides n for S4 x Z_n x Z_n vs Z24 x Z_n x Z_n (empty: none)");
+  p.integer("channels", &o.channels, "Channels C in the D_n and S4 sets");
+  p.integer("channel_compare", &o.channelCompare, "c for Z_2n/c with c channels vs Z_2n (0: skip)");
+  p.flag("torus2", &o.torus2, "Also compare D_n with Z_n x Z_2");
+  p.real("min_seconds", &o.minSeconds, "Minimum duration of a timed batch").above(0);
+  p.integer("batches", &o.batches, "Timed batches per operator (median reported)");
+  p.text("fft_planner", &o.planner, "FFTW planning effort: estimate, measure or patient");
+  p.text("csv", &o.csv, "Also write the table as CSV");
+  PetscCall(p.read(comm));
+  if (help) {
+    PetscCall(PetscPrintf(comm, "%s", p.helpText().c_str()));
+    PetscFunctionReturn(0);
+  }
   PetscCall(checkNoUnusedOptions(comm));
   PetscCheck(o.kmin >= 1 && o.kmax <= 28, comm, PETSC_ERR_USER_INPUT,
              "-kmin/-kmax: need 1 <= kmin, kmax <= 28");
@@ -320,5 +323,5 @@ PetscErrorCode run(MPI_Comm comm) {
 int main(int argc, char **argv) {
   Session session(&argc, &argv, "bench_groups: non-abelian vs abelian group-convolution products\n");
   if (!session.ok()) return 1;
-  return reportError(PETSC_COMM_WORLD, run(PETSC_COMM_WORLD));
+  return reportError(PETSC_COMM_WORLD, run(PETSC_COMM_WORLD, session.helpRequested()));
 }

@@ -5,8 +5,9 @@
 // operator's memory per neuron.
 //   mpirun -n P build/tests/bench_matvec [-kmin 12] [-kmax 22] [-dense_max 8192] [-fft_planner measure]
 //                                         [-min_seconds 0.2] [-csv FILE]
+#include "app/command.hpp"
 #include "core/handles.hpp"
-#include "core/options.hpp"
+#include "core/parameters.hpp"
 #include "core/random.hpp"
 #include "core/session.hpp"
 #include "operators/group_convolution.hpp"
@@ -175,7 +176,7 @@ PetscErrorCode benchOne(MPI_Comm comm, const std::string &spec, const Options &o
   PetscCall(conv->createVec(x.address()));
   PetscCall(conv->createVec(y.address()));
   KernelSpec k;
-  k.family = "vonmises";
+  k.family = KernelFamily::VonMises;
   k.J0     = -0.5;
   k.J1     = 3.0;
   k.kappa  = 4.0;
@@ -209,20 +210,23 @@ PetscErrorCode benchOne(MPI_Comm comm, const std::string &spec, const Options &o
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode run(MPI_Comm comm) {
+PetscErrorCode run(MPI_Comm comm, bool help) {
   Options o;
   PetscMPIInt size = 1;
   PetscFunctionBeginUser;
-  PetscOptionsBegin(comm, nullptr, "bench_matvec: group convolution vs bare FFTW vs dense", "eqrnn");
-  OptionReader opt(comm, PetscOptionsObject);
-  PetscCall(opt.integer("-kmin", "Smallest log2 N", o.kmin, &o.kmin));
-  PetscCall(opt.integer("-kmax", "Largest log2 N", o.kmax, &o.kmax));
-  PetscCall(opt.integer("-dense_max", "Largest N for the dense comparison", o.denseMax, &o.denseMax));
-  PetscCall(opt.real("-min_seconds", "Minimum duration of a timed batch", o.minSeconds, &o.minSeconds));
-  PetscCall(opt.choice("-fft_planner", "FFTW planning effort", {"estimate", "measure", "patient"}, o.planner,
-                       &o.planner));
-  PetscCall(opt.string("-csv", "Also write the table as CSV", o.csv, &o.csv));
-  PetscOptionsEnd();
+  ParameterSet p;
+  p.section("bench_matvec: group convolution vs bare FFTW vs dense");
+  p.integer("kmin", &o.kmin, "Smallest log2 N").atLeast(1);
+  p.integer("kmax", &o.kmax, "Largest log2 N").atMost(30);
+  p.integer("dense_max", &o.denseMax, "Largest N for the dense comparison").atLeast(0);
+  p.real("min_seconds", &o.minSeconds, "Minimum duration of a timed batch").above(0);
+  p.text("fft_planner", &o.planner, "FFTW planning effort: estimate, measure or patient");
+  p.text("csv", &o.csv, "Also write the table as CSV");
+  PetscCall(p.read(comm));
+  if (help) {
+    PetscCall(PetscPrintf(comm, "%s", p.helpText().c_str()));
+    PetscFunctionReturn(0);
+  }
   PetscCall(checkNoUnusedOptions(comm));
   PetscCallMPI(MPI_Comm_size(comm, &size));
   FILE *csv        = nullptr;
@@ -253,5 +257,5 @@ PetscErrorCode run(MPI_Comm comm) {
 int main(int argc, char **argv) {
   Session session(&argc, &argv, "bench_matvec: group-convolution MatMult vs bare FFTW round trip vs dense\n");
   if (!session.ok()) return 1;
-  return reportError(PETSC_COMM_WORLD, run(PETSC_COMM_WORLD));
+  return reportError(PETSC_COMM_WORLD, run(PETSC_COMM_WORLD, session.helpRequested()));
 }

@@ -124,7 +124,7 @@ TEST(Convolution, FourierKernelActsOnItsOwnMode) {
   // w = a cos(k.theta) + b sin(k.theta) on Z8 x Z6 with k = (1, 2): J cos(k.theta) = (a/2) cos(k.theta) +
   // (b/2) sin(k.theta), and every mode orthogonal to +-k is annihilated.
   KernelSpec k;
-  k.family    = "fourier";
+  k.family    = KernelFamily::Fourier;
   k.modes     = {1, 2};
   k.cosCoeffs = {2.0};
   k.sinCoeffs = {1.0};
@@ -149,8 +149,8 @@ TEST(Convolution, MexicanHatIsTheDifferenceOfItsVonMisesParts) {
   Group G;
   EQ_OK(parseGroup(PETSC_COMM_WORLD, "Z40", &G));
   KernelSpec mex, centre, surround;
-  mex.family = centre.family = surround.family = "vonmises";
-  mex.family                                   = "mexican";
+  mex.family = centre.family = surround.family = KernelFamily::VonMises;
+  mex.family                                   = KernelFamily::Mexican;
   mex.J0 = 0.3, mex.J1 = 2.0, mex.kappa = 3.0, mex.J2 = 1.5, mex.kappa2 = 0.7;
   centre.J0 = 0.3, centre.J1 = 2.0, centre.kappa = 3.0;
   surround.J0 = 0.0, surround.J1 = 1.5, surround.kappa = 0.7;

@@ -56,7 +56,7 @@ void firstMode(const std::vector<double> &x, double *kappa, double *theta0) {
 NetworkSpec ringSpec(const char *group, double J1) {
   NetworkSpec s;
   s.group         = group;
-  s.kernel.family = "cosine";
+  s.kernel.family = KernelFamily::Cosine;
   s.kernel.J0     = 0;
   s.kernel.J1     = J1;
   return s;
@@ -153,11 +153,11 @@ TEST(Dynamics, SameResultOnAnyNumberOfRanks) {
   for (const char *spec : {"Z96", "Z97", "Z24xZ20", "Z6xZ5xZ4"}) {
     SimulateConfig c;
     c.network               = ringSpec(spec, 3.0);
-    c.network.kernel.family = spec[1] == '9' ? "vonmises" : "cosine"; // two families, both past threshold
+    c.network.kernel.family = spec[1] == '9' ? KernelFamily::VonMises : KernelFamily::Cosine; // two families, both past threshold
     c.network.kernel.J0     = -0.5;
     c.network.kernel.J1     = spec[1] == '9' ? 6.0 : 3.0;
     c.network.kernel.kappa  = 2.0;
-    c.init.kind             = "random";
+    c.init.kind             = InitKind::Random;
     c.init.seed             = 9;
     c.init.amplitude        = 0.2;
     c.run.tFinal            = 10.0;

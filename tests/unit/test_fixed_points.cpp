@@ -7,6 +7,7 @@
 #include "analysis/tangent.hpp"
 #include "groups/group_action.hpp"
 #include "helpers.hpp"
+#include "model/linearisation.hpp"
 #include "solvers/fixed_points.hpp"
 #include <petscblaslapack.h>
 #include <complex>
@@ -55,7 +56,7 @@ TEST(Stability, ZeroStateSpectrumIsTheKernelsFourierCoefficients) {
   for (const char *spec : {"Z12", "Z4xZ6"}) {
     NetworkSpec s;
     s.group         = spec;
-    s.kernel.family = "fourier";
+    s.kernel.family = KernelFamily::Fourier;
     s.phi.gain      = 1.3;
     const bool ring = std::string(spec) == "Z12";
     s.kernel.modes  = ring ? std::vector<PetscInt>{0, 1, 2} : std::vector<PetscInt>{0, 0, 1, 0, 0, 1, 1, 2};
@@ -97,10 +98,11 @@ TEST(Stability, ZeroStateSpectrumIsTheKernelsFourierCoefficients) {
     for (std::size_t i = 0; i < r.re.size(); ++i)
       slepc.emplace_back(r.re[i], r.im[i]);
     // Dense LAPACK on the assembled operator.
-    MatHandle A, D;
-    EQ_OK(net->setLinearisationPoint(zero));
-    EQ_OK(net->createJacobian(A.address()));
-    EQ_OK(MatComputeOperator(A, MATDENSE, D.address()));
+    MatHandle D;
+    std::unique_ptr<Linearisation> lin;
+    EQ_OK(Linearisation::create(*net, &lin));
+    EQ_OK(lin->setPoint(zero));
+    EQ_OK(MatComputeOperator(lin->matrix(), MATDENSE, D.address()));
     std::vector<double> dense(static_cast<std::size_t>(N * N));
     for (PetscInt j = 0; j < N; ++j) {
       VecHandle e, col;
@@ -121,7 +123,7 @@ TEST(Stability, ZeroStateSpectrumIsTheKernelsFourierCoefficients) {
           << spec << " eigenvalue " << i << ": " << sl[i] << " vs " << ex[i];
       EXPECT_LT(std::abs(lapack[i] - ex[i]), 1e-10) << spec << " eigenvalue " << i;
     }
-    EXPECT_EQ(r.classification, ex[0].real() > 1e-6 ? "saddle" : "stable");
+    EXPECT_EQ(r.classification, ex[0].real() > 1e-6 ? Classification::Saddle : Classification::Stable);
   }
 }
 
@@ -158,7 +160,7 @@ TEST(FixedPoints, RingBumpRadialEigenvalueAndMarginalMode) {
   }
   radial        = -1 + J1 * radial / N;
   const auto &s = bump->stability;
-  EXPECT_EQ(s.classification, "stable");
+  EXPECT_EQ(s.classification, Classification::Stable);
   EXPECT_EQ(s.nMarginal, 1);
   EXPECT_EQ(s.nUnstable, 0);
   ASSERT_GE(s.re.size(), 3u);
@@ -224,14 +226,14 @@ TEST(FixedPoints, TorusCensusMatchesTheAmplitudeEquations) {
       EXPECT_EQ(m.orbitSize, 1);
     } else if (m.stabiliser.order == n) {
       ++stripes;
-      EXPECT_EQ(s.classification, "stable");
+      EXPECT_EQ(s.classification, Classification::Stable);
       EXPECT_EQ(s.nMarginal, 1);
       EXPECT_EQ(m.orbitSize, n);
       EXPECT_TRUE(m.stabiliser.description == "Z16 x Z1" || m.stabiliser.description == "Z1 x Z16")
           << m.stabiliser.description;
     } else if (m.stabiliser.order == 1) {
       ++mixed;
-      EXPECT_EQ(s.classification, "saddle");
+      EXPECT_EQ(s.classification, Classification::Saddle);
       EXPECT_EQ(s.nUnstable, 1);
       EXPECT_EQ(s.nMarginal, 2);
       EXPECT_EQ(m.orbitSize, n * n);

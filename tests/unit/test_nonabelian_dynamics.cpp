@@ -3,7 +3,7 @@
 // and the Newton-Krylov census against the exact reduced model.
 #include "analysis/reduced_model.hpp"
 #include "analysis/tangent.hpp"
-#include "core/options.hpp"
+#include "core/parameters.hpp"
 #include "groups/group_action.hpp"
 #include "helpers.hpp"
 #include "io/hdf5_file.hpp"
@@ -23,10 +23,10 @@ NetworkSpec irrepSpec(const std::string &group, const std::string &irreps, std::
   NetworkSpec s;
   s.group             = group;
   s.channels          = channels;
-  s.kernel.family     = "irreps";
+  s.kernel.family     = KernelFamily::Irreps;
   s.kernel.irreps     = splitList(irreps, ',');
   s.kernel.irrepGains = std::move(gains);
-  s.input.kind        = "none";
+  s.input.kind        = InputKind::None;
   return s;
 }
 
@@ -48,7 +48,7 @@ TEST(NonAbelianDynamics, TrajectoriesAreEquivariant) {
   specs[1].kernel.channelMatrix = {1.2, -0.6, 0.9, -0.1};
   specs.push_back(specs[0]);
   specs[2].group         = "Q8xD3";
-  specs[2].kernel.family = "cosine"; // an axis kernel with coset weights on a non-abelian product
+  specs[2].kernel.family = KernelFamily::Cosine; // an axis kernel with coset weights on a non-abelian product
   specs[2].kernel.J1     = 3.0;
   specs[2].kernel.cosetWeights.assign(16, 0.0);
   for (std::size_t q = 0; q < 16; ++q)
@@ -208,7 +208,7 @@ TEST(NonAbelianDynamics, KernelFilesWithChannels) {
     EQ_OK(f.close());
   }
   KernelSpec k;
-  k.family  = "file";
+  k.family  = KernelFamily::File;
   k.file    = path;
   k.dataset = "/w_full";
   EQ_OK(fillKernel(k, G, C, w));

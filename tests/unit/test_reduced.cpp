@@ -4,7 +4,7 @@
 #include "analysis/reduced_model.hpp"
 #include "groups/group_fourier.hpp"
 #include "operators/kernel.hpp"
-#include "core/options.hpp"
+#include "core/parameters.hpp"
 #include "helpers.hpp"
 #include <algorithm>
 #include <cmath>
@@ -60,10 +60,10 @@ NetworkSpec irrepNetwork(const std::string &group, const std::string &irreps,
   NetworkSpec s;
   s.group             = group;
   s.channels          = channels;
-  s.kernel.family     = "irreps";
+  s.kernel.family     = KernelFamily::Irreps;
   s.kernel.irreps     = splitList(irreps, ',');
   s.kernel.irrepGains = gains;
-  s.input.kind        = "none";
+  s.input.kind        = InputKind::None;
   return s;
 }
 
@@ -199,7 +199,7 @@ TEST(ReducedModel, RingBumpMatchesTheSelfConsistencyEquation) {
       EXPECT_EQ(p.dimension, 1);          // a ring
       EXPECT_LT(std::abs(p.re[0]), 1e-6); // the tangent mode (lattice: exponentially small)
       EXPECT_LT(p.re[1], -1e-3);          // the radial mode
-      EXPECT_EQ(p.classification, "stable");
+      EXPECT_EQ(p.classification, Classification::Stable);
     }
   }
   EXPECT_TRUE(zero);
@@ -318,7 +318,7 @@ TEST(GroupFourier, KernelBlocksAreTheFourierCoefficients) {
   for (const auto &c : cases) {
     const Group G = makeGroup(c.group);
     KernelSpec k;
-    k.family      = "irreps";
+    k.family      = KernelFamily::Irreps;
     k.irreps      = {c.irrep};
     k.irrepBlocks = c.block;
     VecHandle w;

@@ -3,6 +3,7 @@
 // eigenvalues {gamma, 0}), invariance of the trained weights under the number of ranks, bitwise restart, and
 // the analysis of a trained ReLU network (the manifold test), and the fixed points of trained and constructed
 // networks with their SLEPc spectra (against LAPACK, a line attractor, rank invariance).
+#include "app/commands.hpp"
 #include "helpers.hpp"
 #include "io/checkpoint.hpp"
 #include "training/analysis.hpp"
@@ -311,8 +312,19 @@ TEST(Training, WeightsAfterHundredStepsAreTheSameOnAnyNumberOfRanks) {
 }
 
 TEST(Training, RestartFromACheckpointIsBitwiseTheUninterruptedRun) {
-  const TrainSpec s     = invarianceSpec(false);
+  TrainConfig config;
+  config.spec           = invarianceSpec(false);
+  const TrainSpec &s    = config.spec;
   const std::string out = "test_training_restart_np" + std::to_string(commSize()) + ".h5";
+  // The identity a checkpoint must match comes from the command's parameter table.
+  auto identityOf = [](const TrainConfig &c) {
+    CheckpointIdentity id;
+    id.kind       = CheckpointKind::Training;
+    id.neurons    = c.spec.model.n;
+    id.channels   = c.spec.model.D;
+    id.parameters = parameterIdentity(c);
+    return id;
+  };
   std::unique_ptr<Trainer> straight, first, resumed;
   EQ_OK(Trainer::create(PETSC_COMM_WORLD, s, &straight));
   EQ_OK(straight->initialise());
@@ -321,24 +333,31 @@ TEST(Training, RestartFromACheckpointIsBitwiseTheUninterruptedRun) {
   EQ_OK(first->initialise());
   ASSERT_NO_FATAL_FAILURE(train(*first, 25));
   first->state().restartSteps = {7, 19}; // as if resumed twice: carried by the checkpoint
-  EQ_OK(writeTrainingCheckpoint(PETSC_COMM_WORLD, out, s, first->state()));
+  {
+    ResumableRun writer(PETSC_COMM_WORLD, out, {}, identityOf(config));
+    EQ_OK(writeTrainingCheckpoint(writer, s, first->state()));
+  }
   EQ_OK(Trainer::create(PETSC_COMM_WORLD, s, &resumed));
   bool found = false;
-  std::string chosen;
-  std::vector<std::string> notes;
-  EQ_OK(findTrainingCheckpoint(PETSC_COMM_WORLD, out, s, &resumed->state(), &found, &chosen, &notes));
+  ResumeSettings automatic;
+  automatic.restart = "auto";
+  ResumableRun reader(PETSC_COMM_WORLD, out, automatic, identityOf(config));
+  EQ_OK(resumeTraining(reader, s, &resumed->state(), &found));
   ASSERT_TRUE(found);
   EXPECT_EQ(resumed->state().step, 25);
   EXPECT_EQ(resumed->state().restartSteps, (std::vector<long long>{7, 19}));
   ASSERT_NO_FATAL_FAILURE(train(*resumed, 35));
   EXPECT_EQ(stateDifference(straight->state(), resumed->state()), 0.0);
   // Another run's checkpoint is refused with the reason.
-  TrainSpec other    = s;
-  other.optimizer.lr = 1e-3;
+  TrainConfig other         = config;
+  other.spec.optimizer.lr   = 1e-3;
   TrainState ignored;
-  bool ok = true;
+  bool ok         = true;
+  double position = 0;
   std::string reason;
-  EQ_OK(readTrainingCheckpoint(PETSC_COMM_WORLD, checkpointPath(out), other, &ignored, &ok, &reason));
+  ResumableRun foreign(PETSC_COMM_WORLD, out, automatic, identityOf(other));
+  EQ_OK(foreign.examine(checkpointPath(out), trainingCheckpointReader(PETSC_COMM_WORLD, other.spec, &ignored), &ok,
+                        &position, &reason));
   EXPECT_FALSE(ok);
   EXPECT_NE(reason.find("lr"), std::string::npos) << reason;
   int rank = 0;

@@ -1,64 +1,33 @@
-// eqrnn group (a group's structure: classes, irreps, character table) and eqrnn reduce (the exact reduced
-// model of THEORY.md section 3, lifted and verified on the full network).
+// eqrnn reduce: the exact reduced model on the kernel's irreps (docs/mathematics.md): its fixed points,
+// stabilisers, families and spectra, each lifted and verified on the full network.
+#include "app/command.hpp"
 #include "app/commands.hpp"
-
-#include "core/options.hpp"
+#include "core/collective.hpp"
 #include "io/simulation_output.hpp"
-#include <sstream>
+#include <algorithm>
 
 namespace eqrnn {
 
-namespace {
-PetscErrorCode printFactor(MPI_Comm comm, const GroupFactor &f, bool elements) {
-  PetscFunctionBeginUser;
-  PetscCall(PetscPrintf(
-      comm, "\nfactor %s: order %" PetscInt_FMT ", %" PetscInt_FMT " conjugacy classes, %d irreps",
-      f.name().c_str(), f.order(), f.classCount(), f.irrepCount()));
-  std::ostringstream dims;
-  for (int k = 0; k < f.irrepCount() && k < 40; ++k)
-    dims << (k ? ", " : "") << f.irrepLabel(k) << "(" << f.irrepDim(k) << ")";
-  if (f.irrepCount() > 40) dims << ", ...";
-  PetscCall(PetscPrintf(comm, " of dimensions %s\n", dims.str().c_str()));
-  if (f.axisOrder() > 1 && f.quotientOrder() > 1)
-    PetscCall(PetscPrintf(
-        comm, "  structure: Z%" PetscInt_FMT " x| Z2 (rotations r^j, reflection s: element 2j + e)\n",
-        f.axisOrder()));
-  if (!f.tableAvailable()) {
-    PetscCall(PetscPrintf(comm, "  (too large to tabulate; chi_k(j) = exp(2 pi i k j / %" PetscInt_FMT "))\n",
-                          f.order()));
-    PetscFunctionReturn(0);
-  }
-  // Verified on the spot: the table printed is one that passed Schur orthogonality.
-  const IrrepErrors e = verifyIrreps(f.table(), f.irreps());
-  PetscCall(
-      PetscPrintf(comm,
-                  "  verified: Schur orthogonality %.1e, character orthogonality %.1e, homomorphism %.1e, "
-                  "sum d^2 - |G| = %lld\n",
-                  e.schur, e.characterOrthogonality, e.homomorphism, e.dimensionSumDefect));
-  if (elements) {
-    // Labels, inverses, classes and (small groups) the Cayley table: row a, column b holds the index of ab.
-    std::ostringstream o;
-    for (PetscInt a = 0; a < f.order(); ++a)
-      o << "  " << a << " = " << f.label(a) << "   inverse " << f.inverse(a) << "   class " << f.classOf(a)
-        << "\n";
-    if (f.order() <= 32) {
-      o << "  Cayley table (index of a b; row a, column b):\n";
-      for (PetscInt a = 0; a < f.order(); ++a) {
-        o << "  ";
-        for (PetscInt b = 0; b < f.order(); ++b)
-          o << (b ? " " : "") << (f.multiply(a, b) < 10 && f.order() > 10 ? " " : "") << f.multiply(a, b);
-        o << "\n";
-      }
-    }
-    PetscCall(PetscPrintf(comm, "%s", o.str().c_str()));
-  }
-  std::vector<std::string> labels; // the names -kernel_irreps takes
-  for (int k = 0; k < f.irrepCount(); ++k)
-    labels.push_back(f.irrepLabel(k));
-  PetscCall(PetscPrintf(comm, "%s", formatCharacterTable(f.table(), f.irreps(), labels).c_str()));
-  PetscFunctionReturn(0);
+void declareParameters(ParameterSet &p, ReduceConfig &c) {
+  ReduceSpec &r = c.reduce;
+  declareNetwork(p, c.network);
+  p.section("reduced model");
+  p.words("reduce_irreps", &r.irreps, "The kernel's Fourier support K (default: the irreps kernel's own)");
+  p.integer("reduce_starts", &r.starts, "Random starts for Newton on the reduced model").atLeast(0);
+  p.reals("reduce_amplitudes", &r.amplitudes, "Start amplitudes (per-neuron RMS)");
+  p.integer("reduce_seed", &r.seed, "Seed of the random starts");
+  p.real("reduce_tol", &r.tol, "Accept a when |F(a)| <= tol max(1, |a|)").above(0);
+  p.integer("reduce_max_it", &r.maxIterations, "Newton iterations per start").atLeast(1);
+  p.real("reduce_same_tol", &r.sameTol, "Same orbit when this close (relative)").atLeast(0);
+  p.real("reduce_symmetry_tol", &r.symmetryTol, "L_a x = x within this (relative) distance").atLeast(0);
+  p.real("stability_marginal_tol", &r.marginalTol, "|lambda| below this is a marginal mode").atLeast(0);
+  p.flag("reduce_verify", &r.verify, "Lift each fixed point and check it on the full network (SLEPc: -eps_*)");
+  p.section("output");
+  p.flag("quiet", &c.quiet, "No table of orbits (the summary lines and the file stay)");
+  p.text("output", &c.output, "Output HDF5 file (its folder is created)");
 }
 
+namespace {
 PetscErrorCode writeReduced(Hdf5File &file, const ReducedModel &model,
                             const std::vector<ReducedFixedPoint> &fps, const Group &G,
                             const std::vector<Attribute> &summary) {
@@ -93,7 +62,7 @@ PetscErrorCode writeReduced(Hdf5File &file, const ReducedModel &model,
                                     {"eigenvalues_imag", p.im},
                                     {"n_unstable", static_cast<long long>(p.nUnstable)},
                                     {"n_marginal", static_cast<long long>(p.nMarginal)},
-                                    {"classification", p.classification},
+                                    {"classification", std::string(classificationName(p.classification))},
                                     {"full_eigenvalues_real", p.fullRe},
                                     {"full_eigenvalues_imag", p.fullIm},
                                     {"spectrum_mismatch", p.spectrumMismatch},
@@ -103,26 +72,6 @@ PetscErrorCode writeReduced(Hdf5File &file, const ReducedModel &model,
   PetscFunctionReturn(0);
 }
 } // namespace
-
-PetscErrorCode runGroup(MPI_Comm comm, const GroupConfig &config) {
-  Group G;
-  PetscFunctionBeginUser;
-  PetscCall(parseGroup(comm, config.group, &G, config.permutations));
-  PetscCall(checkNoUnusedOptions(comm));
-  PetscCall(PetscPrintf(comm, "group %s: order %" PetscInt_FMT ", %s, %" PetscInt_FMT " conjugacy classes\n",
-                        G.spec().c_str(), G.order(), G.isAbelian() ? "abelian" : "non-abelian",
-                        G.classCount()));
-  PetscCall(PetscPrintf(comm,
-                        "element index g = a |Q| + q: axes A (cyclic coordinates) of order %" PetscInt_FMT
-                        ", finite parts Q of order %" PetscInt_FMT "\n",
-                        G.axisCount(), G.quotientOrder()));
-  PetscCall(PetscPrintf(
-      comm, "irreps of the product: one irrep per factor, labels joined by ':' (dimension = product); "
-            "classes likewise\n"));
-  for (std::size_t i = 0; i < G.numFactors(); ++i)
-    PetscCall(printFactor(comm, G.factor(i), config.elements));
-  PetscFunctionReturn(0);
-}
 
 PetscErrorCode runReduce(MPI_Comm comm, const ReduceConfig &config, ReduceResult *result) {
   std::unique_ptr<RateNetwork> net;
@@ -142,9 +91,11 @@ PetscErrorCode runReduce(MPI_Comm comm, const ReduceConfig &config, ReduceResult
   PetscCall(model->census(&result->fixedPoints, &result->failedStarts));
   result->dimension   = model->dimension();
   result->wallSeconds = MPI_Wtime() - t0;
+  PetscCall(rootValue(comm, &result->wallSeconds)); // one clock for the file and the line printed
   // One row per family (its first orbit) with the number of G-orbits it holds; the file has every orbit.
-  PetscCall(PetscPrintf(comm, "%-4s %-7s %-10s %-28s %6s %4s %-8s %9s %9s %9s %s\n", "fp", "orbits", "|x|",
-                        "stabiliser", "orbit", "dim", "class", "res_full", "eig_diff", "max_re", "verified"));
+  if (!config.quiet)
+    PetscCall(PetscPrintf(comm, "%-4s %-7s %-10s %-28s %6s %4s %-8s %9s %9s %9s %s\n", "fp", "orbits", "|x|",
+                          "stabiliser", "orbit", "dim", "class", "res_full", "eig_diff", "max_re", "verified"));
   std::vector<PetscInt> members;
   for (const auto &p : result->fixedPoints) {
     if (p.family >= static_cast<PetscInt>(members.size()))
@@ -156,7 +107,7 @@ PetscErrorCode runReduce(MPI_Comm comm, const ReduceConfig &config, ReduceResult
   for (std::size_t i = 0; i < result->fixedPoints.size(); ++i) {
     const auto &p = result->fixedPoints[i];
     allVerified   = allVerified && p.verified;
-    if (printed[static_cast<std::size_t>(p.family)]) continue;
+    if (config.quiet || printed[static_cast<std::size_t>(p.family)]) continue;
     printed[static_cast<std::size_t>(p.family)] = 1;
     PetscReal xn                                = 0;
     PetscCall(VecNorm(p.x, NORM_2, &xn));
@@ -165,7 +116,7 @@ PetscErrorCode runReduce(MPI_Comm comm, const ReduceConfig &config, ReduceResult
         "%-4zu %-7" PetscInt_FMT " %-10.4g %-28s %6" PetscInt_FMT " %4" PetscInt_FMT
         " %-8s %9.1e %9.1e %9.4f %s\n",
         i, members[static_cast<std::size_t>(p.family)], xn, p.stabiliser.description.substr(0, 28).c_str(),
-        p.orbitSize, p.dimension, p.classification.c_str(), p.residualFull, p.spectrumMismatch,
+        p.orbitSize, p.dimension, classificationName(p.classification), p.residualFull, p.spectrumMismatch,
         p.re.empty() ? 0.0 : p.re[0], config.reduce.verify ? (p.verified ? "yes" : "NO") : "not checked"));
   }
   if (config.reduce.verify)
@@ -193,9 +144,28 @@ PetscErrorCode runReduce(MPI_Comm comm, const ReduceConfig &config, ReduceResult
                           {"failed_starts", static_cast<long long>(result->failedStarts)},
                           {"wall_seconds", result->wallSeconds}}));
   PetscCall(file.writeAttributes(
-      "/", {{"finished", isoTimeNow()}, {"convolution", net->connectivity().strategy()}}));
+      "/", {{"finished", isoTimeNow()}, {"convolution", std::string(net->connectivity().strategyName())}}));
   PetscCall(file.close());
   PetscFunctionReturn(0);
 }
+
+namespace {
+class ReduceCommand final : public Command {
+public:
+  void declare(ParameterSet &p) override { declareParameters(p, config_); }
+  PetscErrorCode run(MPI_Comm comm, const ParameterSet &, int *) override {
+    ReduceResult result;
+    return runReduce(comm, config_, &result);
+  }
+
+private:
+  ReduceConfig config_;
+};
+} // namespace
+
+EQRNN_REGISTER_COMMAND(ReduceCommand, "reduce",
+                       "exact reduced model on the kernel's irreps: fixed points, stabilisers, spectra, verified on "
+                       "the full network",
+                       50, false, "", "plot_reduced.py", {"-eps_", "-st_", "-bv_", "-ds_", "-rg_"});
 
 } // namespace eqrnn

@@ -1,11 +1,9 @@
-// eqrnn train: a recurrent network trained to integrate D signals at once (THEORY.md section 5),
-// data-parallel over MPI, with checkpoints, and the analysis of the trained network.
+// eqrnn train: a recurrent network trained to integrate D signals at once (docs/mathematics.md, trained
+// integrators), data-parallel over MPI, with checkpoints, and the analysis of the trained network.
+#include "app/command.hpp"
 #include "app/commands.hpp"
-
-#include "core/options.hpp"
+#include "core/collective.hpp"
 #include "core/session.hpp"
-#include "core/signals.hpp"
-#include "io/checkpoint.hpp"
 #include "io/simulation_output.hpp"
 #include "training/linalg.hpp"
 #include "training/training_io.hpp"
@@ -16,6 +14,104 @@
 namespace eqrnn {
 
 using namespace training;
+
+void declareParameters(ParameterSet &p, TrainConfig &c) {
+  TrainSpec &s       = c.spec;
+  ModelSpec &m       = s.model;
+  TaskSpec &task     = s.task;
+  OptimizerSpec &op  = s.optimizer;
+  AnalysisSpec &a    = c.analysis;
+  FixedPointSpec &fp = c.fixedPoints;
+  if (task.decay.empty()) task.decay = {0.995};
+  if (task.scale.empty()) task.scale = {1.0};
+  // Declared in the order of the identity string, so that checkpoints of earlier versions stay valid.
+  p.section("model");
+  p.integer("n", &m.n, "Neurons").atLeast(1).atMost(46340).identity();
+  p.integer("D", &m.D, "Channels (signals integrated at once), at most n").atLeast(1).identity();
+  p.choice("form", &m.form, {{"authors", ModelForm::Authors}, {"common", ModelForm::Common}},
+           "authors: h = phi(W (h + E x)) + b; common: h = phi(W h + E x + b)")
+      .identity();
+  p.choice("phi", &m.phi, transferNames(), "Transfer function phi(a) = f(slope (a - threshold))").identity();
+  p.real("slope", &m.slope, "Slope of phi").above(0).identity();
+  p.real("threshold", &m.threshold, "Threshold of phi").identity();
+  p.real("relu_derivative_at_zero", &m.reluDerivativeAtZero,
+         "ReLU: phi'(threshold) / slope, a subgradient (1: networks started at W = 0 learn)")
+      .atLeast(0)
+      .atMost(1)
+      .identity();
+  p.real("init_radius", &m.initRadius, "Initial W: 0 = null initialisation, else N(0, 1/n) with this spectral radius")
+      .atLeast(0)
+      .identity();
+  p.real("dale_inhibitory_fraction", &m.daleFraction,
+         "Dale's law: fraction of inhibitory neurons, W used = |W| diag(+-1) (0: no Dale's law)")
+      .atLeast(0)
+      .below(1)
+      .identity();
+  p.flag("train_encoders", &m.trainEncoders, "Also train the encoders e_c").identity();
+  p.flag("train_decoders", &m.trainDecoders, "Also train the decoders d_c").identity();
+  p.flag("train_bias", &m.trainBias, "Also train the bias b").identity();
+  p.real("bias", &m.bias, "Initial value of every b_i").identity();
+  p.section("task and optimisation");
+  p.integer("T", &task.T, "Training sequence length").atLeast(1).identity();
+  p.reals("decay", &task.decay, "Decays gamma_c of the leaky integrals (one per channel, or one for all)")
+      .above(0)
+      .atMost(1)
+      .identity();
+  p.reals("scale", &task.scale, "Scales s_c: y*_c = gamma_c (s_c x_c + y*_c) (one per channel, or one for all)")
+      .above(0)
+      .identity();
+  p.choice("optimizer", &op.kind, {{"sgd", OptimizerKind::Sgd}, {"adam", OptimizerKind::Adam}}, "Optimiser")
+      .identity();
+  p.real("lr", &op.lr, "Learning rate").above(0).identity();
+  p.real("adam_beta1", &op.beta1, "Adam: decay of the first moment").atLeast(0).below(1).identity();
+  p.real("adam_beta2", &op.beta2, "Adam: decay of the second moment").atLeast(0).below(1).identity();
+  p.real("adam_epsilon", &op.epsilon, "Adam: epsilon").above(0).identity();
+  p.integer("batch", &s.batch, "Sequences per step (a fresh batch every step)").atLeast(1).identity();
+  p.integer("batch_chunk", &s.chunk,
+            "Sequences per chunk, the unit of data parallelism (at most ceil(batch/chunk) ranks work)")
+      .atLeast(1)
+      .identity();
+  p.integer("steps", &s.steps, "Optimisation steps (may grow when a run is resumed)").atLeast(1);
+  p.integer("seed", &s.seed, "Seed of encoders, decoders, initial W and training batches").identity();
+  p.choice("precision", &s.singlePrecision, {{"double", false}, {"single", true}},
+           "Products in double or single precision (sums and weights stay double)")
+      .identity();
+  p.flag("keep_best", &s.keepBest, "Keep the network with the lowest training loss (else the last one)").identity();
+  p.real("divergence_factor", &s.divergenceFactor, "Stop when the loss exceeds this times the first loss (0: NaN/Inf only)")
+      .atLeast(0);
+  p.integer("blas_threads", &c.blasThreads, "OpenBLAS threads per MPI rank").atLeast(1);
+  p.section("test set and analysis");
+  p.flag("analysis", &c.analyse, "Analyse the trained network (test error, spectrum, manifold, PCA, selectivity)");
+  p.integer("test_samples", &task.testSamples, "Test sequences").atLeast(1);
+  p.integer("test_length", &task.testLength, "Length of the test sequences").atLeast(1);
+  p.real("test_burst_probability", &task.burstProbability, "Test inputs: probability that a burst starts at a step")
+      .atLeast(0)
+      .atMost(1);
+  p.integer("test_burst_length", &task.burstLength, "Test inputs: longest burst (steps)").atLeast(1);
+  p.integer("test_seed", &a.testSeed, "Seed of the test sequences");
+  p.integer("test_chunk", &a.testChunk, "Test sequences per chunk (the unit of data parallelism)").atLeast(1);
+  p.integer("save_test_sequences", &a.saveSequences, "Test sequences written whole (inputs, targets, outputs, h)")
+      .atLeast(0);
+  p.section("fixed and slow points of the trained network (solvers: -trained_snes_*, -trained_ksp_*, -trained_eps_*)");
+  p.integer("fixed_point_starts", &fp.starts, "Newton starts: h = 0 and states of the test sequences (0: none)")
+      .atLeast(0);
+  p.real("fixed_point_tol", &fp.tol, "Fixed point when |F(h)| <= tol max(1, |h|)").above(0);
+  p.real("fixed_point_same_tol", &fp.sameTol, "Two fixed points are one when |h - h'| <= tol max(1, |h|, |h'|)")
+      .atLeast(0);
+  p.real("fixed_point_marginal_tol", &fp.marginalTol, "Marginal eigenvalue of the map: |mu - 1| < tol").atLeast(0);
+  p.real("fixed_point_unstable_tol", &fp.unstableTol, "Unstable eigenvalue of the map: |mu| > 1 + tol").atLeast(0);
+  p.integer("slow_points", &fp.slowPoints,
+            "Test states where the speed |G(h) - h|/|h| and the map's spectrum are measured (-1: the census' "
+            "nonzero starts; 0: none)")
+      .atLeast(-1);
+  p.real("slow_point_tol", &fp.slowTol, "Slow points: an eigenvalue is near 1 when |mu - 1| < tol").above(0);
+  p.section("output and checkpoints");
+  p.text("output", &c.output, "Output HDF5 file (its folder is created)");
+  p.integer("checkpoint_interval", &c.checkpointInterval, "Steps between checkpoints (0: none)").atLeast(0);
+  declareResume(p, c.resume);
+  p.real("progress_interval", &c.progressInterval, "Wall seconds between progress lines (0: none)").atLeast(0);
+  p.flag("quiet", &c.quiet, "No progress lines");
+}
 
 namespace {
 // A list option with one value per channel (or one value for all channels).
@@ -30,257 +126,23 @@ PetscErrorCode perChannel(MPI_Comm comm, const char *name, PetscInt D, std::vect
 }
 } // namespace
 
-PetscErrorCode readTrainOptions(MPI_Comm comm, TrainConfig *config) {
-  TrainSpec &s      = config->spec;
-  ModelSpec &m      = s.model;
-  TaskSpec &task    = s.task;
-  OptimizerSpec &op = s.optimizer;
-  std::string form = formName(m.form), phi = activationName(m.phi), optimizer = "adam", precision = "double";
-  PetscInt seed = static_cast<PetscInt>(s.seed), testSeed = static_cast<PetscInt>(config->analysis.testSeed);
-  std::vector<double> decay{0.995}, scale{1.0};
-  bool quiet = false;
+PetscErrorCode validate(MPI_Comm comm, TrainConfig &c) {
+  ModelSpec &m = c.spec.model;
   PetscFunctionBeginUser;
-  PetscOptionsBegin(comm, nullptr, "eqrnn train: model", "eqrnn");
-  OptionReader opt(comm, PetscOptionsObject);
-  PetscCall(opt.integer("-n", "Neurons", m.n, &m.n));
-  PetscCall(opt.integer("-D", "Channels (signals integrated at once)", m.D, &m.D));
-  PetscCall(opt.choice("-form", "authors: h = phi(W (h + E x)) + b; common: h = phi(W h + E x + b)",
-                       {"authors", "common"}, form, &form));
-  PetscCall(opt.choice("-phi", "Transfer function phi(a) = f(slope (a - threshold))",
-                       {"linear", "relu", "sigmoid", "tanh"}, phi, &phi));
-  PetscCall(opt.real("-slope", "Slope of phi", m.slope, &m.slope));
-  PetscCall(opt.real("-threshold", "Threshold of phi", m.threshold, &m.threshold));
-  PetscCall(
-      opt.real("-relu_derivative_at_zero",
-               "ReLU: phi'(threshold) / slope, a subgradient in [0, 1] (1: networks started at W = 0 learn)",
-               m.reluDerivativeAtZero, &m.reluDerivativeAtZero));
-  PetscCall(opt.real("-init_radius",
-                     "Initial W: 0 = null initialisation, else N(0, 1/n) with this spectral radius",
-                     m.initRadius, &m.initRadius));
-  PetscCall(opt.real("-bias", "Initial value of every b_i", m.bias, &m.bias));
-  PetscCall(opt.real("-dale_inhibitory_fraction",
-                     "Dale's law: fraction of inhibitory neurons, W used = |W| diag(+-1) (0: no Dale's law)",
-                     m.daleFraction, &m.daleFraction));
-  PetscCall(opt.flag("-train_encoders", "Also train the encoders e_c", m.trainEncoders, &m.trainEncoders));
-  PetscCall(opt.flag("-train_decoders", "Also train the decoders d_c", m.trainDecoders, &m.trainDecoders));
-  PetscCall(opt.flag("-train_bias", "Also train the bias b", m.trainBias, &m.trainBias));
-  PetscOptionsEnd();
-
-  PetscOptionsBegin(comm, nullptr, "eqrnn train: task and optimisation", "eqrnn");
-  OptionReader opt(comm, PetscOptionsObject);
-  PetscCall(opt.integer("-T", "Training sequence length", task.T, &task.T));
-  PetscCall(opt.realList("-decay", "Decays gamma_c of the leaky integrals (one per channel, or one for all)",
-                         &decay));
-  PetscCall(opt.realList(
-      "-scale", "Scales s_c: y*_c = gamma_c (s_c x_c + y*_c) (one per channel, or one for all)", &scale));
-  PetscCall(opt.choice("-optimizer", "Optimiser", {"sgd", "adam"}, optimizer, &optimizer));
-  PetscCall(opt.real("-lr", "Learning rate", op.lr, &op.lr));
-  PetscCall(opt.real("-adam_beta1", "Adam: decay of the first moment", op.beta1, &op.beta1));
-  PetscCall(opt.real("-adam_beta2", "Adam: decay of the second moment", op.beta2, &op.beta2));
-  PetscCall(opt.real("-adam_epsilon", "Adam: epsilon", op.epsilon, &op.epsilon));
-  PetscCall(opt.integer("-batch", "Sequences per step (a fresh batch every step)", s.batch, &s.batch));
-  PetscCall(
-      opt.integer("-batch_chunk",
-                  "Sequences per chunk, the unit of data parallelism (at most ceil(batch/chunk) ranks work)",
-                  s.chunk, &s.chunk));
-  PetscCall(opt.integer("-steps", "Optimisation steps", s.steps, &s.steps));
-  PetscCall(opt.integer("-seed", "Seed of encoders, decoders, initial W and training batches", seed, &seed));
-  PetscCall(opt.choice("-precision", "Products in double or single precision (sums and weights stay double)",
-                       {"double", "single"}, precision, &precision));
-  PetscCall(opt.flag("-keep_best", "Keep the network with the lowest training loss (else the last one)",
-                     s.keepBest, &s.keepBest));
-  PetscCall(opt.real("-divergence_factor",
-                     "Stop when the loss exceeds this times the first loss (0: NaN/Inf only)",
-                     s.divergenceFactor, &s.divergenceFactor));
-  PetscCall(opt.integer("-blas_threads", "OpenBLAS threads per MPI rank", config->blasThreads,
-                        &config->blasThreads));
-  PetscOptionsEnd();
-
-  AnalysisSpec &a = config->analysis;
-  PetscOptionsBegin(comm, nullptr, "eqrnn train: test set and analysis", "eqrnn");
-  OptionReader opt(comm, PetscOptionsObject);
-  PetscCall(opt.flag("-analysis",
-                     "Analyse the trained network (test error, spectrum, manifold, PCA, selectivity)",
-                     config->analyse, &config->analyse));
-  PetscCall(opt.integer("-test_samples", "Test sequences", task.testSamples, &task.testSamples));
-  PetscCall(opt.integer("-test_length", "Length of the test sequences", task.testLength, &task.testLength));
-  PetscCall(opt.real("-test_burst_probability", "Test inputs: probability that a burst starts at a step",
-                     task.burstProbability, &task.burstProbability));
-  PetscCall(opt.integer("-test_burst_length", "Test inputs: longest burst (steps)", task.burstLength,
-                        &task.burstLength));
-  PetscCall(opt.integer("-test_seed", "Seed of the test sequences", testSeed, &testSeed));
-  PetscCall(opt.integer("-test_chunk", "Test sequences per chunk (the unit of data parallelism)", a.testChunk,
-                        &a.testChunk));
-  PetscCall(opt.integer("-save_test_sequences", "Test sequences written whole (inputs, targets, outputs, h)",
-                        a.saveSequences, &a.saveSequences));
-  PetscOptionsEnd();
-
-  FixedPointSpec &fp = config->fixedPoints;
-  PetscOptionsBegin(comm, nullptr, "eqrnn train: fixed points of the trained network (no input)", "eqrnn");
-  OptionReader opt(comm, PetscOptionsObject);
-  PetscCall(
-      opt.integer("-fixed_point_starts",
-                  "Newton starts: h = 0 and states of the test sequences (0: none; solvers: -trained_snes_*, "
-                  "-trained_ksp_*, -trained_eps_*)",
-                  fp.starts, &fp.starts));
-  PetscCall(opt.real("-fixed_point_tol", "Fixed point when |F(h)| <= tol max(1, |h|)", fp.tol, &fp.tol));
-  PetscCall(opt.real("-fixed_point_same_tol",
-                     "Two fixed points are one when |h - h'| <= tol max(1, |h|, |h'|)", fp.sameTol,
-                     &fp.sameTol));
-  PetscCall(opt.real("-fixed_point_marginal_tol", "Marginal eigenvalue of the map: |mu - 1| < tol",
-                     fp.marginalTol, &fp.marginalTol));
-  PetscCall(opt.real("-fixed_point_unstable_tol", "Unstable eigenvalue of the map: |mu| > 1 + tol",
-                     fp.unstableTol, &fp.unstableTol));
-  PetscCall(
-      opt.integer("-slow_points",
-                  "Test states where the speed |G(h) - h|/|h| and the spectrum of the map's Jacobian are "
-                  "measured (-1: the census' nonzero starts; 0: none)",
-                  fp.slowPoints, &fp.slowPoints));
-  PetscCall(opt.real("-slow_point_tol", "Slow points: an eigenvalue is near 1 when |mu - 1| < tol",
-                     fp.slowTol, &fp.slowTol));
-  PetscOptionsEnd();
-
-  PetscOptionsBegin(comm, nullptr, "eqrnn train: output and checkpoints", "eqrnn");
-  OptionReader opt(comm, PetscOptionsObject);
-  PetscCall(opt.string("-output", "Output HDF5 file", config->output, &config->output));
-  PetscCall(opt.integer("-checkpoint_interval", "Steps between checkpoints (0: none)",
-                        config->checkpointInterval, &config->checkpointInterval));
-  PetscCall(opt.real("-checkpoint_walltime", "Wall seconds between checkpoints (0: none)",
-                     config->checkpointWalltime, &config->checkpointWalltime));
-  PetscCall(readResumeOptions(opt, &config->restart, &config->stopAfterCheckpoints));
-  PetscCall(opt.real("-progress_interval", "Wall seconds between progress lines (0: none)",
-                     config->progressInterval, &config->progressInterval));
-  PetscCall(opt.flag("-quiet", "No progress lines", false, &quiet));
-  PetscOptionsEnd();
-
-  // Validation: every error names the option.
-  parseForm(form, &m.form);
-  parseActivation(phi, &m.phi);
-  op.kind           = optimizer == "sgd" ? OptimizerKind::Sgd : OptimizerKind::Adam;
-  s.singlePrecision = precision == "single";
-  if (quiet) config->progressInterval = 0;
-  PetscCheck(m.n >= 1 && m.n <= 46340, comm, PETSC_ERR_USER_INPUT,
-             "-n must be in [1, 46340] (got %" PetscInt_FMT ")", m.n);
-  PetscCheck(m.D >= 1 && m.D <= m.n, comm, PETSC_ERR_USER_INPUT,
+  PetscCheck(m.D <= m.n, comm, PETSC_ERR_USER_INPUT,
              "-D must be in [1, n] (got %" PetscInt_FMT " with n = %" PetscInt_FMT ")", m.D, m.n);
-  PetscCheck(task.T >= 1, comm, PETSC_ERR_USER_INPUT, "-T must be >= 1 (got %" PetscInt_FMT ")", task.T);
-  PetscCheck(m.slope > 0, comm, PETSC_ERR_USER_INPUT, "-slope must be > 0 (got %g)", m.slope);
-  PetscCheck(m.reluDerivativeAtZero >= 0 && m.reluDerivativeAtZero <= 1, comm, PETSC_ERR_USER_INPUT,
-             "-relu_derivative_at_zero must be in [0, 1] (got %g)", m.reluDerivativeAtZero);
-  PetscCheck(m.initRadius >= 0, comm, PETSC_ERR_USER_INPUT, "-init_radius must be >= 0 (got %g)",
-             m.initRadius);
-  PetscCheck(m.daleFraction >= 0 && m.daleFraction < 1, comm, PETSC_ERR_USER_INPUT,
-             "-dale_inhibitory_fraction must be in [0, 1) (got %g)", m.daleFraction);
-  PetscCall(perChannel(comm, "-decay", m.D, &decay));
-  PetscCall(perChannel(comm, "-scale", m.D, &scale));
-  for (double g : decay)
-    PetscCheck(g > 0 && g <= 1, comm, PETSC_ERR_USER_INPUT, "-decay: %g is not in (0, 1]", g);
-  for (double x : scale)
-    PetscCheck(x > 0, comm, PETSC_ERR_USER_INPUT, "-scale: %g is not > 0", x);
-  task.decay = decay;
-  task.scale = scale;
-  PetscCheck(op.lr > 0, comm, PETSC_ERR_USER_INPUT, "-lr must be > 0 (got %g)", op.lr);
-  PetscCheck(op.beta1 >= 0 && op.beta1 < 1 && op.beta2 >= 0 && op.beta2 < 1, comm, PETSC_ERR_USER_INPUT,
-             "-adam_beta1 and -adam_beta2 must be in [0, 1) (got %g, %g)", op.beta1, op.beta2);
-  PetscCheck(op.epsilon > 0, comm, PETSC_ERR_USER_INPUT, "-adam_epsilon must be > 0 (got %g)", op.epsilon);
-  PetscCheck(s.batch >= 1, comm, PETSC_ERR_USER_INPUT, "-batch must be >= 1 (got %" PetscInt_FMT ")",
-             s.batch);
-  PetscCheck(s.chunk >= 1, comm, PETSC_ERR_USER_INPUT, "-batch_chunk must be >= 1 (got %" PetscInt_FMT ")",
-             s.chunk);
-  // 0 steps has no loss to report, and a checkpoint is at step >= 1, so no resumed run needs it either.
-  PetscCheck(s.steps >= 1, comm, PETSC_ERR_USER_INPUT, "-steps must be >= 1 (got %" PetscInt_FMT ")",
-             s.steps);
-  PetscCheck(seed >= 0, comm, PETSC_ERR_USER_INPUT, "-seed must be >= 0 (got %" PetscInt_FMT ")", seed);
-  PetscCheck(testSeed >= 0, comm, PETSC_ERR_USER_INPUT, "-test_seed must be >= 0 (got %" PetscInt_FMT ")",
-             testSeed);
-  s.seed     = static_cast<std::uint64_t>(seed);
-  a.testSeed = static_cast<std::uint64_t>(testSeed);
-  PetscCheck(s.divergenceFactor >= 0, comm, PETSC_ERR_USER_INPUT, "-divergence_factor must be >= 0 (got %g)",
-             s.divergenceFactor);
-  PetscCheck(config->blasThreads >= 1, comm, PETSC_ERR_USER_INPUT, "-blas_threads must be >= 1");
-  PetscCheck(task.testSamples >= 1 && task.testLength >= 1 && task.burstLength >= 1 && a.testChunk >= 1 &&
-                 a.saveSequences >= 0,
-             comm, PETSC_ERR_USER_INPUT,
-             "-test_samples, -test_length, -test_burst_length and -test_chunk must be >= 1, "
-             "-save_test_sequences >= 0");
-  PetscCheck(task.burstProbability >= 0 && task.burstProbability <= 1, comm, PETSC_ERR_USER_INPUT,
-             "-test_burst_probability must be in [0, 1] (got %g)", task.burstProbability);
-  PetscCheck(
-      config->checkpointInterval >= 0 && config->checkpointWalltime >= 0 &&
-          config->stopAfterCheckpoints >= 0 && config->progressInterval >= 0,
-      comm, PETSC_ERR_USER_INPUT,
-      "-checkpoint_interval, -checkpoint_walltime, -stop_after_checkpoints and -progress_interval must "
-      "be >= 0");
-  PetscCheck(!config->output.empty(), comm, PETSC_ERR_USER_INPUT, "-output is empty");
-  PetscCheck(fp.starts >= 0, comm, PETSC_ERR_USER_INPUT,
-             "-fixed_point_starts must be >= 0 (got %" PetscInt_FMT ")", fp.starts);
-  PetscCheck(fp.tol > 0 && fp.sameTol >= 0 && fp.marginalTol >= 0 && fp.unstableTol >= 0, comm,
-             PETSC_ERR_USER_INPUT,
-             "-fixed_point_tol must be > 0, -fixed_point_same_tol, -fixed_point_marginal_tol and "
-             "-fixed_point_unstable_tol >= 0");
-  PetscCheck(fp.slowPoints >= -1, comm, PETSC_ERR_USER_INPUT,
-             "-slow_points must be >= -1 (got %" PetscInt_FMT ")", fp.slowPoints);
-  PetscCheck(fp.slowTol > 0, comm, PETSC_ERR_USER_INPUT, "-slow_point_tol must be > 0 (got %g)", fp.slowTol);
-  if (config->analyse && (fp.starts > 0 || slowPointCount(fp) > 0))
-    PetscCall(readFixedPointSolverOptions(comm, m, fp));
+  PetscCall(perChannel(comm, "-decay", m.D, &c.spec.task.decay));
+  PetscCall(perChannel(comm, "-scale", m.D, &c.spec.task.scale));
+  PetscCheck(!c.output.empty(), comm, PETSC_ERR_USER_INPUT, "-output is empty");
+  if (c.quiet) c.progressInterval = 0;
+  // The solvers of the fixed and slow points read -trained_* now, so a typo is found before training.
+  if (c.analyse && (c.fixedPoints.starts > 0 || slowPointCount(c.fixedPoints) > 0))
+    PetscCall(readFixedPointSolverOptions(comm, m, c.fixedPoints));
   PetscFunctionReturn(0);
 }
 
-std::vector<Attribute> parameterAttributes(const TrainConfig &c) {
-  const TrainSpec &s = c.spec;
-  const ModelSpec &m = s.model;
-  return {{"command", std::string("train")},
-          {"n", static_cast<long long>(m.n)},
-          {"D", static_cast<long long>(m.D)},
-          {"form", formName(m.form)},
-          {"phi", activationName(m.phi)},
-          {"slope", m.slope},
-          {"threshold", m.threshold},
-          {"relu_derivative_at_zero", m.reluDerivativeAtZero},
-          {"init_radius", m.initRadius},
-          {"bias", m.bias},
-          {"dale_inhibitory_fraction", m.daleFraction},
-          {"train_encoders", static_cast<long long>(m.trainEncoders)},
-          {"train_decoders", static_cast<long long>(m.trainDecoders)},
-          {"train_bias", static_cast<long long>(m.trainBias)},
-          {"T", static_cast<long long>(s.task.T)},
-          {"decay", s.task.decay},
-          {"scale", s.task.scale},
-          {"optimizer", optimizerName(s.optimizer.kind)},
-          {"lr", s.optimizer.lr},
-          {"adam_beta1", s.optimizer.beta1},
-          {"adam_beta2", s.optimizer.beta2},
-          {"adam_epsilon", s.optimizer.epsilon},
-          {"batch", static_cast<long long>(s.batch)},
-          {"batch_chunk", static_cast<long long>(s.chunk)},
-          {"steps", static_cast<long long>(s.steps)},
-          {"seed", static_cast<long long>(s.seed)},
-          {"precision", std::string(s.singlePrecision ? "single" : "double")},
-          {"keep_best", static_cast<long long>(s.keepBest)},
-          {"divergence_factor", s.divergenceFactor},
-          {"test_samples", static_cast<long long>(s.task.testSamples)},
-          {"test_length", static_cast<long long>(s.task.testLength)},
-          {"test_burst_probability", s.task.burstProbability},
-          {"test_burst_length", static_cast<long long>(s.task.burstLength)},
-          {"test_seed", static_cast<long long>(c.analysis.testSeed)},
-          {"test_chunk", static_cast<long long>(c.analysis.testChunk)},
-          {"fixed_point_starts", static_cast<long long>(c.fixedPoints.starts)},
-          {"fixed_point_tol", c.fixedPoints.tol},
-          {"fixed_point_same_tol", c.fixedPoints.sameTol},
-          {"fixed_point_marginal_tol", c.fixedPoints.marginalTol},
-          {"fixed_point_unstable_tol", c.fixedPoints.unstableTol},
-          {"slow_points", static_cast<long long>(c.fixedPoints.slowPoints)},
-          {"slow_point_tol", c.fixedPoints.slowTol},
-          {"blas_threads", static_cast<long long>(c.blasThreads)},
-          {"output", c.output},
-          {"checkpoint_interval", static_cast<long long>(c.checkpointInterval)},
-          {"checkpoint_walltime", c.checkpointWalltime},
-          {"identity", trainingIdentity(s)}};
-}
-
 namespace {
-// /analysis/fixed_points: one group fp_<i> per distinct fixed point (a stable interface, see
-// README-train.md).
+// /analysis/fixed_points: one group fp_<i> per distinct fixed point (a stable interface, docs/formats.md).
 PetscErrorCode writeFixedPoints(Hdf5File &file, const TrainedFixedPoints &fps) {
   const std::string root = "/analysis/fixed_points";
   PetscFunctionBeginUser;
@@ -369,7 +231,7 @@ SlowPointDigest digest(const SlowPoints &sps, PetscInt D, double tol) {
   return d;
 }
 
-// /analysis/slow_points: one row per state (a stable interface, see README-train.md). The eigenvalue rows
+// /analysis/slow_points: one row per state (a stable interface, docs/formats.md). The eigenvalue rows
 // are as wide as the longest spectrum (nev, or nev + 1 when a complex pair was kept whole), NaN-padded.
 PetscErrorCode writeSlowPoints(Hdf5File &file, const SlowPoints &sps, PetscInt n, PetscInt D, double tol) {
   const std::string root = "/analysis/slow_points";
@@ -480,7 +342,7 @@ PetscErrorCode findFixedPoints(MPI_Comm comm, const TrainConfig &config, const P
   PetscFunctionReturn(0);
 }
 
-// The whole output file (a stable interface: see src/training/README-train.md).
+// The whole output file (a stable interface: docs/formats.md).
 PetscErrorCode writeTrainingOutput(MPI_Comm comm, const TrainConfig &config, const Trainer &trainer,
                                    const TrainResult &result, bool analysed, bool diverged) {
   const TrainSpec &s = config.spec;
@@ -502,7 +364,10 @@ PetscErrorCode writeTrainingOutput(MPI_Comm comm, const TrainConfig &config, con
   PetscCall(Hdf5File::create(comm, config.output, &file));
   PetscCall(file.writeAttributes("/", root));
   PetscCall(file.ensureGroup("/parameters"));
-  PetscCall(file.writeAttributes("/parameters", parameterAttributes(config)));
+  std::vector<Attribute> parameters = parameterAttributes(config);
+  parameters.insert(parameters.begin(), {"command", std::string("train")});
+  parameters.push_back({"identity", parameterIdentity(config)});
+  PetscCall(file.writeAttributes("/parameters", parameters));
   // /training: the loss curve and the network (W as the network uses it, row i = neuron i's inputs).
   std::vector<double> weff, rows(static_cast<std::size_t>(n * n));
   trainer.effective(p.W, &weff);
@@ -577,10 +442,7 @@ PetscErrorCode writeTrainingOutput(MPI_Comm comm, const TrainConfig &config, con
                                            {"test_seed", static_cast<long long>(config.analysis.testSeed)},
                                            {"manifold_dimension", static_cast<long long>(D)}}));
   }
-  char stamp[32] = {0};
-  std::snprintf(stamp, sizeof(stamp), "%s", isoTimeNow().c_str());
-  PetscCallMPI(MPI_Bcast(stamp, sizeof(stamp), MPI_CHAR, 0, comm));
-  PetscCall(file.writeAttributes("/", {{"finished", std::string(stamp)}}));
+  PetscCall(file.writeAttributes("/", {{"finished", isoTimeNow()}})); // rank 0's clock (writeAttributes)
   PetscCall(file.close());
   PetscFunctionReturn(0);
 }
@@ -602,62 +464,40 @@ PetscErrorCode runTrain(MPI_Comm comm, const TrainConfig &config, TrainResult *r
                           "(lower -batch_chunk)\n",
                           size, trainer->chunks(), static_cast<long long>(size) - trainer->chunks()));
   // Resume or start.
+  CheckpointIdentity id;
+  id.kind       = CheckpointKind::Training;
+  id.neurons    = spec.model.n;
+  id.channels   = spec.model.D;
+  id.parameters = parameterIdentity(config);
+  ResumableRun run(comm, config.output, config.resume, id);
   bool resumed = false;
-  if (!config.restart.empty()) {
-    std::string chosen;
-    std::vector<std::string> notes;
-    if (config.restart == "auto") {
-      PetscCall(
-          findTrainingCheckpoint(comm, config.output, spec, &trainer->state(), &resumed, &chosen, &notes));
-    } else {
-      std::string reason;
-      PetscCall(readTrainingCheckpoint(comm, config.restart, spec, &trainer->state(), &resumed, &reason));
-      PetscCheck(resumed, comm, PETSC_ERR_FILE_READ, "-restart: %s", reason.c_str());
-      chosen = config.restart;
-    }
-    for (const auto &note : notes)
-      PetscCall(PetscPrintf(comm, "eqrnn: checkpoint skipped: %s\n", note.c_str()));
-    if (resumed) {
-      trainer->state().restartSteps.push_back(trainer->state().step); // carried by later checkpoints
-      PetscCall(PetscPrintf(comm, "eqrnn: resuming training from %s at step %lld\n", chosen.c_str(),
-                            trainer->state().step));
-    } else {
-      PetscCall(PetscPrintf(comm, "eqrnn: no valid checkpoint next to %s: starting at step 0\n",
-                            config.output.c_str()));
-    }
+  PetscCall(resumeTraining(run, spec, &trainer->state(), &resumed));
+  if (resumed) {
+    trainer->state().restartSteps.push_back(trainer->state().step); // carried by later checkpoints
+    PetscCall(PetscPrintf(comm, "eqrnn: resuming training from %s at step %lld\n", run.chosen().c_str(),
+                          trainer->state().step));
+  } else if (!config.resume.restart.empty()) {
+    PetscCall(PetscPrintf(comm, "eqrnn: no valid checkpoint next to %s: starting at step 0\n", config.output.c_str()));
   }
   if (!resumed) PetscCall(trainer->initialise());
   TrainState &st = trainer->state();
   // Training: checkpoints every -checkpoint_interval steps, after -checkpoint_walltime seconds and on
   // SIGUSR1/SIGTERM (then the run stops), decided collectively.
-  PreemptionSignals signals;
   const long long startStep = st.step;
   const double t0           = MPI_Wtime();
-  double lastCheckpoint = t0, lastProgress = t0;
-  bool diverged   = false;
-  auto checkpoint = [&]() -> PetscErrorCode {
-    PetscFunctionBeginUser;
-    PetscCall(writeTrainingCheckpoint(comm, config.output, spec, st));
-    lastCheckpoint = MPI_Wtime();
-    ++result->checkpoints;
-    PetscFunctionReturn(0);
-  };
+  double lastProgress       = t0;
+  bool diverged             = false;
   while (st.step < spec.steps) {
+    bool write = false;
     PetscCall(trainer->step(&diverged));
     if (diverged) break;
-    int flags[2] = {PreemptionSignals::raised(),
-                    config.checkpointWalltime > 0 &&
-                        MPI_Wtime() - lastCheckpoint >= config.checkpointWalltime};
-    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, flags, 2, MPI_INT, MPI_MAX, comm));
-    const bool due =
-        flags[0] || flags[1] || (config.checkpointInterval > 0 && st.step % config.checkpointInterval == 0);
-    if (due && st.step < spec.steps) {
-      PetscCall(checkpoint());
-      if (flags[0])
-        PetscCall(PetscPrintf(comm, "eqrnn: signal %d: checkpoint at step %lld written, stopping\n", flags[0],
+    PetscCall(run.due(config.checkpointInterval > 0 && st.step % config.checkpointInterval == 0, &write));
+    if (write && st.step < spec.steps) {
+      PetscCall(writeTrainingCheckpoint(run, spec, st));
+      if (run.signal())
+        PetscCall(PetscPrintf(comm, "eqrnn: signal %d: checkpoint at step %lld written, stopping\n", run.signal(),
                               st.step));
-      if (flags[0] ||
-          (config.stopAfterCheckpoints > 0 && result->checkpoints >= config.stopAfterCheckpoints)) {
+      if (run.stopRequested()) {
         result->stoppedEarly = true;
         break;
       }
@@ -668,12 +508,13 @@ PetscErrorCode runTrain(MPI_Comm comm, const TrainConfig &config, TrainResult *r
       PetscCall(PetscPrintf(comm,
                             "eqrnn: step %lld/%lld: loss %.4e (best %.4e at step %lld), %.3g s/step, %.0f s "
                             "left\n",
-                            st.step, static_cast<long long>(spec.steps), st.loss.back(), st.bestLoss,
-                            st.bestStep, perStep, perStep * static_cast<double>(spec.steps - st.step)));
+                            st.step, static_cast<long long>(spec.steps), st.loss.back(), st.bestLoss, st.bestStep,
+                            perStep, perStep * static_cast<double>(spec.steps - st.step)));
       lastProgress = now;
     }
   }
-  result->wallSeconds    = MPI_Wtime() - t0;
+  result->wallSeconds = MPI_Wtime() - t0;
+  PetscCall(rootValue(comm, &result->wallSeconds)); // one clock for the file and the line printed
   const long long done   = st.step - startStep;
   result->secondsPerStep = done > 0 ? result->wallSeconds / static_cast<double>(done) : 0.0;
   result->steps          = st.step;
@@ -682,26 +523,78 @@ PetscErrorCode runTrain(MPI_Comm comm, const TrainConfig &config, TrainResult *r
   result->finalLoss      = st.loss.empty() ? 0.0 : st.loss.back();
   result->bestLoss       = st.bestLoss;
   result->bestStep       = st.bestStep;
+  result->checkpoints    = run.written();
   if (result->stoppedEarly) PetscFunctionReturn(0);
   // A checkpoint of the finished run, so that it can be continued with more -steps.
   if (!diverged &&
-      (config.checkpointInterval > 0 || config.checkpointWalltime > 0 || !config.restart.empty()) && done > 0)
-    PetscCall(checkpoint());
+      (config.checkpointInterval > 0 || config.resume.checkpointWalltime > 0 || !config.resume.restart.empty()) &&
+      done > 0) {
+    PetscCall(writeTrainingCheckpoint(run, spec, st));
+    result->checkpoints = run.written();
+  }
   const bool analyse = config.analyse && !diverged;
   if (analyse) PetscCall(analyseNetwork(comm, spec, config.analysis, trainer->result(), &result->analysis));
   // The slow points (by default the census' nonzero starts, as given), then the census (Newton from them).
   if (analyse && slowPointCount(config.fixedPoints) > 0)
     PetscCall(findSlowPoints(comm, config, trainer->result(), result));
-  if (analyse && config.fixedPoints.starts > 0)
-    PetscCall(findFixedPoints(comm, config, trainer->result(), result));
+  if (analyse && config.fixedPoints.starts > 0) PetscCall(findFixedPoints(comm, config, trainer->result(), result));
   PetscCall(writeTrainingOutput(comm, config, *trainer, *result, analyse, diverged));
-  PetscCheck(
-      !diverged, comm, PETSC_ERR_NOT_CONVERGED,
-      "training diverged at step %lld: loss %g (first loss %g, limit %g times it); the best network (step "
-      "%lld, loss %g) and the loss curve are in %s; try a smaller -lr",
-      st.step, st.loss.back(), st.loss.front(), spec.divergenceFactor, st.bestStep, st.bestLoss,
-      config.output.c_str());
+  PetscCheck(!diverged, comm, PETSC_ERR_NOT_CONVERGED,
+             "training diverged at step %lld: loss %g (first loss %g, limit %g times it); the best network (step "
+             "%lld, loss %g) and the loss curve are in %s; try a smaller -lr",
+             st.step, st.loss.back(), st.loss.front(), spec.divergenceFactor, st.bestStep, st.bestLoss,
+             config.output.c_str());
   PetscFunctionReturn(0);
 }
+
+namespace {
+class TrainCommand final : public Command {
+public:
+  void declare(ParameterSet &p) override { declareParameters(p, config_); }
+  PetscErrorCode validate(MPI_Comm comm) override { return eqrnn::validate(comm, config_); }
+  PetscErrorCode run(MPI_Comm comm, const ParameterSet &, int *status) override {
+    TrainResult result;
+    PetscFunctionBeginUser;
+    PetscCall(runTrain(comm, config_, &result));
+    if (result.stoppedEarly) {
+      PetscCall(PetscPrintf(comm, "eqrnn: stopped at step %lld after %" PetscInt_FMT " checkpoint(s)\n", result.steps,
+                            result.checkpoints));
+      *status = kExitRequeue;
+      PetscFunctionReturn(0);
+    }
+    PetscCall(PetscPrintf(comm,
+                          "eqrnn: trained to step %lld (%lld steps in %.2f s, %.4g s/step): loss %.4e -> %.4e, best "
+                          "%.4e at step %lld; written to %s\n",
+                          result.steps, result.stepsThisRun, result.wallSeconds, result.secondsPerStep,
+                          result.firstLoss, result.finalLoss, result.bestLoss, result.bestStep, config_.output.c_str()));
+    if (config_.analyse && !result.analysis.testMse.empty()) {
+      std::string mse, rel;
+      for (std::size_t c = 0; c < result.analysis.testMse.size(); ++c) {
+        char buf[64];
+        std::snprintf(buf, sizeof(buf), "%s%.3g", c ? ", " : "", result.analysis.testMse[c]);
+        mse += buf;
+        std::snprintf(buf, sizeof(buf), "%s%.3g", c ? ", " : "", result.analysis.testRelativeError[c]);
+        rel += buf;
+      }
+      PetscCall(PetscPrintf(comm,
+                            "eqrnn: test (%" PetscInt_FMT " sequences of %" PetscInt_FMT
+                            " steps): MSE/s^2 %s, relative error %s; manifold residual r = %.3g\n",
+                            config_.spec.task.testSamples, config_.spec.task.testLength, mse.c_str(), rel.c_str(),
+                            result.analysis.manifoldResidual));
+    }
+    PetscFunctionReturn(0);
+  }
+
+private:
+  TrainConfig config_;
+};
+} // namespace
+
+EQRNN_REGISTER_COMMAND(TrainCommand, "train",
+                       "train a recurrent network to integrate D signals at once (BPTT, MPI data-parallel); "
+                       "analyse it",
+                       60, true, "-checkpoint_walltime 300", "plot_training.py",
+                       {"-trained_snes_", "-trained_ksp_", "-trained_pc_", "-trained_eps_", "-trained_st_",
+                        "-trained_bv_", "-trained_ds_", "-trained_rg_"});
 
 } // namespace eqrnn

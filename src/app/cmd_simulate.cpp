@@ -1,0 +1,152 @@
+// eqrnn simulate: integrate tau dx/dt = -x + J phi(x) + I(t) with PETSc TS, sampled to HDF5, with checkpoints.
+#include "app/command.hpp"
+#include "app/commands.hpp"
+#include "io/simulation_output.hpp"
+
+namespace eqrnn {
+
+void declareParameters(ParameterSet &p, SimulateConfig &c) {
+  InitialStateSpec &init = c.init;
+  SimulationSpec &run    = c.run;
+  declareNetwork(p, c.network);
+  p.section("initial state");
+  p.choice("init", &init.kind, initKindNames(), "Initial state: seeded normal, zero, a bump, or from a file")
+      .identity();
+  p.real("init_amplitude", &init.amplitude, "random: standard deviation; bump: peak").identity();
+  p.integer("seed", &init.seed, "Seed of the random initial state (the same on any number of ranks)").identity();
+  p.reals("init_location", &init.location, "bump: centre, element coordinates per factor").identity();
+  p.real("init_kappa", &init.kappa, "bump: concentration").atLeast(0).identity();
+  p.text("init_file", &init.file, "file: HDF5 file with the initial state").identity();
+  p.text("init_dataset", &init.dataset, "file: its dataset").identity();
+  p.section("run");
+  p.real("t_final", &run.tFinal, "Final time (may grow when a run is resumed)").atLeast(0);
+  p.real("save_interval", &run.saveInterval, "A sample at every multiple of this (and at t_final); <= 0: first and last")
+      .identity();
+  p.real("progress_interval", &run.progressInterval, "Wall seconds between progress lines (0: none)").atLeast(0);
+  p.flag("quiet", &c.quiet, "No progress lines");
+  p.section("output and checkpoints");
+  p.text("output", &c.output, "Output HDF5 file (its folder is created)");
+  p.real("checkpoint_interval", &run.checkpointInterval, "Simulated time between checkpoints (0: none)").atLeast(0);
+  declareResume(p, c.resume);
+}
+
+PetscErrorCode validate(MPI_Comm comm, SimulateConfig &c) {
+  PetscFunctionBeginUser;
+  PetscCheck(!c.output.empty(), comm, PETSC_ERR_USER_INPUT, "-output is empty");
+  if (c.quiet) c.run.progressInterval = 0;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode runSimulate(MPI_Comm comm, const SimulateConfig &config, SimulateResult *result, Vec *finalState) {
+  std::unique_ptr<RateNetwork> net;
+  std::unique_ptr<Simulator> sim;
+  VecHandle x;
+  SimulationOutput out;
+  PetscFunctionBeginUser;
+  PetscCall(RateNetwork::create(comm, config.network, &net));
+  PetscCall(Simulator::create(*net, &sim));
+  // Every option has now been read by someone: anything left is misspelled or meaningless here.
+  PetscCall(checkNoUnusedOptions(comm));
+  PetscCall(net->createVec(x.address()));
+  // The run's identity, checked against any checkpoint it resumes from.
+  CheckpointIdentity id;
+  id.kind       = CheckpointKind::Simulation;
+  id.group      = net->group().spec();
+  id.neurons    = net->connectivity().size();
+  id.channels   = net->channels();
+  id.parameters = parameterIdentity(config);
+  PetscCall(vecChecksum(net->kernel(), &id.kernelChecksum));
+  ResumableRun run(comm, config.output, config.resume, id);
+  CheckpointState from;
+  bool resumed = false;
+  PetscCall(resumeSimulation(run, &from, x, &resumed));
+  if (resumed)
+    PetscCall(PetscPrintf(comm, "eqrnn: resuming from %s at t = %.17g (step %lld, %lld samples kept)\n",
+                          run.chosen().c_str(), from.t, from.step, from.samples));
+  else if (!config.resume.restart.empty())
+    PetscCall(PetscPrintf(comm, "eqrnn: no valid checkpoint next to %s: starting from t = 0\n", config.output.c_str()));
+  if (resumed) {
+    PetscCall(out.resume(comm, config.output, static_cast<hsize_t>(from.samples), from.t));
+  } else {
+    PetscCall(makeInitialState(config.init, net->group(), x));
+    PetscCall(out.create(comm, config.output, net->group(), parameterAttributes(config), net->channels()));
+  }
+  auto observer = [&out](double t, Vec state) { return out.sample(t, state); };
+  // Checkpoints at segment ends: at -checkpoint_interval times, after -checkpoint_walltime seconds, and on
+  // SIGUSR1/SIGTERM (then the run stops). Decided collectively: every rank takes part in the write.
+  auto hook = [&](const SegmentEnd &end, Vec state, bool *stop) -> PetscErrorCode {
+    bool write = false;
+    PetscFunctionBeginUser;
+    PetscCall(run.due(end.checkpointTime, &write));
+    if (!write) PetscFunctionReturn(0);
+    // The output first: the checkpoint then refers only to samples already on disk.
+    PetscCall(out.flush());
+    PetscCall(writeSimulationCheckpoint(
+        run, {end.t, end.dt, end.step, end.rejected, static_cast<long long>(out.samples())}, state));
+    *stop = run.stopRequested();
+    if (run.signal())
+      PetscCall(PetscPrintf(comm, "eqrnn: signal %d: checkpoint at t = %g written, stopping\n", run.signal(), end.t));
+    PetscFunctionReturn(0);
+  };
+  ResumePoint point{from.dt, from.step, from.rejected};
+  PetscCall(sim->run(config.run, resumed ? from.t : 0.0, x, observer, &result->stats, resumed ? &point : nullptr,
+                     hook));
+  result->samples     = out.samples();
+  result->strategy    = net->connectivity().strategyName();
+  result->checkpoints = run.written();
+  if (result->stats.stoppedEarly) {
+    PetscCall(out.closeUnfinished());
+    PetscFunctionReturn(0);
+  }
+  PetscCall(out.finish(x, {{"ts_type", result->stats.method},
+                           {"steps", static_cast<long long>(result->stats.steps)},
+                           {"rejected_steps", static_cast<long long>(result->stats.rejected)},
+                           {"convolution", result->strategy},
+                           {"wall_seconds", result->stats.wallSeconds}}));
+  if (finalState) {
+    PetscCall(VecDuplicate(x, finalState));
+    PetscCall(VecCopy(x, *finalState));
+  }
+  PetscFunctionReturn(0);
+}
+
+namespace {
+class SimulateCommand final : public Command {
+public:
+  void declare(ParameterSet &p) override { declareParameters(p, config_); }
+  PetscErrorCode validate(MPI_Comm comm) override { return eqrnn::validate(comm, config_); }
+  PetscErrorCode listSolverOptions(MPI_Comm comm) override {
+    std::unique_ptr<RateNetwork> net;
+    std::unique_ptr<Simulator> sim;
+    PetscFunctionBeginUser;
+    PetscCall(RateNetwork::create(comm, config_.network, &net));
+    PetscCall(Simulator::create(*net, &sim));
+    PetscFunctionReturn(0);
+  }
+  PetscErrorCode run(MPI_Comm comm, const ParameterSet &, int *status) override {
+    SimulateResult result;
+    PetscFunctionBeginUser;
+    PetscCall(runSimulate(comm, config_, &result));
+    if (result.stats.stoppedEarly) {
+      *status = kExitRequeue;
+      PetscFunctionReturn(0);
+    }
+    PetscCall(PetscPrintf(comm,
+                          "eqrnn: simulated %s to t = %g with %s: %" PetscInt_FMT " steps (%" PetscInt_FMT
+                          " rejected), %.2f s; %llu samples in %s\n",
+                          config_.network.group.c_str(), config_.run.tFinal, result.stats.method.c_str(),
+                          result.stats.steps, result.stats.rejected, result.stats.wallSeconds,
+                          static_cast<unsigned long long>(result.samples), config_.output.c_str()));
+    PetscFunctionReturn(0);
+  }
+
+private:
+  SimulateConfig config_;
+};
+} // namespace
+
+EQRNN_REGISTER_COMMAND(SimulateCommand, "simulate",
+                       "integrate tau dx/dt = -x + J phi(x) + I(t) with PETSc TS; writes /trajectory and /final to HDF5",
+                       10, true, "-checkpoint_walltime 300", "plot_activity.py", {"-ts_", "-snes_", "-ksp_", "-pc_"});
+
+} // namespace eqrnn

@@ -1,0 +1,64 @@
+#include "model/linearisation.hpp"
+
+namespace eqrnn {
+
+namespace {
+PetscErrorCode linearisationMult(Mat A, Vec v, Vec out) {
+  Linearisation *lin = nullptr;
+  PetscFunctionBeginUser;
+  PetscCall(MatShellGetContext(A, &lin));
+  PetscCall(lin->apply(v, out));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode linearisationDiagonal(Mat A, Vec d) {
+  Linearisation *lin = nullptr;
+  PetscFunctionBeginUser;
+  PetscCall(MatShellGetContext(A, &lin));
+  PetscCall(lin->diagonal(d));
+  PetscFunctionReturn(0);
+}
+} // namespace
+
+PetscErrorCode Linearisation::create(RateNetwork &net, std::unique_ptr<Linearisation> *out) {
+  std::unique_ptr<Linearisation> lin(new Linearisation());
+  const PetscInt n = net.connectivity().localSize(), N = net.connectivity().size();
+  PetscFunctionBeginUser;
+  lin->net_ = &net;
+  PetscCall(net.createVec(lin->slope_.address()));
+  PetscCall(net.createVec(lin->work_.address()));
+  PetscCall(VecSet(lin->slope_, 0.0));
+  PetscCall(MatCreateShell(net.comm(), n, n, N, N, lin.get(), lin->mat_.address()));
+  PetscCall(MatShellSetOperation(lin->mat_, MATOP_MULT, reinterpret_cast<void (*)(void)>(linearisationMult)));
+  PetscCall(MatShellSetOperation(lin->mat_, MATOP_GET_DIAGONAL,
+                                 reinterpret_cast<void (*)(void)>(linearisationDiagonal)));
+  *out = std::move(lin);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Linearisation::setPoint(Vec x) {
+  PetscFunctionBeginUser;
+  PetscCall(net_->spec().phi.applyDerivative(x, slope_));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Linearisation::apply(Vec v, Vec out) {
+  PetscFunctionBeginUser;
+  PetscCall(VecPointwiseMult(work_, slope_, v));
+  PetscCall(net_->connectivity().apply(work_, out));
+  PetscCall(VecAXPY(out, -1.0, v));
+  PetscCall(VecScale(out, 1.0 / net_->spec().tau));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Linearisation::diagonal(Vec d) {
+  PetscFunctionBeginUser;
+  // The convolution's diagonal J_(g,c),(g,c) = w_cc(e)/|G| times phi'.
+  PetscCall(net_->connectivity().fillDiagonal(d));
+  PetscCall(VecPointwiseMult(d, d, slope_));
+  PetscCall(VecShift(d, -1.0));
+  PetscCall(VecScale(d, 1.0 / net_->spec().tau));
+  PetscFunctionReturn(0);
+}
+
+} // namespace eqrnn
