@@ -19,14 +19,14 @@
 #   EQRNN_BIN             the eqrnn executable (default: $BUILD_DIR/eqrnn, BUILD_DIR default $EQRNN_ROOT/build)
 #   EQRNN_NRANKS          MPI ranks (default: SLURM_NTASKS, else 1)
 #   EQRNN_LAUNCHER        how to start the ranks (default: "mpirun --quiet -n $EQRNN_NRANKS"; e.g. "srun")
-#   EQRNN_CHECKPOINT_OPTS checkpoint options (default: simulate and train "-checkpoint_walltime 300",
-#                         fixedpoints "-checkpoint_starts 10", others none)
+#   EQRNN_CHECKPOINT_OPTS checkpoint options (default: the command's own, from `eqrnn -list-commands`:
+#                         simulate and train "-checkpoint_walltime 300", fixedpoints "-checkpoint_starts 10")
 #   EQRNN_MAX_REQUEUES    stop requeueing after this many restarts of the job (default 20)
 #   EQRNN_KEEP_CHECKPOINTS=1  keep OUTPUT.ckpt*.h5 after a complete run (default: removed, the output is whole)
-#   EQRNN_PLOT=0          no figure after a complete run (default: a PNG next to OUTPUT for simulate,
-#                         fixedpoints and train)
+#   EQRNN_PLOT=0          no figure after a complete run (default: a PNG next to OUTPUT, drawn by the
+#                         command's figure script from `eqrnn -list-commands`)
 
-EQRNN_EXIT_REQUEUE=85 # kExitRequeue in src/app/config.hpp
+EQRNN_EXIT_REQUEUE=85 # kExitRequeue in src/io/checkpoint.hpp
 EQRNN_ROOT="${EQRNN_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 EQRNN_PYTHON=/usr/bin/python3 # Debian's, with h5py/numpy/matplotlib
 
@@ -40,17 +40,16 @@ eqrnn_job_die() {
   exit 1
 }
 
-eqrnn_default_checkpoint_opts() {
-  case "$1" in
-    simulate) echo "-checkpoint_walltime 300" ;;
-    fixedpoints) echo "-checkpoint_starts 10" ;;
-    train) echo "-checkpoint_walltime 300" ;;
-    *) echo "" ;;
-  esac
+# What a job needs to know of a command comes from eqrnn's registry (`eqrnn -list-commands`, tab-separated:
+# name, resumes, default checkpoint options, figure script), so that a new command needs no change here.
+# Sets EQRNN_RESUMES (1: checkpoints and accepts -restart), EQRNN_COMMAND_CHECKPOINTS and EQRNN_FIGURE.
+eqrnn_command_facts() { # BIN COMMAND
+  local facts
+  facts="$("$1" -list-commands | awk -F '\t' -v c="$2" '$1 == c { print $2 "|" $3 "|" $4; found = 1 }
+                                                       END { exit !found }')" ||
+    eqrnn_job_die "eqrnn has no command '$2' (eqrnn -list-commands lists them)"
+  IFS='|' read -r EQRNN_RESUMES EQRNN_COMMAND_CHECKPOINTS EQRNN_FIGURE <<<"$facts"
 }
-
-# Only commands that checkpoint accept -restart; the others just run again from the start.
-eqrnn_command_resumes() { [ "$1" = simulate ] || [ "$1" = fixedpoints ] || [ "$1" = train ]; }
 
 eqrnn_forward_signal() { # SIGNAL: remember it and ask eqrnn (through the launcher) to checkpoint and stop
   EQRNN_JOB_SIGNAL="$1"
@@ -77,16 +76,12 @@ eqrnn_requeue_self() {
   scontrol requeue "$SLURM_JOB_ID"
 }
 
-eqrnn_plot() { # COMMAND OUTPUT
+eqrnn_plot() { # OUTPUT (the command's figure script: EQRNN_FIGURE)
   [ "${EQRNN_PLOT:-1}" = 0 ] && return 0
-  local script
-  case "$1" in
-    simulate) script=plot_activity.py ;;
-    fixedpoints) script=plot_fixed_points.py ;;
-    train) script=plot_training.py ;;
-    *) return 0 ;;
-  esac
-  "$EQRNN_PYTHON" "$EQRNN_ROOT/postprocess/$script" "$2" -o "${2%.h5}.png"
+  [ -n "${EQRNN_FIGURE:-}" ] || return 0
+  # A figure that fails does not fail the job: the output is whole and the checkpoints are gone by now.
+  "$EQRNN_PYTHON" "$EQRNN_ROOT/postprocess/$EQRNN_FIGURE" "$1" -o "${1%.h5}.png" ||
+    eqrnn_job_log "warning: the figure of $1 could not be drawn ($EQRNN_FIGURE failed)"
 }
 
 eqrnn_job() { # COMMAND DECK OUTPUT [extra options...]
@@ -98,9 +93,9 @@ eqrnn_job() { # COMMAND DECK OUTPUT [extra options...]
   local nranks="${EQRNN_NRANKS:-${SLURM_NTASKS:-1}}"
   local launcher="${EQRNN_LAUNCHER:-mpirun --quiet -n $nranks}"
   local resume=()
+  eqrnn_command_facts "$bin" "$command"
   # shellcheck disable=SC2206 # word splitting of the option string is intended
-  eqrnn_command_resumes "$command" &&
-    resume=(-restart auto ${EQRNN_CHECKPOINT_OPTS-$(eqrnn_default_checkpoint_opts "$command")})
+  [ "$EQRNN_RESUMES" = 1 ] && resume=(-restart auto ${EQRNN_CHECKPOINT_OPTS-$EQRNN_COMMAND_CHECKPOINTS})
   mkdir -p "$(dirname "$output")"
 
   EQRNN_JOB_SIGNAL="" EQRNN_JOB_CHILD=""
@@ -120,7 +115,7 @@ eqrnn_job() { # COMMAND DECK OUTPUT [extra options...]
 
   if [ "$status" -eq 0 ]; then
     [ "${EQRNN_KEEP_CHECKPOINTS:-0}" = 1 ] || rm -f "$output".ckpt.h5 "$output".ckpt.prev.h5 "$output".ckpt.tmp.h5
-    eqrnn_plot "$command" "$output"
+    eqrnn_plot "$output"
     eqrnn_job_log "done: $output"
     return 0
   fi

@@ -34,12 +34,20 @@ eqrnn_install_packages() {
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing >/dev/null
 }
 
+# The build's own status decides: in an existing build tree a failed compile leaves the old binaries behind,
+# and testing those would hide the failure.
 eqrnn_build() {
   if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-    cmake -S "$EQRNN_ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake -S "$EQRNN_ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null ||
+      { echo "eqrnn setup: error: configuring the build in $BUILD_DIR failed (see above)" >&2; exit 1; }
   fi
-  cmake --build "$BUILD_DIR" -j "$(nproc)" -- --no-print-directory | grep -vE '^\[ *[0-9]+%\]' || true
-  test -x "$BUILD_DIR/eqrnn" || { echo "eqrnn setup: error: build failed" >&2; exit 1; }
+  local status=0
+  cmake --build "$BUILD_DIR" -j "$(nproc)" >"$BUILD_DIR/build.log" 2>&1 || status=$?
+  grep -vE '^\[ *[0-9]+%\]|^(gmake|make)(\[[0-9]+\])?: (Entering|Leaving) directory' "$BUILD_DIR/build.log" || true
+  if [ "$status" -ne 0 ]; then
+    echo "eqrnn setup: error: the build failed (status $status; whole log: $BUILD_DIR/build.log)" >&2
+    exit 1
+  fi
 }
 
 # OpenMPI refuses to run as root without these; --oversubscribe lets tests use more ranks than cores.

@@ -22,9 +22,11 @@ double norm2(const std::vector<double> &v) {
   return std::sqrt(std::inner_product(v.begin(), v.end(), v.begin(), 0.0));
 }
 
-// Eigenvalues of a dense n x n row-major matrix (LAPACK dgeev on its transpose: same spectrum), real part
-// descending; false if LAPACK failed (the same on every rank: the matrix is replicated).
-bool eigenvalues(std::vector<double> m, int n, std::vector<double> *re, std::vector<double> *im) {
+} // namespace
+
+// dgeev on the transpose (column-major view of a row-major matrix): the same spectrum. The matrix is
+// replicated, so the outcome is the same on every rank.
+bool realMatrixEigenvalues(std::vector<double> m, int n, std::vector<double> *re, std::vector<double> *im) {
   std::vector<double> wr(static_cast<std::size_t>(n)), wi(wr.size()),
       work(static_cast<std::size_t>(8 * n + 8));
   const int lwork = static_cast<int>(work.size()), one = 1;
@@ -33,6 +35,8 @@ bool eigenvalues(std::vector<double> m, int n, std::vector<double> *re, std::vec
   dgeev_("N", "N", &n, m.data(), &n, wr.data(), wi.data(), &dummy, &one, &dummy, &one, work.data(), &lwork,
          &info, 1, 1);
   if (info != 0) return false;
+  for (std::size_t i = 0; i < wr.size(); ++i)
+    if (!std::isfinite(wr[i]) || !std::isfinite(wi[i])) return false;
   std::vector<int> order(wr.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return wr[a] > wr[b]; });
@@ -44,7 +48,19 @@ bool eigenvalues(std::vector<double> m, int n, std::vector<double> *re, std::vec
   }
   return true;
 }
-} // namespace
+
+std::vector<std::size_t> orderByNorm(const std::vector<double> &norms, double tol) {
+  std::vector<std::size_t> byNorm(norms.size()), level(norms.size(), 0), order(norms.size());
+  std::iota(byNorm.begin(), byNorm.end(), 0);
+  std::stable_sort(byNorm.begin(), byNorm.end(),
+                   [&](std::size_t u, std::size_t v) { return norms[u] < norms[v]; });
+  for (std::size_t k = 1; k < byNorm.size(); ++k)
+    level[byNorm[k]] = level[byNorm[k - 1]] + (norms[byNorm[k]] - norms[byNorm[k - 1]] > tol ? 1 : 0);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t u, std::size_t v) { return level[u] < level[v]; });
+  return order;
+}
 
 PetscErrorCode ReducedModel::create(RateNetwork &net, const ReduceSpec &spec,
                                     std::unique_ptr<ReducedModel> *out) {
@@ -352,23 +368,12 @@ PetscErrorCode ReducedModel::census(std::vector<ReducedFixedPoint> *found, Petsc
     }
     found->push_back(std::move(p));
   }
-  // By norm, states whose norms agree to 1e-9 kept in the order found (mirror images, symmetric copies): a
-  // reproducible order for tables and files. Norms are grouped into runs of neighbours first, so that the
-  // comparison is a strict weak ordering (a tolerance inside the comparator is not one).
-  std::vector<std::size_t> byNorm(found->size());
-  std::iota(byNorm.begin(), byNorm.end(), 0);
+  // Smaller states first, copies of one norm in the order found: a reproducible order for tables and files.
   std::vector<double> norms(found->size());
   for (std::size_t i = 0; i < found->size(); ++i)
     norms[i] = norm2((*found)[i].a);
-  std::stable_sort(byNorm.begin(), byNorm.end(), [&](std::size_t u, std::size_t v) { return norms[u] < norms[v]; });
-  std::vector<std::size_t> level(found->size(), 0);
-  for (std::size_t k = 1; k < byNorm.size(); ++k)
-    level[byNorm[k]] = level[byNorm[k - 1]] + (norms[byNorm[k]] - norms[byNorm[k - 1]] > 1e-9 ? 1 : 0);
-  std::vector<std::size_t> order(found->size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t u, std::size_t v) { return level[u] < level[v]; });
   std::vector<ReducedFixedPoint> sorted;
-  for (std::size_t i : order)
+  for (std::size_t i : orderByNorm(norms, 1e-9))
     sorted.push_back(std::move((*found)[i]));
   *found = std::move(sorted);
   PetscFunctionReturn(0);
@@ -377,8 +382,8 @@ PetscErrorCode ReducedModel::census(std::vector<ReducedFixedPoint> *found, Petsc
 PetscErrorCode ReducedModel::assignFamily(const std::vector<ReducedFixedPoint> &found, ReducedFixedPoint *p) {
   // The network's symmetries beyond left translations: right translations R_b (class-function kernels) and
   // x -> -x (odd phi). A family is an orbit of all of them; its representative is its first member.
-  const Group &G  = net_->group();
-  const bool odd  = net_->spec().phi.isOdd();
+  const Group &G = net_->group();
+  const bool odd = net_->spec().phi.isOdd();
   // Right translations are left translations in an abelian group: nothing new to try there.
   const PetscInt nb = rightSymmetric_ && !G.isAbelian() && G.order() <= spec_.familyMaxOrder ? G.order() : 1;
   bool hasAxis      = false;
@@ -455,8 +460,9 @@ PetscErrorCode ReducedModel::analyse(ReducedFixedPoint *p) {
   }
   p->dimension = static_cast<PetscInt>(kept.size());
   PetscCall(jacobian(p->a, &jac));
-  PetscCheck(eigenvalues(jac, static_cast<int>(p->a.size()), &p->re, &p->im), net_->comm(), PETSC_ERR_LIB,
-             "reduce: LAPACK dgeev failed on the %zu x %zu reduced Jacobian", p->a.size(), p->a.size());
+  PetscCheck(realMatrixEigenvalues(jac, static_cast<int>(p->a.size()), &p->re, &p->im), net_->comm(),
+             PETSC_ERR_LIB, "reduce: LAPACK dgeev failed on the %zu x %zu reduced Jacobian", p->a.size(),
+             p->a.size());
   for (std::size_t i = 0; i < p->re.size(); ++i) {
     if (std::abs(p->re[i]) <= spec_.marginalTol && std::abs(p->im[i]) <= spec_.marginalTol)
       ++p->nMarginal;

@@ -1,8 +1,8 @@
 #pragma once
-// The exact reduced model of THEORY.md section 3. If the kernel's Fourier support is a set K of irreps
-// (closed under conjugation), J maps every state into V_K = span{Re, Im rho_k(g)_ij : k in K} (per channel)
-// and kills its orthogonal complement, so with an orthonormal real basis B of V_K (N x R, R = C sum_{k in K}
-// d_k^2):
+// The exact reduced model of docs/mathematics.md section 5. If the kernel's Fourier support is a set K of
+// irreps (closed under conjugation), J maps every state into V_K = span{Re, Im rho_k(g)_ij : k in K} (per
+// channel) and kills its orthogonal complement, so with an orthonormal real basis B of V_K (N x R, R = C
+// sum_{k in K} d_k^2):
 //     J = B Jhat B^T,  Jhat = B^T J B,      tau da/dt = -a + Jhat B^T phi(B a),
 // the R-dimensional ODE in the coordinates a (the real form of kappa_k = x^(k)). It is exact for every N: its
 // fixed points lift to fixed points x = B a of the full network, its Jacobian -I + Jhat B^T diag(phi'(x)) B
@@ -53,6 +53,13 @@ struct ReducedFixedPoint {
   PetscInt comparedEigenvalues = 0;
   bool verified                = false;
 };
+
+// The order in which a census lists its fixed points: by norm, with norms that differ by at most `tol` from a
+// neighbour in a run of neighbours kept in the order found (mirror images, symmetric copies). Grouping first
+// makes the comparison a strict weak ordering, which a tolerance inside a comparator is not.
+std::vector<std::size_t> orderByNorm(const std::vector<double> &norms, double tol);
+// Eigenvalues of a dense n x n row-major matrix (LAPACK dgeev), real part descending; false if LAPACK failed.
+bool realMatrixEigenvalues(std::vector<double> m, int n, std::vector<double> *re, std::vector<double> *im);
 
 class ReducedModel {
 public:

@@ -12,31 +12,42 @@ void declareParameters(ParameterSet &p, FixedPointConfig &c) {
   CensusSpec &s = c.census;
   declareNetwork(p, c.network);
   p.section("census");
-  p.words("fp_start_file", &s.startFiles,
-          "States to polish into fixed points first, FILE[:DATASET] (default dataset /final/x), comma-separated")
+  p.words(
+       "fp_start_file", &s.startFiles,
+       "States to polish into fixed points first, FILE[:DATASET] (default dataset /final/x), comma-separated")
       .identity();
-  p.integer("fp_starts", &s.randomStarts, "Seeded random starts (after x = 0 and the symmetry seeds)").atLeast(0);
+  p.integer("fp_starts", &s.randomStarts, "Seeded random starts (after x = 0 and the symmetry seeds)")
+      .atLeast(0);
   p.reals("fp_amplitudes", &s.amplitudes, "Amplitudes of the starts").identity();
-  p.flag("fp_symmetry_seeds", &s.symmetrySeeds, "Starts built from the kernel's leading Fourier modes").identity();
+  p.flag("fp_symmetry_seeds", &s.symmetrySeeds, "Starts built from the kernel's leading Fourier modes")
+      .identity();
   p.integer("fp_seed", &s.seed, "Seed of the random starts").identity();
   p.real("fp_tol", &s.tol, "Accept x when |F(x)| <= tol max(1, |x|)").above(0).identity();
   p.integer("fp_max_it", &s.maxIterations, "Newton iterations per start").atLeast(1).identity();
   p.real("fp_deflation_power", &s.deflationPower, "Deflation exponent p").above(0).identity();
   p.real("fp_deflation_shift", &s.deflationShift, "Deflation shift alpha").atLeast(0).identity();
-  p.real("fp_same_tol", &s.sameTol, "One manifold when the orbits are this close (relative)").atLeast(0).identity();
-  p.real("fp_symmetry_tol", &s.symmetryTol, "L_a x = x within this (relative) distance").atLeast(0).identity();
-  p.real("fp_family_tol", &s.familyTol, "One continuous family when a fractional translate is this close (relative)")
+  p.real("fp_same_tol", &s.sameTol, "One manifold when the orbits are this close (relative)")
+      .atLeast(0)
+      .identity();
+  p.real("fp_symmetry_tol", &s.symmetryTol, "L_a x = x within this (relative) distance")
+      .atLeast(0)
+      .identity();
+  p.real("fp_family_tol", &s.familyTol,
+         "One continuous family when a fractional translate is this close (relative)")
       .atLeast(0)
       .identity();
   p.real("fp_input_time", &s.inputTime, "Time at which the input is taken").identity();
   p.section("stability");
   p.flag("fp_stability", &s.stability, "Also compute each manifold's spectrum (SLEPc: -eps_* options)");
-  p.real("stability_marginal_tol", &s.stabilitySpec.marginalTol, "|lambda| below this is a marginal mode").atLeast(0);
-  p.flag("stability_vectors", &s.stabilitySpec.saveVectors, "Write the eigenvectors (/fixed_points/fp_i/eigenvectors)");
+  p.real("stability_marginal_tol", &s.stabilitySpec.marginalTol, "|lambda| below this is a marginal mode")
+      .atLeast(0);
+  p.flag("stability_vectors", &s.stabilitySpec.saveVectors,
+         "Write the eigenvectors (/fixed_points/fp_i/eigenvectors)");
   p.section("output and checkpoints");
   p.flag("quiet", &c.quiet, "No line per start");
   p.text("output", &c.output, "Output HDF5 file (its folder is created)");
-  p.integer("checkpoint_starts", &c.checkpointStarts, "Checkpoint the census every this many starts (0: never)")
+  p.integer("checkpoint_starts", &c.checkpointStarts,
+            "Checkpoint the census every this many starts (0: never)")
       .atLeast(0);
   declareResume(p, c.resume, false);
 }
@@ -46,7 +57,8 @@ std::vector<double> toDoubles(const std::vector<PetscInt> &v) {
   return {v.begin(), v.end()};
 }
 
-PetscErrorCode writeCensus(Hdf5File &file, const std::vector<Manifold> &ms, const std::vector<Attribute> &summary) {
+PetscErrorCode writeCensus(Hdf5File &file, const std::vector<Manifold> &ms,
+                           const std::vector<Attribute> &summary) {
   PetscFunctionBeginUser;
   PetscCall(file.ensureGroup("/fixed_points"));
   for (std::size_t i = 0; i < ms.size(); ++i)
@@ -57,12 +69,14 @@ PetscErrorCode writeCensus(Hdf5File &file, const std::vector<Manifold> &ms, cons
   PetscFunctionReturn(0);
 }
 
-// A census checkpoint: each manifold's state (/m_i, with its residual and start), the next start, the counters.
+// A census checkpoint: each manifold's state (/m_i, with its residual and start), the next start, the
+// counters.
 struct CensusProgress {
   PetscInt next = 0, failed = 0, repeats = 0;
 };
 
-PetscErrorCode writeCensusCheckpoint(ResumableRun &run, const std::vector<Manifold> &ms, const CensusProgress &p) {
+PetscErrorCode writeCensusCheckpoint(ResumableRun &run, const std::vector<Manifold> &ms,
+                                     const CensusProgress &p) {
   PetscFunctionBeginUser;
   PetscCall(run.write([&](Hdf5File &f) -> PetscErrorCode {
     unsigned long long total = 0;
@@ -73,7 +87,8 @@ PetscErrorCode writeCensusCheckpoint(ResumableRun &run, const std::vector<Manifo
       PetscCall(f.writeVector(path, ms[i].x));
       PetscCall(vecChecksum(ms[i].x, &sum));
       total += sum;
-      PetscCall(f.writeAttributes(path, {{"residual", ms[i].residual}, {"start", static_cast<long long>(ms[i].start)}}));
+      PetscCall(f.writeAttributes(
+          path, {{"residual", ms[i].residual}, {"start", static_cast<long long>(ms[i].start)}}));
     }
     PetscCall(f.writeAttributes("/", {{"next_start", static_cast<long long>(p.next)},
                                       {"failed", static_cast<long long>(p.failed)},
@@ -96,7 +111,8 @@ struct CensusCheckpoint {
 PetscErrorCode resumeCensus(ResumableRun &run, RateNetwork &net, CensusCheckpoint *chosen, bool *resumed) {
   CensusCheckpoint staged;
   PetscFunctionBeginUser;
-  auto read = [&](Hdf5File &f, const std::string &path, double *position, std::string *damage) -> PetscErrorCode {
+  auto read = [&](Hdf5File &f, const std::string &path, double *position,
+                  std::string *damage) -> PetscErrorCode {
     double next = 0, failed = 0, repeats = 0, count = 0;
     bool a = false, b = false, c = false, d = false, e = false;
     std::string xsum;
@@ -133,7 +149,8 @@ PetscErrorCode resumeCensus(ResumableRun &run, RateNetwork &net, CensusCheckpoin
       staged.starts.push_back(static_cast<PetscInt>(st));
     }
     if (xsum != std::to_string(total)) *damage = "the states do not match their checksum";
-    staged.progress = {static_cast<PetscInt>(next), static_cast<PetscInt>(failed), static_cast<PetscInt>(repeats)};
+    staged.progress = {static_cast<PetscInt>(next), static_cast<PetscInt>(failed),
+                       static_cast<PetscInt>(repeats)};
     *position       = next;
     PetscFunctionReturn(0);
   };
@@ -151,7 +168,8 @@ PetscErrorCode writeManifold(Hdf5File &file, std::size_t i, const Manifold &m) {
   PetscCall(file.writeVector(path + "/x", m.x));
   for (std::size_t k = 0; k < s.vectorsRe.size(); ++k) {
     PetscCall(file.writeVector(path + "/eigenvectors/re_" + std::to_string(k), s.vectorsRe[k]));
-    if (s.im[k] != 0.0) PetscCall(file.writeVector(path + "/eigenvectors/im_" + std::to_string(k), s.vectorsIm[k]));
+    if (s.im[k] != 0.0)
+      PetscCall(file.writeVector(path + "/eigenvectors/im_" + std::to_string(k), s.vectorsIm[k]));
   }
   PetscCall(file.writeAttributes(
       path,
@@ -206,7 +224,8 @@ PetscErrorCode runFixedPoints(MPI_Comm comm, const FixedPointConfig &config, Fix
   PetscCall(RateNetwork::create(comm, config.network, &net));
   PetscCall(FixedPointFinder::create(*net, config.census, &finder));
   PetscCall(checkNoUnusedOptions(comm));
-  PetscCall(createResultFile(comm, config.output, net->group(), parameterAttributes(config), &file, net->channels()));
+  PetscCall(createResultFile(comm, config.output, net->group(), parameterAttributes(config), &file,
+                             net->channels()));
   PetscInt starts = 0;
   PetscCall(finder->startCount(&starts));
   const double t0 = MPI_Wtime();
@@ -244,10 +263,12 @@ PetscErrorCode runFixedPoints(MPI_Comm comm, const FixedPointConfig &config, Fix
     }
     result->failed  = at.progress.failed;
     result->repeats = at.progress.repeats;
-    PetscCall(PetscPrintf(comm, "eqrnn: resuming the census from %s: %zu manifold(s), next start %" PetscInt_FMT "\n",
-                          run.chosen().c_str(), at.states.size(), at.progress.next + 1));
+    PetscCall(PetscPrintf(
+        comm, "eqrnn: resuming the census from %s: %zu manifold(s), next start %" PetscInt_FMT "\n",
+        run.chosen().c_str(), at.states.size(), at.progress.next + 1));
   } else if (!config.resume.restart.empty()) {
-    PetscCall(PetscPrintf(comm, "eqrnn: no valid checkpoint next to %s: starting the census\n", config.output.c_str()));
+    PetscCall(PetscPrintf(comm, "eqrnn: no valid checkpoint next to %s: starting the census\n",
+                          config.output.c_str()));
   }
   auto withCheckpoints = [&](const StartOutcome &o) -> PetscErrorCode {
     bool write = false;
@@ -257,7 +278,8 @@ PetscErrorCode runFixedPoints(MPI_Comm comm, const FixedPointConfig &config, Fix
         config.checkpointStarts > 0 && (o.start + 1 - at.progress.next) % config.checkpointStarts == 0;
     PetscCall(run.due(scheduled, &write));
     if (!write || o.start + 1 >= starts) PetscFunctionReturn(0);
-    PetscCall(writeCensusCheckpoint(run, finder->manifolds(), {o.start + 1, result->failed, result->repeats}));
+    PetscCall(
+        writeCensusCheckpoint(run, finder->manifolds(), {o.start + 1, result->failed, result->repeats}));
     if (run.stopRequested()) {
       finder->requestStop();
       result->stoppedEarly = true;
@@ -280,7 +302,8 @@ PetscErrorCode runFixedPoints(MPI_Comm comm, const FixedPointConfig &config, Fix
                          {"failed_starts", static_cast<long long>(result->failed)},
                          {"repeat_starts", static_cast<long long>(result->repeats)},
                          {"wall_seconds", result->wallSeconds}}));
-  PetscCall(file.writeAttributes("/", {{"finished", isoTimeNow()}, {"convolution", std::string(net->connectivity().strategyName())}}));
+  PetscCall(file.writeAttributes(
+      "/", {{"finished", isoTimeNow()}, {"convolution", std::string(net->connectivity().strategyName())}}));
   PetscCall(file.close());
   result->manifolds = std::move(ms);
   PetscFunctionReturn(0);
@@ -309,8 +332,8 @@ public:
     PetscCall(PetscPrintf(comm,
                           "eqrnn: %zu manifold(s) from %" PetscInt_FMT " starts (%" PetscInt_FMT
                           " repeats, %" PetscInt_FMT " failed) in %.2f s; written to %s\n",
-                          result.manifolds.size(), result.starts, result.repeats, result.failed, result.wallSeconds,
-                          config_.output.c_str()));
+                          result.manifolds.size(), result.starts, result.repeats, result.failed,
+                          result.wallSeconds, config_.output.c_str()));
     PetscFunctionReturn(0);
   }
 
@@ -320,8 +343,8 @@ private:
 } // namespace
 
 EQRNN_REGISTER_COMMAND(FixedPointsCommand, "fixedpoints",
-                       "census of fixed-point manifolds (deflated Newton-Krylov), stabilisers, SLEPc spectra", 20, true,
-                       "-checkpoint_starts 10", "plot_fixed_points.py",
+                       "census of fixed-point manifolds (deflated Newton-Krylov), stabilisers, SLEPc spectra",
+                       20, true, "-checkpoint_starts 10", "plot_fixed_points.py",
                        {"-snes_", "-ksp_", "-pc_", "-eps_", "-st_", "-bv_", "-ds_", "-rg_", "-mat_"});
 
 } // namespace eqrnn

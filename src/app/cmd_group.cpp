@@ -10,7 +10,8 @@ void declareParameters(ParameterSet &p, GroupConfig &c) {
   p.section("group");
   p.text("group", &c.group, "Group: factors Z<n>, D<n>, S<n>, A<n>, Q8, P joined by x");
   p.text("group_generators", &c.permutations, "Generators of the factor P, cycle notation");
-  p.flag("elements", &c.elements, "Also list the elements (inverses, classes; the Cayley table up to order 32)");
+  p.flag("elements", &c.elements,
+         "Also list the elements (inverses, classes; the Cayley table up to order 32)");
 }
 
 namespace {
@@ -98,6 +99,7 @@ private:
 } // namespace
 
 EQRNN_REGISTER_COMMAND(GroupCommand, "group",
-                       "a group's order, conjugacy classes, irreps and character table (e.g. -group S4)", 40);
+                       "a group's order, conjugacy classes, irreps and character table (e.g. -group S4)", 40,
+                       false, "", "", {});
 
 } // namespace eqrnn

@@ -21,7 +21,8 @@ void declareParameters(ParameterSet &p, ReduceConfig &c) {
   p.real("reduce_same_tol", &r.sameTol, "Same orbit when this close (relative)").atLeast(0);
   p.real("reduce_symmetry_tol", &r.symmetryTol, "L_a x = x within this (relative) distance").atLeast(0);
   p.real("stability_marginal_tol", &r.marginalTol, "|lambda| below this is a marginal mode").atLeast(0);
-  p.flag("reduce_verify", &r.verify, "Lift each fixed point and check it on the full network (SLEPc: -eps_*)");
+  p.flag("reduce_verify", &r.verify,
+         "Lift each fixed point and check it on the full network (SLEPc: -eps_*)");
   p.section("output");
   p.flag("quiet", &c.quiet, "No table of orbits (the summary lines and the file stay)");
   p.text("output", &c.output, "Output HDF5 file (its folder is created)");
@@ -95,7 +96,8 @@ PetscErrorCode runReduce(MPI_Comm comm, const ReduceConfig &config, ReduceResult
   // One row per family (its first orbit) with the number of G-orbits it holds; the file has every orbit.
   if (!config.quiet)
     PetscCall(PetscPrintf(comm, "%-4s %-7s %-10s %-28s %6s %4s %-8s %9s %9s %9s %s\n", "fp", "orbits", "|x|",
-                          "stabiliser", "orbit", "dim", "class", "res_full", "eig_diff", "max_re", "verified"));
+                          "stabiliser", "orbit", "dim", "class", "res_full", "eig_diff", "max_re",
+                          "verified"));
   std::vector<PetscInt> members;
   for (const auto &p : result->fixedPoints) {
     if (p.family >= static_cast<PetscInt>(members.size()))
@@ -163,9 +165,10 @@ private:
 };
 } // namespace
 
-EQRNN_REGISTER_COMMAND(ReduceCommand, "reduce",
-                       "exact reduced model on the kernel's irreps: fixed points, stabilisers, spectra, verified on "
-                       "the full network",
-                       50, false, "", "plot_reduced.py", {"-eps_", "-st_", "-bv_", "-ds_", "-rg_"});
+EQRNN_REGISTER_COMMAND(
+    ReduceCommand, "reduce",
+    "exact reduced model on the kernel's irreps: fixed points, stabilisers, spectra, verified on "
+    "the full network",
+    50, false, "", "plot_reduced.py", {"-eps_", "-st_", "-bv_", "-ds_", "-rg_"});
 
 } // namespace eqrnn

@@ -1,4 +1,5 @@
-// eqrnn simulate: integrate tau dx/dt = -x + J phi(x) + I(t) with PETSc TS, sampled to HDF5, with checkpoints.
+// eqrnn simulate: integrate tau dx/dt = -x + J phi(x) + I(t) with PETSc TS, sampled to HDF5, with
+// checkpoints.
 #include "app/command.hpp"
 #include "app/commands.hpp"
 #include "io/simulation_output.hpp"
@@ -13,20 +14,24 @@ void declareParameters(ParameterSet &p, SimulateConfig &c) {
   p.choice("init", &init.kind, initKindNames(), "Initial state: seeded normal, zero, a bump, or from a file")
       .identity();
   p.real("init_amplitude", &init.amplitude, "random: standard deviation; bump: peak").identity();
-  p.integer("seed", &init.seed, "Seed of the random initial state (the same on any number of ranks)").identity();
+  p.integer("seed", &init.seed, "Seed of the random initial state (the same on any number of ranks)")
+      .identity();
   p.reals("init_location", &init.location, "bump: centre, element coordinates per factor").identity();
   p.real("init_kappa", &init.kappa, "bump: concentration").atLeast(0).identity();
   p.text("init_file", &init.file, "file: HDF5 file with the initial state").identity();
   p.text("init_dataset", &init.dataset, "file: its dataset").identity();
   p.section("run");
   p.real("t_final", &run.tFinal, "Final time (may grow when a run is resumed)").atLeast(0);
-  p.real("save_interval", &run.saveInterval, "A sample at every multiple of this (and at t_final); <= 0: first and last")
+  p.real("save_interval", &run.saveInterval,
+         "A sample at every multiple of this (and at t_final); <= 0: first and last")
       .identity();
-  p.real("progress_interval", &run.progressInterval, "Wall seconds between progress lines (0: none)").atLeast(0);
+  p.real("progress_interval", &run.progressInterval, "Wall seconds between progress lines (0: none)")
+      .atLeast(0);
   p.flag("quiet", &c.quiet, "No progress lines");
   p.section("output and checkpoints");
   p.text("output", &c.output, "Output HDF5 file (its folder is created)");
-  p.real("checkpoint_interval", &run.checkpointInterval, "Simulated time between checkpoints (0: none)").atLeast(0);
+  p.real("checkpoint_interval", &run.checkpointInterval, "Simulated time between checkpoints (0: none)")
+      .atLeast(0);
   declareResume(p, c.resume);
 }
 
@@ -37,7 +42,8 @@ PetscErrorCode validate(MPI_Comm comm, SimulateConfig &c) {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode runSimulate(MPI_Comm comm, const SimulateConfig &config, SimulateResult *result, Vec *finalState) {
+PetscErrorCode runSimulate(MPI_Comm comm, const SimulateConfig &config, SimulateResult *result,
+                           Vec *finalState) {
   std::unique_ptr<RateNetwork> net;
   std::unique_ptr<Simulator> sim;
   VecHandle x;
@@ -64,7 +70,8 @@ PetscErrorCode runSimulate(MPI_Comm comm, const SimulateConfig &config, Simulate
     PetscCall(PetscPrintf(comm, "eqrnn: resuming from %s at t = %.17g (step %lld, %lld samples kept)\n",
                           run.chosen().c_str(), from.t, from.step, from.samples));
   else if (!config.resume.restart.empty())
-    PetscCall(PetscPrintf(comm, "eqrnn: no valid checkpoint next to %s: starting from t = 0\n", config.output.c_str()));
+    PetscCall(PetscPrintf(comm, "eqrnn: no valid checkpoint next to %s: starting from t = 0\n",
+                          config.output.c_str()));
   if (resumed) {
     PetscCall(out.resume(comm, config.output, static_cast<hsize_t>(from.samples), from.t));
   } else {
@@ -85,12 +92,13 @@ PetscErrorCode runSimulate(MPI_Comm comm, const SimulateConfig &config, Simulate
         run, {end.t, end.dt, end.step, end.rejected, static_cast<long long>(out.samples())}, state));
     *stop = run.stopRequested();
     if (run.signal())
-      PetscCall(PetscPrintf(comm, "eqrnn: signal %d: checkpoint at t = %g written, stopping\n", run.signal(), end.t));
+      PetscCall(PetscPrintf(comm, "eqrnn: signal %d: checkpoint at t = %g written, stopping\n", run.signal(),
+                            end.t));
     PetscFunctionReturn(0);
   };
   ResumePoint point{from.dt, from.step, from.rejected};
-  PetscCall(sim->run(config.run, resumed ? from.t : 0.0, x, observer, &result->stats, resumed ? &point : nullptr,
-                     hook));
+  PetscCall(sim->run(config.run, resumed ? from.t : 0.0, x, observer, &result->stats,
+                     resumed ? &point : nullptr, hook));
   result->samples     = out.samples();
   result->strategy    = net->connectivity().strategyName();
   result->checkpoints = run.written();
@@ -145,8 +153,9 @@ private:
 };
 } // namespace
 
-EQRNN_REGISTER_COMMAND(SimulateCommand, "simulate",
-                       "integrate tau dx/dt = -x + J phi(x) + I(t) with PETSc TS; writes /trajectory and /final to HDF5",
-                       10, true, "-checkpoint_walltime 300", "plot_activity.py", {"-ts_", "-snes_", "-ksp_", "-pc_"});
+EQRNN_REGISTER_COMMAND(
+    SimulateCommand, "simulate",
+    "integrate tau dx/dt = -x + J phi(x) + I(t) with PETSc TS; writes /trajectory and /final to HDF5", 10,
+    true, "-checkpoint_walltime 300", "plot_activity.py", {"-ts_", "-snes_", "-ksp_", "-pc_"});
 
 } // namespace eqrnn

@@ -12,8 +12,10 @@ void declareParameters(ParameterSet &p, StabilityConfig &c) {
   p.text("state_file", &c.stateFile, "HDF5 file with the state to analyse (required)");
   p.text("state_dataset", &c.stateDataset, "Dataset of the state");
   p.real("stability_input_time", &c.inputTime, "Time at which the input is taken");
-  p.real("stability_marginal_tol", &c.stability.marginalTol, "|lambda| below this is a marginal mode").atLeast(0);
-  p.flag("stability_vectors", &c.stability.saveVectors, "Write the eigenvectors (/fixed_points/fp_0/eigenvectors)");
+  p.real("stability_marginal_tol", &c.stability.marginalTol, "|lambda| below this is a marginal mode")
+      .atLeast(0);
+  p.flag("stability_vectors", &c.stability.saveVectors,
+         "Write the eigenvectors (/fixed_points/fp_0/eigenvectors)");
   p.section("output");
   p.flag("quiet", &c.quiet, "No result line (the output file is written all the same)");
   p.text("output", &c.output, "Output HDF5 file (its folder is created)");
@@ -46,11 +48,13 @@ PetscErrorCode runStability(MPI_Comm comm, const StabilityConfig &config, Manifo
   result->hasStability = true;
   if (!config.quiet) PetscCall(printManifold(comm, 0, *result));
   if (result->residual > 1e-6)
-    PetscCall(PetscPrintf(comm,
-                          "eqrnn: note: the state is not a fixed point (residual %.2e); the spectrum is that of "
-                          "the linearisation there\n",
-                          result->residual));
-  PetscCall(createResultFile(comm, config.output, net->group(), parameterAttributes(config), &file, net->channels()));
+    PetscCall(
+        PetscPrintf(comm,
+                    "eqrnn: note: the state is not a fixed point (residual %.2e); the spectrum is that of "
+                    "the linearisation there\n",
+                    result->residual));
+  PetscCall(createResultFile(comm, config.output, net->group(), parameterAttributes(config), &file,
+                             net->channels()));
   PetscCall(file.ensureGroup("/fixed_points"));
   PetscCall(writeManifold(file, 0, *result));
   PetscCall(file.writeAttributes("/fixed_points", {{"count", 1LL}}));
@@ -77,7 +81,7 @@ private:
 };
 } // namespace
 
-EQRNN_REGISTER_COMMAND(StabilityCommand, "stability", "spectrum of the Jacobian at a state read from HDF5", 30,
-                       false, "", "plot_spectrum.py", {"-eps_", "-st_", "-bv_", "-ds_", "-rg_"});
+EQRNN_REGISTER_COMMAND(StabilityCommand, "stability", "spectrum of the Jacobian at a state read from HDF5",
+                       30, false, "", "plot_spectrum.py", {"-eps_", "-st_", "-bv_", "-ds_", "-rg_"});
 
 } // namespace eqrnn

@@ -39,7 +39,8 @@ void declareParameters(ParameterSet &p, TrainConfig &c) {
       .atLeast(0)
       .atMost(1)
       .identity();
-  p.real("init_radius", &m.initRadius, "Initial W: 0 = null initialisation, else N(0, 1/n) with this spectral radius")
+  p.real("init_radius", &m.initRadius,
+         "Initial W: 0 = null initialisation, else N(0, 1/n) with this spectral radius")
       .atLeast(0)
       .identity();
   p.real("dale_inhibitory_fraction", &m.daleFraction,
@@ -57,7 +58,8 @@ void declareParameters(ParameterSet &p, TrainConfig &c) {
       .above(0)
       .atMost(1)
       .identity();
-  p.reals("scale", &task.scale, "Scales s_c: y*_c = gamma_c (s_c x_c + y*_c) (one per channel, or one for all)")
+  p.reals("scale", &task.scale,
+          "Scales s_c: y*_c = gamma_c (s_c x_c + y*_c) (one per channel, or one for all)")
       .above(0)
       .identity();
   p.choice("optimizer", &op.kind, {{"sgd", OptimizerKind::Sgd}, {"adam", OptimizerKind::Adam}}, "Optimiser")
@@ -76,30 +78,40 @@ void declareParameters(ParameterSet &p, TrainConfig &c) {
   p.choice("precision", &s.singlePrecision, {{"double", false}, {"single", true}},
            "Products in double or single precision (sums and weights stay double)")
       .identity();
-  p.flag("keep_best", &s.keepBest, "Keep the network with the lowest training loss (else the last one)").identity();
-  p.real("divergence_factor", &s.divergenceFactor, "Stop when the loss exceeds this times the first loss (0: NaN/Inf only)")
+  p.flag("keep_best", &s.keepBest, "Keep the network with the lowest training loss (else the last one)")
+      .identity();
+  p.real("divergence_factor", &s.divergenceFactor,
+         "Stop when the loss exceeds this times the first loss (0: NaN/Inf only)")
       .atLeast(0);
   p.integer("blas_threads", &c.blasThreads, "OpenBLAS threads per MPI rank").atLeast(1);
   p.section("test set and analysis");
-  p.flag("analysis", &c.analyse, "Analyse the trained network (test error, spectrum, manifold, PCA, selectivity)");
+  p.flag("analysis", &c.analyse,
+         "Analyse the trained network (test error, spectrum, manifold, PCA, selectivity)");
   p.integer("test_samples", &task.testSamples, "Test sequences").atLeast(1);
   p.integer("test_length", &task.testLength, "Length of the test sequences").atLeast(1);
-  p.real("test_burst_probability", &task.burstProbability, "Test inputs: probability that a burst starts at a step")
+  p.real("test_burst_probability", &task.burstProbability,
+         "Test inputs: probability that a burst starts at a step")
       .atLeast(0)
       .atMost(1);
   p.integer("test_burst_length", &task.burstLength, "Test inputs: longest burst (steps)").atLeast(1);
   p.integer("test_seed", &a.testSeed, "Seed of the test sequences");
   p.integer("test_chunk", &a.testChunk, "Test sequences per chunk (the unit of data parallelism)").atLeast(1);
-  p.integer("save_test_sequences", &a.saveSequences, "Test sequences written whole (inputs, targets, outputs, h)")
+  p.integer("save_test_sequences", &a.saveSequences,
+            "Test sequences written whole (inputs, targets, outputs, h)")
       .atLeast(0);
-  p.section("fixed and slow points of the trained network (solvers: -trained_snes_*, -trained_ksp_*, -trained_eps_*)");
-  p.integer("fixed_point_starts", &fp.starts, "Newton starts: h = 0 and states of the test sequences (0: none)")
+  p.section("fixed and slow points of the trained network (solvers: -trained_snes_*, -trained_ksp_*, "
+            "-trained_eps_*)");
+  p.integer("fixed_point_starts", &fp.starts,
+            "Newton starts: h = 0 and states of the test sequences (0: none)")
       .atLeast(0);
   p.real("fixed_point_tol", &fp.tol, "Fixed point when |F(h)| <= tol max(1, |h|)").above(0);
-  p.real("fixed_point_same_tol", &fp.sameTol, "Two fixed points are one when |h - h'| <= tol max(1, |h|, |h'|)")
+  p.real("fixed_point_same_tol", &fp.sameTol,
+         "Two fixed points are one when |h - h'| <= tol max(1, |h|, |h'|)")
       .atLeast(0);
-  p.real("fixed_point_marginal_tol", &fp.marginalTol, "Marginal eigenvalue of the map: |mu - 1| < tol").atLeast(0);
-  p.real("fixed_point_unstable_tol", &fp.unstableTol, "Unstable eigenvalue of the map: |mu| > 1 + tol").atLeast(0);
+  p.real("fixed_point_marginal_tol", &fp.marginalTol, "Marginal eigenvalue of the map: |mu - 1| < tol")
+      .atLeast(0);
+  p.real("fixed_point_unstable_tol", &fp.unstableTol, "Unstable eigenvalue of the map: |mu| > 1 + tol")
+      .atLeast(0);
   p.integer("slow_points", &fp.slowPoints,
             "Test states where the speed |G(h) - h|/|h| and the map's spectrum are measured (-1: the census' "
             "nonzero starts; 0: none)")
@@ -109,7 +121,8 @@ void declareParameters(ParameterSet &p, TrainConfig &c) {
   p.text("output", &c.output, "Output HDF5 file (its folder is created)");
   p.integer("checkpoint_interval", &c.checkpointInterval, "Steps between checkpoints (0: none)").atLeast(0);
   declareResume(p, c.resume);
-  p.real("progress_interval", &c.progressInterval, "Wall seconds between progress lines (0: none)").atLeast(0);
+  p.real("progress_interval", &c.progressInterval, "Wall seconds between progress lines (0: none)")
+      .atLeast(0);
   p.flag("quiet", &c.quiet, "No progress lines");
 }
 
@@ -477,7 +490,8 @@ PetscErrorCode runTrain(MPI_Comm comm, const TrainConfig &config, TrainResult *r
     PetscCall(PetscPrintf(comm, "eqrnn: resuming training from %s at step %lld\n", run.chosen().c_str(),
                           trainer->state().step));
   } else if (!config.resume.restart.empty()) {
-    PetscCall(PetscPrintf(comm, "eqrnn: no valid checkpoint next to %s: starting at step 0\n", config.output.c_str()));
+    PetscCall(PetscPrintf(comm, "eqrnn: no valid checkpoint next to %s: starting at step 0\n",
+                          config.output.c_str()));
   }
   if (!resumed) PetscCall(trainer->initialise());
   TrainState &st = trainer->state();
@@ -495,8 +509,8 @@ PetscErrorCode runTrain(MPI_Comm comm, const TrainConfig &config, TrainResult *r
     if (write && st.step < spec.steps) {
       PetscCall(writeTrainingCheckpoint(run, spec, st));
       if (run.signal())
-        PetscCall(PetscPrintf(comm, "eqrnn: signal %d: checkpoint at step %lld written, stopping\n", run.signal(),
-                              st.step));
+        PetscCall(PetscPrintf(comm, "eqrnn: signal %d: checkpoint at step %lld written, stopping\n",
+                              run.signal(), st.step));
       if (run.stopRequested()) {
         result->stoppedEarly = true;
         break;
@@ -508,8 +522,8 @@ PetscErrorCode runTrain(MPI_Comm comm, const TrainConfig &config, TrainResult *r
       PetscCall(PetscPrintf(comm,
                             "eqrnn: step %lld/%lld: loss %.4e (best %.4e at step %lld), %.3g s/step, %.0f s "
                             "left\n",
-                            st.step, static_cast<long long>(spec.steps), st.loss.back(), st.bestLoss, st.bestStep,
-                            perStep, perStep * static_cast<double>(spec.steps - st.step)));
+                            st.step, static_cast<long long>(spec.steps), st.loss.back(), st.bestLoss,
+                            st.bestStep, perStep, perStep * static_cast<double>(spec.steps - st.step)));
       lastProgress = now;
     }
   }
@@ -527,7 +541,8 @@ PetscErrorCode runTrain(MPI_Comm comm, const TrainConfig &config, TrainResult *r
   if (result->stoppedEarly) PetscFunctionReturn(0);
   // A checkpoint of the finished run, so that it can be continued with more -steps.
   if (!diverged &&
-      (config.checkpointInterval > 0 || config.resume.checkpointWalltime > 0 || !config.resume.restart.empty()) &&
+      (config.checkpointInterval > 0 || config.resume.checkpointWalltime > 0 ||
+       !config.resume.restart.empty()) &&
       done > 0) {
     PetscCall(writeTrainingCheckpoint(run, spec, st));
     result->checkpoints = run.written();
@@ -537,13 +552,15 @@ PetscErrorCode runTrain(MPI_Comm comm, const TrainConfig &config, TrainResult *r
   // The slow points (by default the census' nonzero starts, as given), then the census (Newton from them).
   if (analyse && slowPointCount(config.fixedPoints) > 0)
     PetscCall(findSlowPoints(comm, config, trainer->result(), result));
-  if (analyse && config.fixedPoints.starts > 0) PetscCall(findFixedPoints(comm, config, trainer->result(), result));
+  if (analyse && config.fixedPoints.starts > 0)
+    PetscCall(findFixedPoints(comm, config, trainer->result(), result));
   PetscCall(writeTrainingOutput(comm, config, *trainer, *result, analyse, diverged));
-  PetscCheck(!diverged, comm, PETSC_ERR_NOT_CONVERGED,
-             "training diverged at step %lld: loss %g (first loss %g, limit %g times it); the best network (step "
-             "%lld, loss %g) and the loss curve are in %s; try a smaller -lr",
-             st.step, st.loss.back(), st.loss.front(), spec.divergenceFactor, st.bestStep, st.bestLoss,
-             config.output.c_str());
+  PetscCheck(
+      !diverged, comm, PETSC_ERR_NOT_CONVERGED,
+      "training diverged at step %lld: loss %g (first loss %g, limit %g times it); the best network (step "
+      "%lld, loss %g) and the loss curve are in %s; try a smaller -lr",
+      st.step, st.loss.back(), st.loss.front(), spec.divergenceFactor, st.bestStep, st.bestLoss,
+      config.output.c_str());
   PetscFunctionReturn(0);
 }
 
@@ -557,16 +574,17 @@ public:
     PetscFunctionBeginUser;
     PetscCall(runTrain(comm, config_, &result));
     if (result.stoppedEarly) {
-      PetscCall(PetscPrintf(comm, "eqrnn: stopped at step %lld after %" PetscInt_FMT " checkpoint(s)\n", result.steps,
-                            result.checkpoints));
+      PetscCall(PetscPrintf(comm, "eqrnn: stopped at step %lld after %" PetscInt_FMT " checkpoint(s)\n",
+                            result.steps, result.checkpoints));
       *status = kExitRequeue;
       PetscFunctionReturn(0);
     }
-    PetscCall(PetscPrintf(comm,
-                          "eqrnn: trained to step %lld (%lld steps in %.2f s, %.4g s/step): loss %.4e -> %.4e, best "
-                          "%.4e at step %lld; written to %s\n",
-                          result.steps, result.stepsThisRun, result.wallSeconds, result.secondsPerStep,
-                          result.firstLoss, result.finalLoss, result.bestLoss, result.bestStep, config_.output.c_str()));
+    PetscCall(PetscPrintf(
+        comm,
+        "eqrnn: trained to step %lld (%lld steps in %.2f s, %.4g s/step): loss %.4e -> %.4e, best "
+        "%.4e at step %lld; written to %s\n",
+        result.steps, result.stepsThisRun, result.wallSeconds, result.secondsPerStep, result.firstLoss,
+        result.finalLoss, result.bestLoss, result.bestStep, config_.output.c_str()));
     if (config_.analyse && !result.analysis.testMse.empty()) {
       std::string mse, rel;
       for (std::size_t c = 0; c < result.analysis.testMse.size(); ++c) {
@@ -579,8 +597,8 @@ public:
       PetscCall(PetscPrintf(comm,
                             "eqrnn: test (%" PetscInt_FMT " sequences of %" PetscInt_FMT
                             " steps): MSE/s^2 %s, relative error %s; manifold residual r = %.3g\n",
-                            config_.spec.task.testSamples, config_.spec.task.testLength, mse.c_str(), rel.c_str(),
-                            result.analysis.manifoldResidual));
+                            config_.spec.task.testSamples, config_.spec.task.testLength, mse.c_str(),
+                            rel.c_str(), result.analysis.manifoldResidual));
     }
     PetscFunctionReturn(0);
   }

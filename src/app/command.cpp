@@ -5,6 +5,7 @@
 #include "eqrnn/version.hpp"
 #include "io/checkpoint.hpp"
 #include <algorithm>
+#include <exception>
 #include <sstream>
 
 namespace eqrnn {
@@ -47,7 +48,8 @@ PetscErrorCode unusedOptions(MPI_Comm comm, bool deferSolveTime) {
   PetscCall(PetscOptionsLeftRestore(nullptr, &n, &names, &values));
   // The same database on every rank, so the same verdict.
   PetscCheck(count == 0, comm, PETSC_ERR_USER_INPUT,
-             "unknown option%s %s (misspelled, or not used by this command)", count > 1 ? "s" : "", bad.c_str());
+             "unknown option%s %s (misspelled, or not used by this command)", count > 1 ? "s" : "",
+             bad.c_str());
   PetscFunctionReturn(0);
 }
 
@@ -68,7 +70,8 @@ std::string usage() {
     o << "  " << name << std::string(name.size() < 13 ? 13 - name.size() : 1, ' ') << c.facts.summary << "\n";
   }
   o << "\neqrnn COMMAND -help lists that command's options with their defaults (-help petsc: PETSc's too);\n"
-       "every PETSc option (-ts_type, -ts_monitor, -log_view, ...) works as well. -version prints the version,\n"
+       "every PETSc option (-ts_type, -ts_monitor, -log_view, ...) works as well. -version prints the "
+       "version,\n"
        "-list-commands the commands as a table (for job scripts). The manual is in docs/.\n";
   return o.str();
 }
@@ -78,8 +81,10 @@ std::string commandHelp(const RegisteredCommand &c, const ParameterSet &p) {
   o << "eqrnn " << c.facts.name << ": " << c.facts.summary << "\n";
   o << "options (current value, [type and range], meaning; the default where the value differs):\n";
   o << p.helpText();
-  o << "\nalso accepted by every command: -options_file_yaml FILE (a deck), -help [petsc|markdown], -version,\n"
-       "  -fault_injection SITE:RANK[:SKIP] (tests only: makes one rank fail an HDF5 write or a file check)\n";
+  o << "\nalso accepted by every command: -options_file_yaml FILE (a deck), -help [petsc|markdown], "
+       "-version,\n"
+       "  -fault_injection SITE:RANK[:SKIP] (tests only: makes one rank fail an HDF5 write or a file "
+       "check)\n";
   if (!c.facts.solverPrefixes.empty()) {
     std::string prefixes;
     for (const auto &s : c.facts.solverPrefixes)
@@ -108,7 +113,8 @@ PetscErrorCode runCommand(MPI_Comm comm, const RegisteredCommand &c, HelpMode he
   PetscCall(command->validate(comm));
   if (help == HelpMode::Petsc) {
     // PETSc prints every option its objects read while -help is set.
-    PetscCall(PetscPrintf(comm, "%s\nPETSc and SLEPc options of this command's solvers:\n", commandHelp(c, p).c_str()));
+    PetscCall(PetscPrintf(comm, "%s\nPETSc and SLEPc options of this command's solvers:\n",
+                          commandHelp(c, p).c_str()));
     PetscCall(PetscOptionsSetValue(nullptr, "-help", nullptr));
     PetscCall(command->listSolverOptions(comm));
     PetscFunctionReturn(0);
@@ -123,8 +129,9 @@ PetscErrorCode runCommand(MPI_Comm comm, const RegisteredCommand &c, HelpMode he
 CommandRegistration::CommandRegistration(CommandFacts facts, CommandFactory make) {
   auto &all = registry();
   all.push_back({std::move(facts), make});
-  std::stable_sort(all.begin(), all.end(),
-                   [](const RegisteredCommand &a, const RegisteredCommand &b) { return a.facts.order < b.facts.order; });
+  std::stable_sort(all.begin(), all.end(), [](const RegisteredCommand &a, const RegisteredCommand &b) {
+    return a.facts.order < b.facts.order;
+  });
 }
 
 const std::vector<RegisteredCommand> &commands() {
@@ -174,17 +181,25 @@ int runCommandLine(int argc, char **argv, HelpMode help, bool version) {
   }
   const RegisteredCommand *c = findCommand(command);
   if (!c)
-    return reportError(comm, PetscError(comm, __LINE__, "runCommandLine", __FILE__, PETSC_ERR_USER_INPUT,
-                                        PETSC_ERROR_INITIAL, "unknown command '%s' (commands: %s; eqrnn -help)",
-                                        command.c_str(), commandList().c_str()));
-  int status                = 0;
-  const PetscErrorCode code = runCommand(comm, *c, help, &status);
+    return reportError(comm,
+                       PetscError(comm, __LINE__, "runCommandLine", __FILE__, PETSC_ERR_USER_INPUT,
+                                  PETSC_ERROR_INITIAL, "unknown command '%s' (commands: %s; eqrnn -help)",
+                                  command.c_str(), commandList().c_str()));
+  int status          = 0;
+  PetscErrorCode code = 0;
+  try {
+    code = runCommand(comm, *c, help, &status);
+  } catch (const std::exception &e) { // a library's exception is one line too, never std::terminate
+    code = PetscError(comm, __LINE__, "runCommandLine", __FILE__, PETSC_ERR_LIB, PETSC_ERROR_INITIAL, "%s",
+                      e.what());
+  }
   if (code) return reportError(comm, code);
   if (status == kExitRequeue)
-    PetscCallAbort(comm, PetscPrintf(comm,
-                                     "eqrnn: stopped early after a checkpoint; resume with -restart auto (exit "
-                                     "status %d)\n",
-                                     kExitRequeue));
+    PetscCallAbort(comm,
+                   PetscPrintf(comm,
+                               "eqrnn: stopped early after a checkpoint; resume with -restart auto (exit "
+                               "status %d)\n",
+                               kExitRequeue));
   return status;
 }
 

@@ -54,7 +54,8 @@ struct CommandRegistration {
 };
 #define EQRNN_REGISTER_COMMAND(Type, ...)                                                                    \
   static const ::eqrnn::CommandRegistration registration##Type(                                              \
-      ::eqrnn::CommandFacts{__VA_ARGS__}, []() -> std::unique_ptr<::eqrnn::Command> { return std::make_unique<Type>(); })
+      ::eqrnn::CommandFacts{__VA_ARGS__},                                                                    \
+      []() -> std::unique_ptr<::eqrnn::Command> { return std::make_unique<Type>(); })
 
 // What -help asks for: eqrnn's own options, PETSc's too (-help petsc), or Markdown (-help markdown).
 enum class HelpMode { None, Options, Petsc, Markdown };

@@ -123,7 +123,7 @@ struct TrainConfig {
   bool analyse                = true;   // the /analysis datasets after training
   bool quiet                  = false;
   std::string output          = "eqrnn_train.h5";
-  PetscInt checkpointInterval = 0;  // steps between checkpoints (0: none)
+  PetscInt checkpointInterval = 0; // steps between checkpoints (0: none)
   ResumeSettings resume;
   double progressInterval = 10; // wall seconds between progress lines (0: none)
   PetscInt blasThreads    = 1;  // OpenBLAS threads per rank
@@ -148,7 +148,8 @@ struct TrainResult {
 // Trains the network of config.spec (data-parallel over comm), analyses it and writes config.output.
 PetscErrorCode runTrain(MPI_Comm comm, const TrainConfig &config, TrainResult *result);
 
-// ---- templates ----------------------------------------------------------------------------------------------
+// ---- templates
+// ----------------------------------------------------------------------------------------------
 
 template <typename Config> std::vector<Attribute> parameterAttributes(const Config &c) {
   Config copy = c; // the table binds to a configuration; this one is only read

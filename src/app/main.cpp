@@ -12,9 +12,9 @@ int main(int argc, char **argv) {
   }
   eqrnn::Session session(&argc, &argv, nullptr);
   if (!session.ok()) return 1;
-  const eqrnn::HelpMode help = !session.helpRequested()               ? eqrnn::HelpMode::None
-                               : session.helpTopic() == "petsc"       ? eqrnn::HelpMode::Petsc
-                               : session.helpTopic() == "markdown"    ? eqrnn::HelpMode::Markdown
-                                                                      : eqrnn::HelpMode::Options;
+  const eqrnn::HelpMode help = !session.helpRequested()            ? eqrnn::HelpMode::None
+                               : session.helpTopic() == "petsc"    ? eqrnn::HelpMode::Petsc
+                               : session.helpTopic() == "markdown" ? eqrnn::HelpMode::Markdown
+                                                                   : eqrnn::HelpMode::Options;
   return eqrnn::runCommandLine(argc, argv, help, session.versionRequested());
 }

@@ -20,12 +20,16 @@ void declareNetwork(ParameterSet &p, NetworkSpec &s) {
          "Group indexing the neurons: factors Z<n>, D<n>, S<n>, A<n>, Q8, P joined by x (Z256, Z64xZ48, D12, "
          "S3xZ64xZ64)")
       .identity();
-  p.text("group_generators", &s.permutations, "Generators of the factor P, cycle notation: \"(1 2)(3 4), (1 3)\"")
+  p.text("group_generators", &s.permutations,
+         "Generators of the factor P, cycle notation: \"(1 2)(3 4), (1 3)\"")
       .identity();
-  p.integer("channels", &s.channels, "Populations per group element (state index g C + c)").atLeast(1).identity();
+  p.integer("channels", &s.channels, "Populations per group element (state index g C + c)")
+      .atLeast(1)
+      .identity();
   p.section("kernel: w(g), the connectivity (J r)(g) = (1/|G|) sum_h w(h^-1 g) r(h)");
   p.choice("kernel", &k.family, kernelFamilyNames(), "Kernel family").identity();
-  p.reals("kernel_class_values", &k.classValues, "class: one value per conjugacy class (order of eqrnn group)")
+  p.reals("kernel_class_values", &k.classValues,
+          "class: one value per conjugacy class (order of eqrnn group)")
       .identity();
   p.words("kernel_irreps", &k.irreps, "irreps: the irreps carrying the kernel, e.g. E1 or E1:chi1,A2:chi0")
       .identity();
@@ -33,9 +37,11 @@ void declareNetwork(ParameterSet &p, NetworkSpec &s) {
   p.reals("kernel_irrep_blocks", &k.irrepBlocks,
           "irreps: the blocks w^(k), d_k^2 values each (row-major), instead of gains")
       .identity();
-  p.reals("kernel_coset_weights", &k.cosetWeights, "Axis kernels on non-abelian groups: a weight per finite part q")
+  p.reals("kernel_coset_weights", &k.cosetWeights,
+          "Axis kernels on non-abelian groups: a weight per finite part q")
       .identity();
-  p.reals("kernel_channels", &k.channelMatrix, "Channel coupling w_cc'(g) = m_cc' w(g), C x C row-major (default: I)")
+  p.reals("kernel_channels", &k.channelMatrix,
+          "Channel coupling w_cc'(g) = m_cc' w(g), C x C row-major (default: I)")
       .identity();
   p.real("J0", &k.J0, "Uniform part of the kernel").identity();
   p.real("J1", &k.J1, "Tuned amplitude of the kernel").identity();
@@ -56,7 +62,8 @@ void declareNetwork(ParameterSet &p, NetworkSpec &s) {
       .atLeast(0)
       .identity();
   p.real("noise_dt", &s.noiseDt, "Euler-Maruyama step").above(0).identity();
-  p.integer("noise_seed", &s.noiseSeed, "Seed of the noise (Philox, keyed with the step and neuron)").identity();
+  p.integer("noise_seed", &s.noiseSeed, "Seed of the noise (Philox, keyed with the step and neuron)")
+      .identity();
   p.section("input I(g, t)");
   p.choice("input", &in.kind, inputKindNames(), "External input: none, the amplitude everywhere, or a bump")
       .identity();

@@ -71,7 +71,8 @@ Session::Session(int *argc, char ***argv, const char *help) {
     const char *a = (*argv)[i];
     if (i > 0 && (!std::strcmp(a, "-help") || !std::strcmp(a, "--help") || !std::strcmp(a, "-h"))) {
       help_ = true;
-      if (i + 1 < *argc && (!std::strcmp((*argv)[i + 1], "petsc") || !std::strcmp((*argv)[i + 1], "markdown")))
+      if (i + 1 < *argc &&
+          (!std::strcmp((*argv)[i + 1], "petsc") || !std::strcmp((*argv)[i + 1], "markdown")))
         helpTopic_ = (*argv)[++i];
     } else if (i > 0 && (!std::strcmp(a, "-version") || !std::strcmp(a, "--version")))
       version_ = true;

@@ -254,15 +254,21 @@ void FiniteFactor::irrepMatrix(int k, PetscInt a, Complex *rho) const {
   std::copy_n(r.matrices.begin() + a * r.dim * r.dim, r.dim * r.dim, rho);
 }
 
-const IrrepSet &FiniteFactor::irreps() const {
-  if (!irreps_) {
-    auto set = std::make_shared<IrrepSet>();
-    std::string error;
-    if (!computeIrreps(table_, kIrrepSeed, set.get(), &error))
-      throw std::runtime_error("irreps of " + name_ + ": " + error);
-    irreps_ = set;
+bool FiniteFactor::prepareIrreps(std::string *error) const {
+  if (irreps_) return true;
+  auto set = std::make_shared<IrrepSet>();
+  if (!computeIrreps(table_, kIrrepSeed, set.get(), error)) {
+    *error = "irreps of " + name_ + ": " + *error;
+    return false;
   }
-  return *irreps_;
+  irreps_ = set;
+  return true;
+}
+
+const IrrepSet &FiniteFactor::irreps() const {
+  static const IrrepSet none;
+  std::string error;
+  return prepareIrreps(&error) ? *irreps_ : none; // parse() has reported a failure already
 }
 
 // ---- products
@@ -303,6 +309,11 @@ bool Group::parse(const std::string &spec, Group *group, std::string *error,
     }
     std::shared_ptr<const GroupFactor> f;
     if (!makeFactor(spec, token, permutations, &f, error)) return false;
+    // The numerical irreps now (deterministic, the same on every rank): a failure is a one-line error here,
+    // not later in the middle of a collective computation.
+    if (const auto *finite = dynamic_cast<const FiniteFactor *>(f.get());
+        finite && !finite->prepareIrreps(error))
+      return false;
     order *= static_cast<long double>(f->order());
     if (order > static_cast<long double>(std::numeric_limits<PetscInt>::max() / 8)) {
       *error = "group '" + spec + "' is too large for this PETSc build's integer size";

@@ -142,6 +142,9 @@ public:
   PetscInt classOf(PetscInt a) const override { return classOf_[a]; }
   bool tableAvailable() const override { return true; }
   const CayleyTable &table() const override { return table_; }
+  // Computes and verifies the irreps (numerically); false with the reason if that fails. Group::parse calls
+  // it, so that irreps() never fails later (it returns an empty set rather than throwing).
+  bool prepareIrreps(std::string *error) const;
 
 private:
   std::string name_;

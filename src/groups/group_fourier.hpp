@@ -1,6 +1,6 @@
 #pragma once
-// The group Fourier transform (THEORY.md section 2) for any supported group. Irreps of a product are tensor
-// products of the factors' irreps, labelled by one irrep per factor ("E1:chi3"):
+// The group Fourier transform (docs/mathematics.md section 3) for any supported group. Irreps of a product
+// are tensor products of the factors' irreps, labelled by one irrep per factor ("E1:chi3"):
 //     f^(k) = (1/|G|) sum_g f(g) rho_k(g)^dagger,        f(g) = sum_k d_k tr(f^(k) rho_k(g)),
 // and (w * r)^(k) = w^(k) r^(k) for (w * r)(g) = (1/|G|) sum_h w(h^-1 g) r(h) (this order).
 // The transforms here are serial (every rank computes them on the whole vector) and separable: factor by

@@ -114,8 +114,9 @@ PetscErrorCode ResumableRun::checkHeader(Hdf5File &f, const std::string &path, b
     *reason = path + ": a " + kind + " checkpoint, not a " + mine + " one";
   } else if (group != id_.group || static_cast<long long>(neurons) != id_.neurons ||
              static_cast<long long>(channels) != id_.channels) {
-    *reason = path + ": written for group " + group + " (N = " + std::to_string(static_cast<long long>(neurons)) +
-              ", " + std::to_string(static_cast<long long>(channels)) + " channels), this run is " + id_.group +
+    *reason = path + ": written for group " + group +
+              " (N = " + std::to_string(static_cast<long long>(neurons)) + ", " +
+              std::to_string(static_cast<long long>(channels)) + " channels), this run is " + id_.group +
               " (N = " + std::to_string(id_.neurons) + ", " + std::to_string(id_.channels) + " channels)";
   } else if (kernel != std::to_string(id_.kernelChecksum)) {
     *reason = path + ": written with another kernel (its checksum differs)";
@@ -141,7 +142,7 @@ PetscErrorCode ResumableRun::examine(const std::string &path, const Reader &read
   // Damage must not abort: every error below is a result, agreed by every rank.
   PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, nullptr));
   Hdf5File f;
-  bool header     = false;
+  bool header = false;
   std::string why, damage;
   PetscErrorCode code = Hdf5File::open(comm_, path, &f, true);
   if (!code) code = checkHeader(f, path, &header, &why);
@@ -192,7 +193,8 @@ PetscErrorCode ResumableRun::resume(const Reader &read, const Keeper &keep, bool
 
 PetscErrorCode ResumableRun::due(bool scheduled, bool *write) {
   int flags[3] = {PreemptionSignals::raised(),
-                  settings_.checkpointWalltime > 0 && MPI_Wtime() - lastWrite_ >= settings_.checkpointWalltime,
+                  settings_.checkpointWalltime > 0 &&
+                      MPI_Wtime() - lastWrite_ >= settings_.checkpointWalltime,
                   scheduled};
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, flags, 3, MPI_INT, MPI_MAX, comm_));
@@ -262,7 +264,8 @@ PetscErrorCode resumeSimulation(ResumableRun &run, CheckpointState *state, Vec x
   VecHandle y;
   PetscFunctionBeginUser;
   PetscCall(VecDuplicate(x, y.address()));
-  auto read = [&](Hdf5File &f, const std::string &path, double *position, std::string *damage) -> PetscErrorCode {
+  auto read = [&](Hdf5File &f, const std::string &path, double *position,
+                  std::string *damage) -> PetscErrorCode {
     double step = 0, rejected = 0, samples = 0;
     bool a = false, b = false, c = false, d = false, e = false, g = false;
     std::string xsum;

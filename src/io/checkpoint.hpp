@@ -7,9 +7,9 @@
 // attributes say what it is (kind, format_version), whose it is (the run's identity: group, N, channels, a
 // checksum of the kernel, and the identity parameters of the command's table), where it comes from
 // (provenance, `written`) and that it is whole (`complete`, written last, and checksums of its data). Reading
-// a candidate never aborts: a damaged or foreign file is a result with a one-line reason, and the newest valid
-// candidate wins. Every decision (which file exists, which one is valid, when to checkpoint, when to stop) is
-// agreed by every rank.
+// a candidate never aborts: a damaged or foreign file is a result with a one-line reason, and the newest
+// valid candidate wins. Every decision (which file exists, which one is valid, when to checkpoint, when to
+// stop) is agreed by every rank.
 #include "core/signals.hpp"
 #include "io/hdf5_file.hpp"
 #include <functional>
@@ -22,7 +22,8 @@ namespace eqrnn {
 constexpr int kExitRequeue = 85;
 
 enum class CheckpointKind { Simulation, Census, Training };
-const char *checkpointKindName(CheckpointKind kind); // "simulation", "census", "training" (the `kind` attribute)
+const char *
+checkpointKindName(CheckpointKind kind); // "simulation", "census", "training" (the `kind` attribute)
 
 struct CheckpointIdentity {
   CheckpointKind kind = CheckpointKind::Simulation;
@@ -32,7 +33,8 @@ struct CheckpointIdentity {
   std::string parameters; // ParameterSet::identity() of the command's table
 };
 
-// -restart, -stop_after_checkpoints and -checkpoint_walltime: read the same way by every command that resumes.
+// -restart, -stop_after_checkpoints and -checkpoint_walltime: read the same way by every command that
+// resumes.
 struct ResumeSettings {
   std::string restart;               // "", "auto" (newest valid checkpoint next to the output) or a file
   PetscInt stopAfterCheckpoints = 0; // stop with kExitRequeue after this many checkpoints (0: never)

@@ -7,8 +7,10 @@
 namespace eqrnn {
 
 const std::vector<std::pair<const char *, InitKind>> &initKindNames() {
-  static const std::vector<std::pair<const char *, InitKind>> names{
-      {"random", InitKind::Random}, {"zero", InitKind::Zero}, {"bump", InitKind::Bump}, {"file", InitKind::File}};
+  static const std::vector<std::pair<const char *, InitKind>> names{{"random", InitKind::Random},
+                                                                    {"zero", InitKind::Zero},
+                                                                    {"bump", InitKind::Bump},
+                                                                    {"file", InitKind::File}};
   return names;
 }
 

@@ -23,7 +23,7 @@ public:
   RateNetwork &network() const { return *net_; }
 
 private:
-  Linearisation() = default;
+  Linearisation()   = default;
   RateNetwork *net_ = nullptr;
   VecHandle slope_, work_;
   MatHandle mat_;

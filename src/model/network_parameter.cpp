@@ -34,8 +34,9 @@ bool parseNetworkParameter(const std::string &text, const std::vector<std::strin
       *p = {kind, 0};
       return true;
     }
-  const auto colon = text.find(':');
-  const std::string head = text.substr(0, colon), tail = colon == std::string::npos ? "" : text.substr(colon + 1);
+  const auto colon       = text.find(':');
+  const std::string head = text.substr(0, colon),
+                    tail = colon == std::string::npos ? "" : text.substr(colon + 1);
   for (const auto &[name, kind] : indexedNames()) {
     if (head != name) continue;
     long long i = -1;
@@ -43,8 +44,9 @@ bool parseNetworkParameter(const std::string &text, const std::vector<std::strin
       for (std::size_t k = 0; k < irrepLabels.size(); ++k)
         if (irrepLabels[k] == tail) i = static_cast<long long>(k);
     if (i < 0) {
-      *error = "'" + text + "': give " + name + ":<index>" +
-               (kind == ParameterKind::IrrepGain ? " or " + std::string(name) + ":<label of -kernel_irreps>" : "");
+      *error =
+          "'" + text + "': give " + name + ":<index>" +
+          (kind == ParameterKind::IrrepGain ? " or " + std::string(name) + ":<label of -kernel_irreps>" : "");
       return false;
     }
     *p = {kind, static_cast<int>(i)};

@@ -4,7 +4,8 @@
 
 namespace eqrnn {
 
-PetscErrorCode RateNetwork::create(MPI_Comm comm, const NetworkSpec &spec, std::unique_ptr<RateNetwork> *out) {
+PetscErrorCode RateNetwork::create(MPI_Comm comm, const NetworkSpec &spec,
+                                   std::unique_ptr<RateNetwork> *out) {
   Group group;
   PetscFunctionBeginUser;
   PetscCheck(spec.tau > 0 && std::isfinite(spec.tau), comm, PETSC_ERR_USER_INPUT, "-tau must be > 0 (got %g)",
@@ -39,7 +40,11 @@ PetscErrorCode RateNetwork::rhs(double t, Vec x, Vec f) {
 namespace {
 // Where a parameter lives in the spec (nullptr: the network has no such parameter).
 double *parameterSlot(NetworkSpec &s, const NetworkParameter &p) {
-  auto entry = [&p](std::vector<double> &v) { return p.index >= 0 && static_cast<std::size_t>(p.index) < v.size() ? &v[static_cast<std::size_t>(p.index)] : nullptr; };
+  auto entry = [&p](std::vector<double> &v) {
+    return p.index >= 0 && static_cast<std::size_t>(p.index) < v.size()
+               ? &v[static_cast<std::size_t>(p.index)]
+               : nullptr;
+  };
   switch (p.kind) {
   case ParameterKind::J0:
     return &s.kernel.J0;
@@ -96,8 +101,8 @@ PetscErrorCode RateNetwork::setParameter(const NetworkParameter &p, double value
   PetscCall(checkParameter(p));
   PetscCheck(std::isfinite(value), comm(), PETSC_ERR_USER_INPUT, "%s = %g is not finite",
              networkParameterName(p).c_str(), value);
-  PetscCheck(p.kind != ParameterKind::Gain || value > 0, comm(), PETSC_ERR_USER_INPUT, "gain must be > 0 (got %g)",
-             value);
+  PetscCheck(p.kind != ParameterKind::Gain || value > 0, comm(), PETSC_ERR_USER_INPUT,
+             "gain must be > 0 (got %g)", value);
   *parameterSlot(spec_, p) = value;
   if (isKernelParameter(p)) {
     // A new kernel in the same layout: its spectrum is recomputed with the plans already made.

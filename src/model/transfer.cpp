@@ -6,9 +6,9 @@ namespace eqrnn {
 
 const std::vector<std::pair<const char *, TransferKind>> &transferNames() {
   static const std::vector<std::pair<const char *, TransferKind>> names{{"tanh", TransferKind::Tanh},
-                                                                       {"relu", TransferKind::Relu},
-                                                                       {"sigmoid", TransferKind::Sigmoid},
-                                                                       {"linear", TransferKind::Linear}};
+                                                                        {"relu", TransferKind::Relu},
+                                                                        {"sigmoid", TransferKind::Sigmoid},
+                                                                        {"linear", TransferKind::Linear}};
   return names;
 }
 

@@ -24,7 +24,9 @@ struct TransferFunction {
   // d phi / d gain at x: f'(g (x - th)) (x - th).
   double gainDerivative(double x) const;
   // phi(-x) = -phi(x): x -> -x is then a symmetry of the network without input.
-  bool isOdd() const { return threshold == 0.0 && (kind == TransferKind::Tanh || kind == TransferKind::Linear); }
+  bool isOdd() const {
+    return threshold == 0.0 && (kind == TransferKind::Tanh || kind == TransferKind::Linear);
+  }
   // r = phi(x), d = phi'(x) elementwise (local, no communication).
   PetscErrorCode apply(Vec x, Vec r) const;
   PetscErrorCode applyDerivative(Vec x, Vec d) const;

@@ -59,7 +59,7 @@ public:
   PetscInt blockSize() const { return blockM_; } // M = |Q| C
   const std::string &strategy() const { return strategy_; }
   const char *strategyName() const { return strategy_.c_str(); } // as recorded in output files
-  PetscInt transformLength() const { return transformLength_; } // M for the padded line strategy, else |G|
+  PetscInt transformLength() const { return transformLength_; }  // M for the padded line strategy, else |G|
 
   PetscErrorCode createVec(Vec *v) const;
   PetscErrorCode createKernelVec(Vec *v) const; // |G| C^2 values, distributed like the state

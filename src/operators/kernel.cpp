@@ -133,8 +133,9 @@ double irrepKernelValue(const Group &group, const std::vector<IrrepTerm> &terms,
 
 const std::vector<std::pair<const char *, KernelFamily>> &kernelFamilyNames() {
   static const std::vector<std::pair<const char *, KernelFamily>> names{
-      {"cosine", KernelFamily::Cosine}, {"vonmises", KernelFamily::VonMises}, {"mexican", KernelFamily::Mexican},
-      {"fourier", KernelFamily::Fourier}, {"class", KernelFamily::Class},      {"irreps", KernelFamily::Irreps},
+      {"cosine", KernelFamily::Cosine},   {"vonmises", KernelFamily::VonMises},
+      {"mexican", KernelFamily::Mexican}, {"fourier", KernelFamily::Fourier},
+      {"class", KernelFamily::Class},     {"irreps", KernelFamily::Irreps},
       {"file", KernelFamily::File}};
   return names;
 }
@@ -153,7 +154,7 @@ struct Angles {
   std::vector<double> theta;
   std::vector<bool> axis; // order > 1
   Angles(const Group &group, PetscInt g) {
-    const auto c = group.axisCoordinates(g);
+    const auto c  = group.axisCoordinates(g);
     const auto &n = group.axisOrders();
     for (std::size_t i = 0; i < n.size(); ++i) {
       theta.push_back(2.0 * M_PI * static_cast<double>(c[i]) / static_cast<double>(n[i]));
@@ -249,12 +250,13 @@ public:
 private:
   std::size_t modes() const { return std::max(spec_.cosCoeffs.size(), spec_.sinCoeffs.size()); }
   double phase(std::size_t m, PetscInt g) const {
-    const auto c = group_.axisCoordinates(g);
-    const auto &n = group_.axisOrders();
+    const auto c        = group_.axisCoordinates(g);
+    const auto &n       = group_.axisOrders();
     const std::size_t d = n.size();
-    double phase = 0;
+    double phase        = 0;
     for (std::size_t i = 0; i < d; ++i)
-      phase += 2.0 * M_PI * static_cast<double>(spec_.modes[m * d + i] * c[i] % n[i]) / static_cast<double>(n[i]);
+      phase +=
+          2.0 * M_PI * static_cast<double>(spec_.modes[m * d + i] * c[i] % n[i]) / static_cast<double>(n[i]);
     return phase;
   }
 };
@@ -275,8 +277,8 @@ public:
   double value(PetscInt g) const override { return irrepKernelValue(group_, terms, g); }
   bool derivative(const NetworkParameter &p, PetscInt g, double *dw) const override {
     // Gains only: W_k = gain_k I, so dw/dgain_k = c_k d_k Re chi_k(g).
-    if (p.kind != ParameterKind::IrrepGain || !spec_.irrepBlocks.empty() ||
-        p.index < 0 || static_cast<std::size_t>(p.index) >= terms.size())
+    if (p.kind != ParameterKind::IrrepGain || !spec_.irrepBlocks.empty() || p.index < 0 ||
+        static_cast<std::size_t>(p.index) >= terms.size())
       return false;
     IrrepTerm unit = terms[static_cast<std::size_t>(p.index)];
     for (int i = 0; i < unit.dim; ++i)
@@ -402,8 +404,9 @@ double Kernel::channelFactor(PetscInt k) const {
 }
 
 double Kernel::cosetWeight(PetscInt g) const {
-  return spec_.cosetWeights.empty() ? 1.0
-                                    : spec_.cosetWeights[static_cast<std::size_t>(g % group_.quotientOrder())];
+  return spec_.cosetWeights.empty()
+             ? 1.0
+             : spec_.cosetWeights[static_cast<std::size_t>(g % group_.quotientOrder())];
 }
 
 PetscErrorCode Kernel::fill(Vec w) const {

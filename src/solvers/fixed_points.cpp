@@ -43,9 +43,10 @@ PetscErrorCode FixedPointFinder::create(RateNetwork &net, const CensusSpec &spec
   PetscCall(Linearisation::create(net, &f->lin_));
   // The start files are read now: a missing file is an error before the census, not after it.
   for (const std::string &item : spec.startFiles) {
-    const auto colon = item.rfind(':');
-    const bool named = colon != std::string::npos && colon + 1 < item.size() && item[colon + 1] == '/';
-    const std::string file = named ? item.substr(0, colon) : item, dataset = named ? item.substr(colon + 1) : "/final/x";
+    const auto colon       = item.rfind(':');
+    const bool named       = colon != std::string::npos && colon + 1 < item.size() && item[colon + 1] == '/';
+    const std::string file = named ? item.substr(0, colon) : item,
+                      dataset = named ? item.substr(colon + 1) : "/final/x";
     VecHandle x;
     PetscCall(net.createVec(x.address()));
     PetscCall(readVector(comm, file, dataset, x));
@@ -95,7 +96,7 @@ PetscErrorCode FixedPointFinder::deflation(Vec x, double *factor, Vec gradient) 
     PetscCall(m.orbit->match(x, &match));
     const double d  = std::max(match.distance, floor);
     const double mi = std::pow(d, -p) + alpha;
-    *factor = std::min(*factor * mi, 1e300);
+    *factor         = std::min(*factor * mi, 1e300);
     if (!gradient) continue;
     // d m_i / dx = -p d^(-p-2) (x - L_a y), L_a y the nearest point of the known orbit;
     // grad M = M sum_i (d m_i/dx) / m_i (the factor M is applied below).

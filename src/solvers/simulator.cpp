@@ -242,7 +242,8 @@ PetscErrorCode Simulator::run(const SimulationSpec &spec, double t0, Vec x, cons
     // A step limit (-ts_max_steps) ends TSSolve "successfully" short of the stop: the samples that follow
     // would not be at their times. TS_EXACTFINALTIME_MATCHSTEP lands on the stop exactly otherwise.
     PetscCheck(std::abs(tNow - stop) <= 1e-12 * std::max(1.0, std::abs(stop)), comm, PETSC_ERR_NOT_CONVERGED,
-               "time integration stopped at t = %g (step %" PetscInt_FMT ") before t = %g: %s (-ts_max_steps?); "
+               "time integration stopped at t = %g (step %" PetscInt_FMT
+               ") before t = %g: %s (-ts_max_steps?); "
                "the output ends at the last sample, the checkpoints are kept",
                static_cast<double>(tNow), step, stop, TSConvergedReasons[reason]);
     PetscCall(TSGetStepRejections(ts_, &rejected)); // cumulative over TSSolve calls

@@ -1,5 +1,5 @@
 #pragma once
-// The trained recurrent network (THEORY.md section 5), n neurons and D channels, h_0 = 0:
+// The trained recurrent network (docs/mathematics.md section 9), n neurons and D channels, h_0 = 0:
 //   authors' form (default):  h_t = phi(W (h_{t-1} + sum_c e_c x_{c,t})) + b
 //   common form:              h_t = phi(W h_{t-1} + sum_c e_c x_{c,t} + b)
 //   readout:                  y_{c,t} = d_c . h_t

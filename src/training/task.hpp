@@ -1,5 +1,5 @@
 #pragma once
-// The multiplexed-integration task (THEORY.md section 5).
+// The multiplexed-integration task (docs/mathematics.md section 9).
 // Training: inputs x_{c,t} ~ N(0, 1), a fresh batch at every step; targets are leaky integrals of the scaled
 // input, y*_{c,t} = gamma_c (s_c x_{c,t} + y*_{c,t-1}), y*_{c,0} = 0; the loss is
 //   L = sum_c MSE_c / (s_c^2 T^2),   MSE_c = (1 / (B T)) sum_{samples, t} (y_{c,t} - y*_{c,t})^2.

@@ -8,8 +8,6 @@
 
 namespace eqrnn::training {
 
-
-
 Trainer::Trainer(MPI_Comm comm, const TrainSpec &spec) : comm_(comm), spec_(spec) {}
 
 PetscErrorCode Trainer::create(MPI_Comm comm, const TrainSpec &spec, std::unique_ptr<Trainer> *out) {

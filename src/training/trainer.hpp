@@ -38,7 +38,6 @@ struct TrainState {
   std::vector<long long> restartSteps; // the steps this run was resumed at, in order (not in the identity)
 };
 
-
 class Trainer {
 public:
   static PetscErrorCode create(MPI_Comm comm, const TrainSpec &spec, std::unique_ptr<Trainer> *out);

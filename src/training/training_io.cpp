@@ -134,7 +134,8 @@ PetscErrorCode readArray(Hdf5File &file, const std::string &path, std::vector<do
   for (hsize_t x : d)
     total *= x;
   data->resize(static_cast<std::size_t>(total));
-  const bool ok = total == 0 || H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data->data()) >= 0;
+  const bool ok =
+      total == 0 || H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data->data()) >= 0;
   EQRNN_CHECK_ALL(comm, ok, PETSC_ERR_FILE_READ, "reading dataset '%s' failed", path.c_str());
   if (dims) *dims = d;
   *found = true;
@@ -166,7 +167,8 @@ PetscErrorCode writeTrainingCheckpoint(ResumableRun &run, const TrainSpec &spec,
 }
 
 ResumableRun::Reader trainingCheckpointReader(MPI_Comm, const TrainSpec &spec, TrainState *staged) {
-  return [spec, staged](Hdf5File &f, const std::string &, double *position, std::string *damage) -> PetscErrorCode {
+  return [spec, staged](Hdf5File &f, const std::string &, double *position,
+                        std::string *damage) -> PetscErrorCode {
     std::string checksum, restarts;
     double step = 0, bestStep = 0, bestLoss = 0;
     bool a = false, b = false, c = false, d = false, e = false;
@@ -191,12 +193,13 @@ ResumableRun::Reader trainingCheckpointReader(MPI_Comm, const TrainSpec &spec, T
     }
     const std::size_t n = static_cast<std::size_t>(spec.model.n), D = static_cast<std::size_t>(spec.model.D);
     const TrainState &s = *staged;
-    const bool sizes = s.params.W.size() == n * n && s.params.E.size() == n * D && s.params.Dec.size() == n * D &&
-                       s.params.b.size() == n && s.best.W.size() == n * n &&
+    const bool sizes    = s.params.W.size() == n * n && s.params.E.size() == n * D &&
+                       s.params.Dec.size() == n * D && s.params.b.size() == n && s.best.W.size() == n * n &&
                        s.loss.size() == static_cast<std::size_t>(step) &&
                        (!adam || (s.optimizer.m.W.size() == n * n && s.optimizer.v.W.size() == n * n &&
                                   s.optimizer.m.b.size() == n && s.optimizer.v.b.size() == n));
-    if (!present || checksum != std::to_string(sum.sum) || !sizes || !parseSteps(restarts, &staged->restartSteps)) {
+    if (!present || checksum != std::to_string(sum.sum) || !sizes ||
+        !parseSteps(restarts, &staged->restartSteps)) {
       *damage = "the arrays do not match their checksum or sizes, or restart_steps is damaged";
       PetscFunctionReturn(0);
     }
@@ -216,8 +219,8 @@ ResumableRun::Reader trainingCheckpointReader(MPI_Comm, const TrainSpec &spec, T
 PetscErrorCode resumeTraining(ResumableRun &run, const TrainSpec &spec, TrainState *state, bool *resumed) {
   TrainState staged;
   PetscFunctionBeginUser;
-  PetscCall(run.resume(trainingCheckpointReader(run.comm(), spec, &staged), [&] { *state = std::move(staged); },
-                       resumed));
+  PetscCall(run.resume(
+      trainingCheckpointReader(run.comm(), spec, &staged), [&] { *state = std::move(staged); }, resumed));
   PetscFunctionReturn(0);
 }
 

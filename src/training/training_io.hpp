@@ -6,8 +6,8 @@
 // `.ckpt.prev.h5`, as for simulations) holds the parameters, the optimiser's moments, the best parameters,
 // the loss history, the step (which is also the position of the data generator: batches are keyed by step),
 // the run's identity (the identity parameters of `eqrnn train`: every setting that changes the course of
-// training) and a checksum of all arrays. A resumed run continues bit for bit. The steps it was resumed at (restart_steps) are carried
-// along, so that the output of a run resumed twice says so.
+// training) and a checksum of all arrays. A resumed run continues bit for bit. The steps it was resumed at
+// (restart_steps) are carried along, so that the output of a run resumed twice says so.
 #include "io/checkpoint.hpp"
 #include "io/hdf5_file.hpp"
 #include "training/trainer.hpp"

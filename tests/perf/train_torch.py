@@ -3,7 +3,7 @@
 
     train_torch.py -n 1000 -D 2 -T 3 --batch 1024 --steps 50 --lr 1e-3 --threads 1 [--phi relu] [--dtype float64]
 
-Model (THEORY.md section 5, the authors' form): h_t = phi(W (h_{t-1} + sum_c e_c x_{c,t})) + b, h_0 = 0,
+Model (docs/mathematics.md section 9, the authors' form): h_t = phi(W (h_{t-1} + sum_c e_c x_{c,t})) + b, h_0 = 0,
 y_{c,t} = d_c . h_t; e_c, d_c ~ N(0, 1/n) fixed, b = 0 fixed, W trained from W = 0 by Adam. Inputs x ~ N(0, 1),
 targets y*_{c,t} = gamma_c (x_{c,t} + y*_{c,t-1}), loss sum_c MSE_c / (s_c^2 T^2) with s_c = 1 and MSE_c the mean
 over batch and time, ReLU with derivative 1 at 0 (eqrnn's default). Prints one line

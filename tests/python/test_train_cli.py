@@ -1,6 +1,6 @@
-"""End-to-end tests of `eqrnn train` (src/training/README-train.md) and of postprocess/plot_training.py.
+"""End-to-end tests of `eqrnn train` (docs/commands.md, train) and of postprocess/plot_training.py.
 
-What is asserted follows from the model and the theory (THEORY.md section 5), not from earlier output:
+What is asserted follows from the model and the theory (docs/mathematics.md section 9), not from earlier output:
 - a linear network trained by SGD from W = 0 never leaves span{d, e} (x) span{d, e}, so W has rank <= 2 there,
   and integrating for every duration needs d . W^k e = gamma^k: eigenvalues {gamma, 0}; Adam leaves the span;
 - the saved hidden states and outputs obey the model's recursion, the saved targets the leaky integral;
@@ -28,10 +28,10 @@ REQUEUE = 85  # the documented "checkpointed, resume me" exit status
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 GAMMA = 0.995  # the default decay
 
-# README-train.md "What to expect": the linear theory setting. 4 chunks of 32 so that 3 ranks share the work.
+# docs/commands.md (train, "What to expect"): the linear theory setting. 4 chunks of 32 so that 3 ranks share the work.
 LINEAR = ["-n", 30, "-D", 1, "-phi", "linear", "-optimizer", "sgd", "-lr", 0.5, "-steps", 2000, "-batch", 128,
           "-batch_chunk", 32, "-quiet"]
-# README-train.md "What to expect": the ReLU D = 2 setting (about 1.5 s).
+# docs/commands.md (train, "What to expect"): the ReLU D = 2 setting (about 1.5 s).
 RELU2 = ["-n", 100, "-D", 2, "-phi", "relu", "-optimizer", "sgd", "-lr", 1, "-steps", 1200, "-batch", 256,
          "-batch_chunk", 32, "-seed", 11, "-test_samples", 64, "-quiet"]
 SMALL = ["-n", 20, "-D", 1, "-steps", 5, "-batch", 16, "-quiet"]
@@ -118,7 +118,7 @@ def test_linear_sgd_from_null_init_learns_the_rank_one_integrator(runs):
 
 
 def test_adam_leaves_the_subspace_and_generalises_worse(tmp_path, runs):
-    # THEORY.md section 5: the adaptive optimiser's per-entry scaling breaks the span{d, e} invariance
+    # docs/mathematics.md section 9: the adaptive optimiser's per-entry scaling breaks the span{d, e} invariance
     train(tmp_path / "adam.h5", *LINEAR, "-optimizer", "adam", "-lr", 0.01, "-steps", 500)
     with h5py.File(tmp_path / "adam.h5", "r") as f:
         W = f["training/W"][()]

@@ -11,10 +11,28 @@
 #include <cmath>
 #include <vector>
 
+namespace eqrnn::test {
+// True on every rank iff `local` is true on every rank.
+inline bool allRanks(bool local) {
+  int v = local ? 1 : 0;
+  MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_MIN, PETSC_COMM_WORLD);
+  return v == 1;
+}
+} // namespace eqrnn::test
+
+// Collective assertions: a failure on any rank fails the test on every rank at the same point, so that no
+// rank returns from the test while the others wait in the next collective call (a plain ASSERT on one rank
+// would hang the run). Every rank must reach them, as it must reach any collective call.
 #define EQ_OK(call)                                                                                          \
   do {                                                                                                       \
-    PetscErrorCode ierr_ = (call);                                                                           \
-    ASSERT_EQ(ierr_, 0) << #call << ": " << eqrnn::lastErrorMessage();                                       \
+    const PetscErrorCode ierr_ = (call);                                                                     \
+    const bool all_            = ::eqrnn::test::allRanks(ierr_ == 0);                                        \
+    ASSERT_TRUE(all_) << #call << ": " << (ierr_ ? eqrnn::lastErrorMessage() : "failed on another rank");    \
+  } while (0)
+#define EQ_ASSERT_ALL(cond)                                                                                  \
+  do {                                                                                                       \
+    const bool here_ = static_cast<bool>(cond);                                                              \
+    ASSERT_TRUE(::eqrnn::test::allRanks(here_)) << #cond << (here_ ? " (false on another rank)" : "");       \
   } while (0)
 
 namespace eqrnn::test {

@@ -102,7 +102,8 @@ TEST(Convolution, TranslationMovesTheIdentityImpulse) {
 }
 
 TEST(Convolution, CosineKernelEigenvaluesAreItsFourierCoefficients) {
-  // w = J0 + J1 cos(theta) on Z_N: J cos(theta) = (J1/2) cos(theta), J 1 = J0 * 1 (THEORY.md section 1).
+  // w = J0 + J1 cos(theta) on Z_N: J cos(theta) = (J1/2) cos(theta), J 1 = J0 * 1 (docs/mathematics.md
+  // section 1).
   KernelSpec k;
   k.J0 = 0.7;
   k.J1 = 3.0;

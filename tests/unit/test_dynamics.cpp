@@ -1,5 +1,5 @@
-// Dynamics against analytic results (THEORY.md section 4), trajectory equivariance, and rank-count invariance
-// (the same run on this communicator and on one rank per process, compared entry by entry).
+// Dynamics against analytic results (docs/mathematics.md section 8), trajectory equivariance, and rank-count
+// invariance (the same run on this communicator and on one rank per process, compared entry by entry).
 #include "app/commands.hpp"
 #include "groups/group_action.hpp"
 #include "helpers.hpp"
@@ -120,8 +120,8 @@ TEST(Ring, BumpAmplitudeSolvesTheSelfConsistencyEquation) {
 }
 
 TEST(Dynamics, TrajectoriesAreEquivariant) {
-  // x(t) from L_a x0 equals L_a of x(t) from x0 (THEORY.md section 1), on a ring and a torus, nonlinear
-  // regime.
+  // x(t) from L_a x0 equals L_a of x(t) from x0 (docs/mathematics.md section 1), on a ring and a torus,
+  // nonlinear regime.
   for (const char *spec : {"Z48", "Z12xZ10"}) {
     NetworkSpec s = ringSpec(spec, 3.0);
     s.kernel.J0   = -0.5;
@@ -152,17 +152,18 @@ TEST(Dynamics, SameResultOnAnyNumberOfRanks) {
   MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
   for (const char *spec : {"Z96", "Z97", "Z24xZ20", "Z6xZ5xZ4"}) {
     SimulateConfig c;
-    c.network               = ringSpec(spec, 3.0);
-    c.network.kernel.family = spec[1] == '9' ? KernelFamily::VonMises : KernelFamily::Cosine; // two families, both past threshold
-    c.network.kernel.J0     = -0.5;
-    c.network.kernel.J1     = spec[1] == '9' ? 6.0 : 3.0;
-    c.network.kernel.kappa  = 2.0;
-    c.init.kind             = InitKind::Random;
-    c.init.seed             = 9;
-    c.init.amplitude        = 0.2;
-    c.run.tFinal            = 10.0;
-    c.run.saveInterval      = 2.5;
-    c.run.progressInterval  = 0;
+    c.network = ringSpec(spec, 3.0);
+    c.network.kernel.family =
+        spec[1] == '9' ? KernelFamily::VonMises : KernelFamily::Cosine; // two families, both past threshold
+    c.network.kernel.J0    = -0.5;
+    c.network.kernel.J1    = spec[1] == '9' ? 6.0 : 3.0;
+    c.network.kernel.kappa = 2.0;
+    c.init.kind            = InitKind::Random;
+    c.init.seed            = 9;
+    c.init.amplitude       = 0.2;
+    c.run.tFinal           = 10.0;
+    c.run.saveInterval     = 2.5;
+    c.run.progressInterval = 0;
     SimulateResult res;
     VecHandle world, single;
     c.output = std::string("test_rank_invariance_world.h5");

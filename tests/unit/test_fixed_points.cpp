@@ -1,7 +1,7 @@
-// Fixed points and their stability against analytic results (THEORY.md section 4 and the torus analysis in
-// the README): the spectrum of x = 0, the ring bump's radial and marginal modes, the torus census (stripes
-// stable, mixed states saddles, as the amplitude equations predict), orbit tools and tangents. 1, 2 and 3
-// ranks.
+// Fixed points and their stability against analytic results (docs/mathematics.md sections 6 and 8 and the
+// torus analysis in the README): the spectrum of x = 0, the ring bump's radial and marginal modes, the torus
+// census (stripes stable, mixed states saddles, as the amplitude equations predict), orbit tools and
+// tangents. 1, 2 and 3 ranks.
 #include "analysis/orbit.hpp"
 #include "analysis/stability.hpp"
 #include "analysis/tangent.hpp"
@@ -182,7 +182,7 @@ TEST(FixedPoints, TorusCensusMatchesTheAmplitudeEquations) {
   // modes at J/2 - 1), stripes (stabiliser of order 16, stable, one marginal mode) and mixed states (trivial
   // stabiliser, saddles with one unstable mode, two marginal ones). For every fixed point the spectrum is
   // that of the exact 4 x 4 reduced Jacobian M_ab = -delta_ab + J <f_a f_b phi'(x*)> on f = (cos th1, sin
-  // th1, cos th2, sin th2), plus -1 (THEORY.md section 3).
+  // th1, cos th2, sin th2), plus -1 (docs/mathematics.md section 5).
   const double J   = 2.2;
   const PetscInt n = 16;
   std::unique_ptr<RateNetwork> net;

@@ -1,6 +1,7 @@
-// The group Fourier transform (convolution theorem in THEORY.md's order, inversion, Plancherel, product
-// irreps) and the exact reduced model (THEORY.md section 3): its fixed points and spectra against the full
-// network, analytic values, orbit-stabiliser counts, channels, rank-count invariance.
+// The group Fourier transform (convolution theorem in the order of docs/mathematics.md section 3, inversion,
+// Plancherel, product irreps) and the exact reduced model (docs/mathematics.md section 5): its fixed points
+// and spectra against the full network, analytic values, orbit-stabiliser counts, channels, rank-count
+// invariance.
 #include "analysis/reduced_model.hpp"
 #include "groups/group_fourier.hpp"
 #include "operators/kernel.hpp"

@@ -1,8 +1,9 @@
-// Training (THEORY.md section 5): back-propagation through time against finite differences for every phi and
-// both model forms, the linear null-initialisation theory (W stays in span{d, e} x span{d, e} and learns the
-// eigenvalues {gamma, 0}), invariance of the trained weights under the number of ranks, bitwise restart, and
-// the analysis of a trained ReLU network (the manifold test), and the fixed points of trained and constructed
-// networks with their SLEPc spectra (against LAPACK, a line attractor, rank invariance).
+// Training (docs/mathematics.md section 9): back-propagation through time against finite differences for
+// every phi and both model forms, the linear null-initialisation theory (W stays in span{d, e} x span{d, e}
+// and learns the eigenvalues {gamma, 0}), invariance of the trained weights under the number of ranks,
+// bitwise restart, and the analysis of a trained ReLU network (the manifold test), and the fixed points of
+// trained and constructed networks with their SLEPc spectra (against LAPACK, a line attractor, rank
+// invariance).
 #include "app/commands.hpp"
 #include "helpers.hpp"
 #include "io/checkpoint.hpp"
@@ -204,7 +205,8 @@ void train(Trainer &t, long long steps) {
   }
 }
 
-// The linear leaky integrator of THEORY.md section 5: null initialisation, plain gradient descent, T = 3.
+// The linear leaky integrator of docs/mathematics.md section 9: null initialisation, plain gradient descent,
+// T = 3.
 TrainSpec linearIntegratorSpec(double gamma) {
   TrainSpec s        = smallSpec(30, 1, Activation::Linear, ModelForm::Authors);
   s.task.T           = 3;
@@ -221,8 +223,9 @@ TrainSpec linearIntegratorSpec(double gamma) {
 } // namespace
 
 TEST(Training, LinearNullInitialisationLearnsTheLeakyIntegratorInsideSpanDE) {
-  // THEORY.md section 5: with W = 0 and plain gradient descent W stays in span{d, e} x span{d, e} (rank <=
-  // 2); T = 3 forces the eigenvalues {gamma, 0}, and the network then integrates sequences of any length.
+  // docs/mathematics.md section 9: with W = 0 and plain gradient descent W stays in span{d, e} x span{d, e}
+  // (rank <= 2); T = 3 forces the eigenvalues {gamma, 0}, and the network then integrates sequences of any
+  // length.
   const double gamma = 0.995;
   TrainSpec s        = linearIntegratorSpec(gamma);
   std::unique_ptr<Trainer> t;
@@ -349,15 +352,15 @@ TEST(Training, RestartFromACheckpointIsBitwiseTheUninterruptedRun) {
   ASSERT_NO_FATAL_FAILURE(train(*resumed, 35));
   EXPECT_EQ(stateDifference(straight->state(), resumed->state()), 0.0);
   // Another run's checkpoint is refused with the reason.
-  TrainConfig other         = config;
-  other.spec.optimizer.lr   = 1e-3;
+  TrainConfig other       = config;
+  other.spec.optimizer.lr = 1e-3;
   TrainState ignored;
   bool ok         = true;
   double position = 0;
   std::string reason;
   ResumableRun foreign(PETSC_COMM_WORLD, out, automatic, identityOf(other));
-  EQ_OK(foreign.examine(checkpointPath(out), trainingCheckpointReader(PETSC_COMM_WORLD, other.spec, &ignored), &ok,
-                        &position, &reason));
+  EQ_OK(foreign.examine(checkpointPath(out), trainingCheckpointReader(PETSC_COMM_WORLD, other.spec, &ignored),
+                        &ok, &position, &reason));
   EXPECT_FALSE(ok);
   EXPECT_NE(reason.find("lr"), std::string::npos) << reason;
   int rank = 0;
