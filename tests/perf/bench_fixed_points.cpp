@@ -148,6 +148,11 @@ PetscErrorCode benchOne(MPI_Comm comm, PetscInt side, double J, double gdMaxSeco
       spec.group.c_str(), net->group().order(), ok ? "ok" : "FAILED", res, newton, gmres, tNewton,
       gdRes <= cs.tol ? "ok" : "stopped", gdRes, gdIts, tGd, gdRes <= cs.tol ? "" : ">", tGd / tNewton,
       sr.re.size(), tEps, classificationName(sr.classification), sr.re.empty() ? 0.0 : sr.re.front()));
+  // A benchmark of a solver that did not solve measures nothing: the smoke run must fail then.
+  PetscCheck(ok, comm, PETSC_ERR_NOT_CONVERGED, "bench_fixed_points: Newton failed on %s (%s, residual %.1e)",
+             spec.group.c_str(), why.c_str(), res);
+  PetscCheck(sr.classification != Classification::Unknown, comm, PETSC_ERR_NOT_CONVERGED,
+             "bench_fixed_points: the eigensolver failed on %s", spec.group.c_str());
   PetscFunctionReturn(0);
 }
 

@@ -65,7 +65,11 @@ def run_torch_once(a, torch_threads, blas_threads, dtype):
     env = dict(ENV, OPENBLAS_NUM_THREADS=str(blas_threads), OMP_NUM_THREADS=str(max(torch_threads, blas_threads)))
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
-        return None, proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"
+        why = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"
+        # Only a missing PyTorch means "not run"; any other failure of the comparison is the benchmark's.
+        if "PyTorch is not installed" not in why:
+            sys.exit(f"bench_train.py: error: the PyTorch run failed: {why}")
+        return None, why
     r = json.loads(proc.stdout.strip().splitlines()[-1])
     r["split"] = f"{torch_threads} torch x {blas_threads} BLAS"
     r["seconds_per_step"] = r["seconds_per_step_mean"]
