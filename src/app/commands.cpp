@@ -243,7 +243,7 @@ PetscErrorCode runSimulate(MPI_Comm comm, const SimulateConfig &config, Simulate
   PetscCall(sim->run(config.run, resumed ? from.t : 0.0, x, observer, &result->stats,
                      resumed ? &point : nullptr, hook));
   result->samples     = out.samples();
-  result->strategy    = net->connectivity().strategy();
+  result->strategy    = net->connectivity().strategyName();
   result->checkpoints = written;
   if (result->stats.stoppedEarly) {
     PetscCall(out.closeUnfinished());
@@ -252,7 +252,7 @@ PetscErrorCode runSimulate(MPI_Comm comm, const SimulateConfig &config, Simulate
   PetscCall(out.finish(x, {{"ts_type", result->stats.method},
                            {"steps", static_cast<long long>(result->stats.steps)},
                            {"rejected_steps", static_cast<long long>(result->stats.rejected)},
-                           {"convolution", net->connectivity().strategy()},
+                           {"convolution", net->connectivity().strategyName()},
                            {"wall_seconds", result->stats.wallSeconds}}));
   if (finalState) {
     PetscCall(VecDuplicate(x, finalState));

@@ -304,7 +304,7 @@ PetscErrorCode runFixedPoints(MPI_Comm comm, const FixedPointConfig &config, Fix
                          {"repeat_starts", static_cast<long long>(result->repeats)},
                          {"wall_seconds", result->wallSeconds}}));
   PetscCall(file.writeAttributes(
-      "/", {{"finished", isoTimeNow()}, {"convolution", net->connectivity().strategy()}}));
+      "/", {{"finished", isoTimeNow()}, {"convolution", net->connectivity().strategyName()}}));
   PetscCall(file.close());
   result->manifolds = std::move(ms);
   PetscFunctionReturn(0);

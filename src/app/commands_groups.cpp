@@ -193,7 +193,7 @@ PetscErrorCode runReduce(MPI_Comm comm, const ReduceConfig &config, ReduceResult
                           {"failed_starts", static_cast<long long>(result->failedStarts)},
                           {"wall_seconds", result->wallSeconds}}));
   PetscCall(file.writeAttributes(
-      "/", {{"finished", isoTimeNow()}, {"convolution", net->connectivity().strategy()}}));
+      "/", {{"finished", isoTimeNow()}, {"convolution", net->connectivity().strategyName()}}));
   PetscCall(file.close());
   PetscFunctionReturn(0);
 }

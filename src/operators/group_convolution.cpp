@@ -94,6 +94,22 @@ PetscErrorCode convolutionDiagonal(Mat J, Vec d) {
 }
 } // namespace
 
+const char *strategyName(ConvolutionStrategy strategy) {
+  switch (strategy) {
+  case ConvolutionStrategy::Dense:
+    return "dense";
+  case ConvolutionStrategy::Serial:
+    return "serial";
+  case ConvolutionStrategy::Slab:
+    return "slab";
+  case ConvolutionStrategy::Line:
+    return "line";
+  case ConvolutionStrategy::LinePadded:
+    return "line-padded";
+  }
+  return "unknown";
+}
+
 PetscErrorCode parseFftPlanner(MPI_Comm comm, const std::string &name, FftPlanner *planner) {
   PetscFunctionBeginUser;
   if (name == "estimate")
@@ -186,7 +202,7 @@ PetscErrorCode GroupConvolution::setupDense() {
   PetscMPIInt rank = 0;
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(comm_, &rank));
-  strategy_ = "dense";
+  strategy_ = ConvolutionStrategy::Dense;
   localN_   = rank == 0 ? blockM_ : 0;
   start_    = 0;
   nFreq_    = rank == 0 ? 1 : 0;
@@ -196,7 +212,7 @@ PetscErrorCode GroupConvolution::setupDense() {
 
 PetscErrorCode GroupConvolution::setupSerial(unsigned flags) {
   PetscFunctionBeginUser;
-  strategy_   = "serial";
+  strategy_   = ConvolutionStrategy::Serial;
   const int d = static_cast<int>(dims_.size()), M = static_cast<int>(blockM_);
   std::vector<int> n(dims_.begin(), dims_.end());
   localN_ = group_.order() * channels_;
@@ -220,7 +236,7 @@ PetscErrorCode GroupConvolution::setupSerial(unsigned flags) {
 
 PetscErrorCode GroupConvolution::setupSlab(unsigned flags) {
   PetscFunctionBeginUser;
-  strategy_         = "slab";
+  strategy_         = ConvolutionStrategy::Slab;
   const int d       = static_cast<int>(dims_.size());
   const ptrdiff_t M = blockM_;
   std::vector<ptrdiff_t> nc(dims_);
@@ -254,7 +270,7 @@ PetscErrorCode GroupConvolution::setupSlab(unsigned flags) {
 PetscErrorCode GroupConvolution::setupLine(unsigned flags) {
   const ptrdiff_t n = dims_[0], M = blockM_;
   PetscFunctionBeginUser;
-  strategy_ = "line";
+  strategy_ = ConvolutionStrategy::Line;
   // The direct length first; if FFTW-MPI cannot split it, the smallest smooth L >= 2N-1 that it can.
   std::vector<ptrdiff_t> candidates{n};
   for (ptrdiff_t m : smoothLengthsFrom(2 * n - 1, 64))
@@ -291,7 +307,7 @@ PetscErrorCode GroupConvolution::setupLine(unsigned flags) {
   }
   // Padded: the state keeps a balanced layout (whole axis points) and is scattered into the first N points of
   // length L.
-  strategy_      = "line-padded";
+  strategy_      = ConvolutionStrategy::LinePadded;
   PetscInt local = PETSC_DECIDE, global = static_cast<PetscInt>(n);
   PetscCall(PetscSplitOwnership(comm_, &local, &global));
   PetscCallMPI(MPI_Scan(&local, &start_, 1, MPIU_INT, MPI_SUM, comm_));
@@ -347,7 +363,8 @@ PetscErrorCode GroupConvolution::createKernelVec(Vec *v) const {
 PetscErrorCode GroupConvolution::forward(Vec x, bool periodicEmbedding, fftw_complex **spectrum) {
   const PetscScalar *xa = nullptr;
   PetscFunctionBeginUser;
-  if (strategy_ == "dense") {
+  switch (strategy_) {
+  case ConvolutionStrategy::Dense:
     PetscCall(VecGetArrayRead(x, &xa));
     for (PetscInt i = 0; i < localN_; ++i) {
       complex_[i][0] = xa[i];
@@ -355,7 +372,8 @@ PetscErrorCode GroupConvolution::forward(Vec x, bool periodicEmbedding, fftw_com
     }
     PetscCall(VecRestoreArrayRead(x, &xa));
     *spectrum = complex_.get();
-  } else if (strategy_ == "serial") {
+    break;
+  case ConvolutionStrategy::Serial:
     PetscCall(VecGetArrayRead(x, &xa));
     // Out of place straight from the Vec when its alignment matches the planned arrays (FFTW's new-array
     // rule).
@@ -367,15 +385,18 @@ PetscErrorCode GroupConvolution::forward(Vec x, bool periodicEmbedding, fftw_com
     }
     PetscCall(VecRestoreArrayRead(x, &xa));
     *spectrum = complex_.get();
-  } else if (strategy_ == "slab") {
+    break;
+  case ConvolutionStrategy::Slab:
     PetscCall(VecGetArrayRead(x, &xa));
     for (ptrdiff_t r = 0; r < localN_ / rowLength_; ++r)
       std::memcpy(real_.get() + r * paddedRow_, xa + r * rowLength_, sizeof(double) * rowLength_);
     PetscCall(VecRestoreArrayRead(x, &xa));
     fftw_execute(forward_);
     *spectrum = reinterpret_cast<fftw_complex *>(real_.get());
-  } else { // line, line-padded: complex transform of a real signal
-    const bool padded = strategy_ == "line-padded";
+    break;
+  case ConvolutionStrategy::Line:
+  case ConvolutionStrategy::LinePadded: { // complex transform of a real signal
+    const bool padded = strategy_ == ConvolutionStrategy::LinePadded;
     if (padded) {
       VecScatter sc = periodicEmbedding ? wrap_.get() : embed_.get();
       PetscCall(VecSet(padded_, 0.0));
@@ -390,6 +411,8 @@ PetscErrorCode GroupConvolution::forward(Vec x, bool periodicEmbedding, fftw_com
     PetscCall(VecRestoreArrayRead(padded ? padded_.get() : x, &xa));
     fftw_execute(forward_);
     *spectrum = complex_.get();
+    break;
+  }
   }
   PetscFunctionReturn(0);
 }
@@ -565,12 +588,14 @@ PetscErrorCode GroupConvolution::apply(Vec x, Vec y) {
   PetscCheck(haveKernel_, comm_, PETSC_ERR_ORDER, "GroupConvolution: setKernel() not called");
   PetscCall(forward(x, false, &c));
   multiplyBySpectrum(c);
-  if (strategy_ == "dense") {
+  switch (strategy_) {
+  case ConvolutionStrategy::Dense:
     PetscCall(VecGetArray(y, &ya));
     for (PetscInt i = 0; i < localN_; ++i)
       ya[i] = c[i][0];
     PetscCall(VecRestoreArray(y, &ya));
-  } else if (strategy_ == "serial") {
+    break;
+  case ConvolutionStrategy::Serial:
     PetscCall(VecGetArray(y, &ya));
     if (fftw_alignment_of(ya) == fftw_alignment_of(real_.get())) {
       fftw_execute_dft_c2r(backward_, complex_.get(), ya);
@@ -579,14 +604,17 @@ PetscErrorCode GroupConvolution::apply(Vec x, Vec y) {
       std::copy(real_.get(), real_.get() + localN_, ya);
     }
     PetscCall(VecRestoreArray(y, &ya));
-  } else if (strategy_ == "slab") {
+    break;
+  case ConvolutionStrategy::Slab:
     fftw_execute(backward_);
     PetscCall(VecGetArray(y, &ya));
     for (ptrdiff_t r = 0; r < localN_ / rowLength_; ++r)
       std::memcpy(ya + r * rowLength_, real_.get() + r * paddedRow_, sizeof(double) * rowLength_);
     PetscCall(VecRestoreArray(y, &ya));
-  } else {
-    const bool padded = strategy_ == "line-padded";
+    break;
+  case ConvolutionStrategy::Line:
+  case ConvolutionStrategy::LinePadded: {
+    const bool padded = strategy_ == ConvolutionStrategy::LinePadded;
     fftw_execute(backward_);
     PetscCall(VecGetArray(padded ? padded_.get() : y, &ya));
     for (ptrdiff_t i = 0; i < lineLocal_ * blockM_; ++i)
@@ -596,6 +624,8 @@ PetscErrorCode GroupConvolution::apply(Vec x, Vec y) {
       PetscCall(VecScatterBegin(embed_, padded_, y, INSERT_VALUES, SCATTER_REVERSE));
       PetscCall(VecScatterEnd(embed_, padded_, y, INSERT_VALUES, SCATTER_REVERSE));
     }
+    break;
+  }
   }
   PetscFunctionReturn(0);
 }
@@ -627,10 +657,22 @@ std::size_t GroupConvolution::memoryBytes() const {
                                 ? sizeof(double) * modes
                                 : sizeof(fftw_complex) * modes * std::max<std::size_t>(kernelComponents_, 1);
   const std::size_t M     = static_cast<std::size_t>(blockM_);
-  if (strategy_ == "serial") bytes += sizeof(double) * localN_ + sizeof(fftw_complex) * modes * M;
-  if (strategy_ == "slab") bytes += sizeof(double) * 2 * allocComplex_;
-  if (strategy_.rfind("line", 0) == 0) bytes += sizeof(fftw_complex) * allocComplex_;
-  if (strategy_ == "line-padded") bytes += sizeof(double) * lineLocal_ * M;
+  switch (strategy_) {
+  case ConvolutionStrategy::Dense:
+    break;
+  case ConvolutionStrategy::Serial:
+    bytes += sizeof(double) * localN_ + sizeof(fftw_complex) * modes * M;
+    break;
+  case ConvolutionStrategy::Slab:
+    bytes += sizeof(double) * 2 * allocComplex_;
+    break;
+  case ConvolutionStrategy::Line:
+    bytes += sizeof(fftw_complex) * allocComplex_;
+    break;
+  case ConvolutionStrategy::LinePadded:
+    bytes += sizeof(fftw_complex) * allocComplex_ + sizeof(double) * lineLocal_ * M;
+    break;
+  }
   return bytes;
 }
 

@@ -38,6 +38,11 @@ constexpr int kBlockChunk = 8; // frequencies per vectorised block-product step
 enum class FftPlanner { Estimate, Measure, Patient };
 PetscErrorCode parseFftPlanner(MPI_Comm comm, const std::string &name, FftPlanner *planner);
 
+// How the transform is laid out and distributed (see above).
+enum class ConvolutionStrategy { Dense, Serial, Slab, Line, LinePadded };
+// "dense", "serial", "slab", "line", "line-padded": the names written to output files.
+const char *strategyName(ConvolutionStrategy strategy);
+
 class GroupConvolution {
 public:
   static PetscErrorCode create(MPI_Comm comm, const Group &group, PetscInt channels, FftPlanner planner,
@@ -57,8 +62,8 @@ public:
   PetscInt localSize() const { return localN_; }
   PetscInt ownershipStart() const { return start_; }
   PetscInt blockSize() const { return blockM_; } // M = |Q| C
-  const std::string &strategy() const { return strategy_; }
-  const char *strategyName() const { return strategy_.c_str(); } // as recorded in output files
+  ConvolutionStrategy strategy() const { return strategy_; }
+  const char *strategyName() const { return eqrnn::strategyName(strategy_); } // as recorded in output files
   PetscInt transformLength() const { return transformLength_; } // M for the padded line strategy, else |G|
 
   PetscErrorCode createVec(Vec *v) const;
@@ -100,7 +105,7 @@ private:
   std::vector<unsigned> patterns_;   // distinct reflection patterns (bit i: dims_[i] flipped)
   std::vector<int> patternOf_;       // per finite part p: index into patterns_
   std::vector<int> blockTable_;      // M x M: kernel component feeding output i from input j
-  std::string strategy_;
+  ConvolutionStrategy strategy_ = ConvolutionStrategy::Dense;
   PetscInt localN_ = 0, start_ = 0, transformLength_ = 0;
   std::vector<double> diagonal_;
 
