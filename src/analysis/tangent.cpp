@@ -10,18 +10,17 @@ namespace {
 // translations commute with nothing in a non-abelian group, but L_a x = x * delta_a always holds).
 // weight(a) gives D at axis coordinates a.
 template <typename Weight>
-PetscErrorCode translateByDistribution(MPI_Comm comm, const Group &group, FftPlanner planner, Vec x,
-                                       Weight weight, Vec out) {
-  std::unique_ptr<GroupConvolution> conv;
+PetscErrorCode translateByDistribution(ConvolutionEngine &engine, Vec x, Weight weight, Vec out) {
+  const Group &group = engine.group();
+  KernelSpectrum spectrum;
   VecHandle d;
   PetscInt size = 0, lo = 0, hi = 0;
   PetscScalar *a = nullptr;
   PetscFunctionBeginUser;
   PetscCall(VecGetSize(x, &size));
   const PetscInt C = size / group.order(), Q = group.quotientOrder();
-  PetscCall(GroupConvolution::create(comm, group, C, planner, &conv));
-  PetscCall(conv->setKernelFromState(x, GroupConvolution::StateKernel::Diagonal));
-  PetscCall(conv->createVec(d.address()));
+  PetscCall(engine.computeSpectrumFromState(x, StateKernel::Diagonal, &spectrum));
+  PetscCall(engine.createVec(d.address()));
   PetscCall(VecGetOwnershipRange(d, &lo, &hi));
   PetscCall(VecGetArray(d, &a));
   const double volume = static_cast<double>(group.order());
@@ -30,7 +29,7 @@ PetscErrorCode translateByDistribution(MPI_Comm comm, const Group &group, FftPla
     a[i - lo]        = g % Q == 0 ? volume * weight(group.axisCoordinates(g)) : 0.0;
   }
   PetscCall(VecRestoreArray(d, &a));
-  PetscCall(conv->apply(d, out));
+  PetscCall(engine.apply(spectrum, d, out));
   PetscFunctionReturn(0);
 }
 } // namespace
@@ -43,10 +42,10 @@ double spectralDerivativeWeight(PetscInt n, PetscInt j) {
   return n % 2 == 0 ? 0.5 * sign / std::tan(a) : 0.5 * sign / std::sin(a);
 }
 
-PetscErrorCode orbitTangents(MPI_Comm comm, const Group &group, FftPlanner planner, Vec x,
-                             std::vector<VecHandle> *tangents, std::vector<PetscInt> *axes) {
+PetscErrorCode orbitTangents(ConvolutionEngine &engine, Vec x, std::vector<VecHandle> *tangents,
+                             std::vector<PetscInt> *axes) {
   PetscFunctionBeginUser;
-  const auto &n = group.axisOrders();
+  const auto &n = engine.group().axisOrders();
   tangents->clear();
   axes->clear();
   for (std::size_t axis = 0; axis < n.size(); ++axis) {
@@ -58,14 +57,13 @@ PetscErrorCode orbitTangents(MPI_Comm comm, const Group &group, FftPlanner plann
         if (i != axis && c[i] != 0) return 0.0;
       return spectralDerivativeWeight(n[axis], c[axis]);
     };
-    PetscCall(translateByDistribution(comm, group, planner, x, weight, t));
+    PetscCall(translateByDistribution(engine, x, weight, t));
     tangents->push_back(std::move(t));
     axes->push_back(static_cast<PetscInt>(axis));
   }
   PetscFunctionReturn(0);
 }
 
-namespace {
 // Periodic interpolation kernel on Z_n shifted by delta: (1/n) sum_k e^{2 pi i k (j - delta)/n}, k symmetric
 // around 0 with the Nyquist mode (even n) taken as its real part.
 double interpolationWeight(PetscInt n, PetscInt j, double delta) {
@@ -76,12 +74,11 @@ double interpolationWeight(PetscInt n, PetscInt j, double delta) {
   if (n % 2 == 0) s += std::cos(static_cast<double>(n / 2) * u);
   return s / static_cast<double>(n);
 }
-} // namespace
 
-PetscErrorCode fractionalTranslate(MPI_Comm comm, const Group &group, FftPlanner planner, Vec x,
-                                   const std::vector<double> &delta, Vec out) {
+PetscErrorCode fractionalTranslate(ConvolutionEngine &engine, Vec x, const std::vector<double> &delta,
+                                   Vec out) {
   PetscFunctionBeginUser;
-  const auto &n = group.axisOrders();
+  const auto &n = engine.group().axisOrders();
   // The translations along different axes commute: one distribution, the product of per-axis weights.
   auto weight = [&](const std::vector<PetscInt> &c) {
     double w = 1.0;
@@ -91,13 +88,13 @@ PetscErrorCode fractionalTranslate(MPI_Comm comm, const Group &group, FftPlanner
     }
     return w;
   };
-  PetscCall(translateByDistribution(comm, group, planner, x, weight, out));
+  PetscCall(translateByDistribution(engine, x, weight, out));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode continuousOrbitDistance(MPI_Comm comm, const Group &G, FftPlanner planner, OrbitReference &ref,
-                                       Vec x, double *distance) {
-  const auto &n = G.axisOrders();
+PetscErrorCode continuousOrbitDistance(OrbitReference &ref, Vec x, double *distance) {
+  ConvolutionEngine &engine = ref.engine();
+  const auto &n             = engine.group().axisOrders();
   VecHandle y, z, r;
   OrbitMatch om;
   PetscFunctionBeginUser;
@@ -108,7 +105,7 @@ PetscErrorCode continuousOrbitDistance(MPI_Comm comm, const Group &G, FftPlanner
   PetscCall(ref.translated(om.shift, y));
   std::vector<double> delta(n.size(), 0.0);
   for (int it = 0; it < 6; ++it) {
-    PetscCall(fractionalTranslate(comm, G, planner, y, delta, z));
+    PetscCall(fractionalTranslate(engine, y, delta, z));
     PetscCall(VecWAXPY(r, -1.0, z, x));
     PetscReal rn = 0;
     PetscCall(VecNorm(r, NORM_2, &rn));
@@ -117,7 +114,7 @@ PetscErrorCode continuousOrbitDistance(MPI_Comm comm, const Group &G, FftPlanner
     // z(delta + eps) ~ z - sum_i eps_i s_i, s_i = (2 pi / n_i) dz/dtheta_i: eps = -(S^T S)^-1 S^T r.
     std::vector<VecHandle> t;
     std::vector<PetscInt> axes;
-    PetscCall(orbitTangents(comm, G, planner, z, &t, &axes));
+    PetscCall(orbitTangents(engine, z, &t, &axes));
     const std::size_t k = t.size();
     if (k == 0) break;
     for (std::size_t i = 0; i < k; ++i)

@@ -323,7 +323,7 @@ TEST(Orbits, SpectralTangentsAreDerivatives) {
          [&](const std::vector<PetscInt> &c) { return std::sin(2 * th(c, 0)) + std::cos(3 * th(c, 1)); });
     std::vector<VecHandle> t;
     std::vector<PetscInt> axes;
-    EQ_OK(orbitTangents(PETSC_COMM_WORLD, G, FftPlanner::Estimate, x, &t, &axes));
+    EQ_OK(orbitTangents(conv->engine(), x, &t, &axes));
     ASSERT_EQ(t.size(), 2u);
     const auto t0 = gather(t[0]), t1 = gather(t[1]);
     for (PetscInt g = 0; g < G.order(); ++g) {
@@ -346,7 +346,7 @@ TEST(Orbits, FractionalTranslationIsTheContinuousShift) {
     return std::sin(2 * M_PI * 3 * c0 / 16) + std::cos(2 * M_PI * 2 * c1 / 9);
   };
   fill(x, G, [&](const std::vector<PetscInt> &c) { return f(double(c[0]), double(c[1])); });
-  EQ_OK(fractionalTranslate(PETSC_COMM_WORLD, G, FftPlanner::Estimate, x, {0.3, -1.7}, y));
+  EQ_OK(fractionalTranslate(conv->engine(), x, {0.3, -1.7}, y));
   const auto ys = gather(y);
   for (PetscInt g = 0; g < G.order(); ++g) {
     const auto c = G.coordinates(g);

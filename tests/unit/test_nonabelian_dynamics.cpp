@@ -132,7 +132,7 @@ TEST(NonAbelianDynamics, TangentsAreLeftTranslationDerivatives) {
   });
   std::vector<VecHandle> t;
   std::vector<PetscInt> axes;
-  EQ_OK(orbitTangents(PETSC_COMM_WORLD, G, FftPlanner::Estimate, x, &t, &axes));
+  EQ_OK(orbitTangents(conv->engine(), x, &t, &axes));
   ASSERT_EQ(t.size(), 1u);
   VecHandle expect;
   EQ_OK(conv->createVec(expect.address()));
