@@ -8,7 +8,7 @@
 
 namespace eqrnn {
 
-PetscErrorCode OrbitReference::create(MPI_Comm comm, const Group &group, FftPlanner planner, Vec y,
+PetscErrorCode OrbitReference::create(std::shared_ptr<ConvolutionEngine> engine, Vec y,
                                       std::unique_ptr<OrbitReference> *out) {
   auto ref = std::make_unique<OrbitReference>();
   VecHandle reflected;
@@ -16,16 +16,19 @@ PetscErrorCode OrbitReference::create(MPI_Comm comm, const Group &group, FftPlan
   PetscInt size   = 0;
   PetscFunctionBeginUser;
   PetscCall(VecGetSize(y, &size));
-  ref->channels_ = size / group.order();
-  PetscCall(GroupConvolution::create(comm, group, ref->channels_, planner, &ref->correlate_));
-  PetscCall(GroupConvolution::create(comm, group, ref->channels_, planner, &ref->shift_));
-  PetscCall(ref->correlate_->createVec(reflected.address()));
-  PetscCall(invert(group, y, reflected));
+  PetscCheck(size == engine->size(), engine->comm(), PETSC_ERR_ARG_SIZ,
+             "OrbitReference: the state has %" PetscInt_FMT " values, the engine's layout %" PetscInt_FMT,
+             size, engine->size());
+  ref->engine_         = std::move(engine);
+  ref->channels_       = ref->engine_->channels();
+  ConvolutionEngine &e = *ref->engine_;
+  PetscCall(e.createVec(reflected.address()));
+  PetscCall(invert(e.group(), y, reflected));
   // C(a) = |G| (J_reflected x)(a), see OrbitTools::correlation; L_a y = y * delta_a = |G| J_y delta_a.
-  PetscCall(ref->correlate_->setKernelFromState(reflected, GroupConvolution::StateKernel::Rows));
-  PetscCall(ref->shift_->setKernelFromState(y, GroupConvolution::StateKernel::Diagonal));
-  PetscCall(ref->correlate_->createVec(ref->corr_.address()));
-  PetscCall(ref->correlate_->createVec(ref->impulse_.address()));
+  PetscCall(e.computeSpectrumFromState(reflected, StateKernel::Rows, &ref->correlate_));
+  PetscCall(e.computeSpectrumFromState(y, StateKernel::Diagonal, &ref->shift_));
+  PetscCall(e.createVec(ref->corr_.address()));
+  PetscCall(e.createVec(ref->impulse_.address()));
   PetscCall(VecNorm(y, NORM_2, &ynorm));
   ref->ynorm_ = ynorm;
   *out        = std::move(ref);
@@ -36,9 +39,9 @@ PetscErrorCode OrbitReference::match(Vec x, OrbitMatch *m) {
   PetscReal nx = 0, cmax = 0;
   PetscInt at = 0;
   PetscFunctionBeginUser;
-  PetscCall(correlate_->apply(x, corr_));
+  PetscCall(engine_->apply(correlate_, x, corr_));
   PetscCall(VecMax(corr_, &at, &cmax));
-  cmax *= static_cast<double>(correlate_->group().order());
+  cmax *= static_cast<double>(engine_->group().order());
   PetscCall(VecNorm(x, NORM_2, &nx));
   m->distance = std::sqrt(std::max(0.0, nx * nx + ynorm_ * ynorm_ - 2.0 * cmax));
   m->shift    = at / channels_;
@@ -49,22 +52,31 @@ PetscErrorCode OrbitReference::translated(PetscInt a, Vec out) {
   PetscFunctionBeginUser;
   PetscCall(VecSet(impulse_, 0.0));
   for (PetscInt c = 0; c < channels_; ++c)
-    PetscCall(VecSetValue(impulse_, a * channels_ + c, static_cast<double>(shift_->group().order()),
+    PetscCall(VecSetValue(impulse_, a * channels_ + c, static_cast<double>(engine_->group().order()),
                           INSERT_VALUES));
   PetscCall(VecAssemblyBegin(impulse_));
   PetscCall(VecAssemblyEnd(impulse_));
-  PetscCall(shift_->apply(impulse_, out));
+  PetscCall(engine_->apply(shift_, impulse_, out));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode OrbitTools::create(MPI_Comm comm, const Group &group, FftPlanner planner,
                                   std::unique_ptr<OrbitTools> *out, PetscInt channels) {
+  std::shared_ptr<ConvolutionEngine> engine;
+  PetscFunctionBeginUser;
+  PetscCall(ConvolutionEngine::create(comm, group, channels, planner, &engine));
+  PetscCall(create(std::move(engine), out));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OrbitTools::create(std::shared_ptr<ConvolutionEngine> engine,
+                                  std::unique_ptr<OrbitTools> *out) {
   auto tools = std::make_unique<OrbitTools>();
   PetscFunctionBeginUser;
-  tools->channels_ = channels;
-  PetscCall(GroupConvolution::create(comm, group, channels, planner, &tools->conv_));
-  PetscCall(tools->conv_->createVec(tools->reflected_.address()));
-  PetscCall(tools->conv_->createVec(tools->corr_.address()));
+  tools->channels_ = engine->channels();
+  tools->engine_   = std::move(engine);
+  PetscCall(tools->engine_->createVec(tools->reflected_.address()));
+  PetscCall(tools->engine_->createVec(tools->corr_.address()));
   *out = std::move(tools);
   PetscFunctionReturn(0);
 }
@@ -74,8 +86,8 @@ PetscErrorCode OrbitTools::correlation(Vec x, Vec y, Vec c) {
   // sum_g x(g) y(a^-1 g) = sum_h yr(h^-1 a) x(h) with yr(k) = y(k^-1): the convolution (1/|G|) yr * x, times
   // |G|. With channels the kernel's rows sum over them.
   PetscCall(invert(group(), y, reflected_));
-  PetscCall(conv_->setKernelFromState(reflected_, GroupConvolution::StateKernel::Rows));
-  PetscCall(conv_->apply(x, c));
+  PetscCall(engine_->computeSpectrumFromState(reflected_, StateKernel::Rows, &spectrum_));
+  PetscCall(engine_->apply(spectrum_, x, c));
   PetscCall(VecScale(c, static_cast<double>(group().order())));
   PetscFunctionReturn(0);
 }
@@ -97,7 +109,7 @@ PetscErrorCode OrbitTools::stabiliser(Vec x, double tol, Stabiliser *s) {
   PetscReal nx         = 0;
   const PetscScalar *c = nullptr;
   PetscInt lo = 0, hi = 0;
-  MPI_Comm comm = conv_->comm();
+  MPI_Comm comm = engine_->comm();
   PetscFunctionBeginUser;
   PetscCall(correlation(x, x, corr_));
   PetscCall(VecNorm(x, NORM_2, &nx));

@@ -23,18 +23,21 @@ struct OrbitMatch {
 };
 
 // A known state y prepared for repeated comparisons: the spectra of y and of its reflection are computed
-// once, so matching a new x against y's orbit, and producing L_a y, cost one convolution (two FFTs) each.
+// once, so matching a new x against y's orbit, and producing L_a y, cost one convolution (two FFTs) each. The
+// transforms are those of a shared engine (OrbitTools::sharedEngine()): a reference holds only its spectra.
 class OrbitReference {
 public:
-  // y may carry C channels (its length is |G| C); translations act on the group index only.
-  static PetscErrorCode create(MPI_Comm comm, const Group &group, FftPlanner planner, Vec y,
+  // y in the engine's state layout (|G| C values: translations act on the group index only).
+  static PetscErrorCode create(std::shared_ptr<ConvolutionEngine> engine, Vec y,
                                std::unique_ptr<OrbitReference> *out);
   PetscErrorCode match(Vec x, OrbitMatch *m);
   // out = L_a y
   PetscErrorCode translated(PetscInt a, Vec out);
+  ConvolutionEngine &engine() const { return *engine_; }
 
 private:
-  std::unique_ptr<GroupConvolution> correlate_, shift_;
+  std::shared_ptr<ConvolutionEngine> engine_;
+  KernelSpectrum correlate_, shift_; // the reflected y (rows) and y (diagonal) as kernels
   VecHandle corr_, impulse_;
   double ynorm_      = 0;
   PetscInt channels_ = 1;
@@ -44,8 +47,13 @@ class OrbitTools {
 public:
   static PetscErrorCode create(MPI_Comm comm, const Group &group, FftPlanner planner,
                                std::unique_ptr<OrbitTools> *out, PetscInt channels = 1);
-  const Group &group() const { return conv_->group(); }
-  PetscErrorCode createVec(Vec *v) const { return conv_->createVec(v); }
+  // On an existing engine (e.g. the network's connectivity), no new plans.
+  static PetscErrorCode create(std::shared_ptr<ConvolutionEngine> engine, std::unique_ptr<OrbitTools> *out);
+  const Group &group() const { return engine_->group(); }
+  PetscErrorCode createVec(Vec *v) const { return engine_->createVec(v); }
+  // The transforms, for OrbitReference::create, orbitTangents, fractionalTranslate.
+  ConvolutionEngine &engine() const { return *engine_; }
+  const std::shared_ptr<ConvolutionEngine> &sharedEngine() const { return engine_; }
 
   // c(a) = <x, L_a y> for every a (c in the state layout: the value for a is repeated over the C channels).
   PetscErrorCode correlation(Vec x, Vec y, Vec c);
@@ -54,7 +62,8 @@ public:
   PetscErrorCode stabiliser(Vec x, double tol, Stabiliser *s);
 
 private:
-  std::unique_ptr<GroupConvolution> conv_;
+  std::shared_ptr<ConvolutionEngine> engine_;
+  KernelSpectrum spectrum_; // the reflected y of the last correlation
   VecHandle reflected_, corr_;
   PetscInt channels_ = 1;
 };

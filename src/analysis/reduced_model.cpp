@@ -415,7 +415,7 @@ PetscErrorCode ReducedModel::assignFamily(const std::vector<ReducedFixedPoint> &
         if (m.distance <= spec_.sameTol * std::max<PetscReal>(1, xn)) p->family = q.family;
         if (p->family < 0 && b == 0 && hasAxis) {
           double d = 0;
-          PetscCall(continuousOrbitDistance(net_->comm(), G, net_->spec().fftPlanner, *q.orbit, moved, &d));
+          PetscCall(continuousOrbitDistance(*q.orbit, moved, &d));
           if (d <= spec_.familyTol * std::max<PetscReal>(1, xn)) p->family = q.family;
         }
       }
@@ -425,7 +425,7 @@ PetscErrorCode ReducedModel::assignFamily(const std::vector<ReducedFixedPoint> &
   if (p->family < 0) {
     p->family = families_++;
     std::unique_ptr<OrbitReference> ref;
-    PetscCall(OrbitReference::create(net_->comm(), G, net_->spec().fftPlanner, p->x, &ref));
+    PetscCall(OrbitReference::create(orbits_->sharedEngine(), p->x, &ref));
     p->orbit = std::move(ref);
   }
   PetscFunctionReturn(0);
@@ -442,7 +442,7 @@ PetscErrorCode ReducedModel::analyse(ReducedFixedPoint *p) {
   // Manifold dimension: the rank of the orbit's tangent directions along the axes (discretised circles).
   std::vector<VecHandle> tangents;
   std::vector<PetscInt> axes;
-  PetscCall(orbitTangents(net_->comm(), G, net_->spec().fftPlanner, p->x, &tangents, &axes));
+  PetscCall(orbitTangents(orbits_->engine(), p->x, &tangents, &axes));
   std::vector<VecHandle> kept;
   for (auto &t : tangents) {
     PetscReal before = 0, after = 0;

@@ -138,7 +138,7 @@ PetscErrorCode analyseStability(RateNetwork &net, Vec xstar, const StabilitySpec
   if (marginal.empty()) PetscFunctionReturn(0);
   // How much of each tangent direction the marginal eigenspace contains.
   std::vector<VecHandle> tangents;
-  PetscCall(orbitTangents(net.comm(), net.group(), net.spec().fftPlanner, xstar, &tangents, &r->tangentAxes));
+  PetscCall(orbitTangents(net.connectivity().engine(), xstar, &tangents, &r->tangentAxes));
   PetscCall(orthonormalise(&marginal));
   PetscReal xnorm = 0;
   PetscCall(VecNorm(xstar, NORM_2, &xnorm));

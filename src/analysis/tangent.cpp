@@ -6,32 +6,24 @@
 namespace eqrnn {
 
 namespace {
-// out = sum_a D(a) L_a x for a distribution D on the axes (finite part e): x * D with x as the kernel (left
-// translations commute with nothing in a non-abelian group, but L_a x = x * delta_a always holds).
-// weight(a) gives D at axis coordinates a.
-template <typename Weight>
-PetscErrorCode translateByDistribution(MPI_Comm comm, const Group &group, FftPlanner planner, Vec x,
-                                       Weight weight, Vec out) {
-  std::unique_ptr<GroupConvolution> conv;
-  VecHandle d;
-  PetscInt size = 0, lo = 0, hi = 0;
-  PetscScalar *a = nullptr;
-  PetscFunctionBeginUser;
-  PetscCall(VecGetSize(x, &size));
-  const PetscInt C = size / group.order(), Q = group.quotientOrder();
-  PetscCall(GroupConvolution::create(comm, group, C, planner, &conv));
-  PetscCall(conv->setKernelFromState(x, GroupConvolution::StateKernel::Diagonal));
-  PetscCall(conv->createVec(d.address()));
-  PetscCall(VecGetOwnershipRange(d, &lo, &hi));
-  PetscCall(VecGetArray(d, &a));
-  const double volume = static_cast<double>(group.order());
-  for (PetscInt i = lo; i < hi; ++i) {
-    const PetscInt g = i / C;
-    a[i - lo]        = g % Q == 0 ? volume * weight(group.axisCoordinates(g)) : 0.0;
+
+// The signed frequency of index k on Z_n, and whether it is the Nyquist mode of an even n.
+PetscInt signedFrequency(PetscInt n, PetscInt k) {
+  return 2 * k > n ? k - n : k;
+}
+bool isNyquist(PetscInt n, PetscInt k) {
+  return 2 * k == n;
+}
+
+// The filter that leaves every axis alone (multiplier 1, kernel delta_0).
+AxisFilter identityFilter(const Group &group) {
+  AxisFilter f;
+  for (PetscInt n : group.axisOrders()) {
+    f.multiplier.emplace_back(static_cast<std::size_t>(n), Complex(1.0, 0.0));
+    f.kernel.emplace_back(static_cast<std::size_t>(n), 0.0);
+    f.kernel.back()[0] = 1.0;
   }
-  PetscCall(VecRestoreArray(d, &a));
-  PetscCall(conv->apply(d, out));
-  PetscFunctionReturn(0);
+  return f;
 }
 } // namespace
 
@@ -43,61 +35,68 @@ double spectralDerivativeWeight(PetscInt n, PetscInt j) {
   return n % 2 == 0 ? 0.5 * sign / std::tan(a) : 0.5 * sign / std::sin(a);
 }
 
-PetscErrorCode orbitTangents(MPI_Comm comm, const Group &group, FftPlanner planner, Vec x,
-                             std::vector<VecHandle> *tangents, std::vector<PetscInt> *axes) {
+double interpolationWeight(PetscInt n, PetscInt j, double delta) {
+  // t reduced to (-n/2, n/2] (the kernel is n-periodic in t); sin(pi t) from t's distance to the nearest
+  // integer m, sin(pi t) = (-1)^m sin(pi (t - m)), so that whole shifts give exact zeros.
+  const double nn = static_cast<double>(n);
+  double t        = static_cast<double>(j) - delta;
+  t -= nn * std::round(t / nn);
+  if (t <= -0.5 * nn) t += nn;
+  const double m = std::round(t), r = t - m;
+  if (r == 0.0) return m == 0.0 ? 1.0 : 0.0;
+  const double sinPiT = (std::fmod(std::abs(m), 2.0) == 1.0 ? -1.0 : 1.0) * std::sin(M_PI * r);
+  const double a      = M_PI * t / nn;
+  return sinPiT / (nn * (n % 2 == 0 ? std::tan(a) : std::sin(a)));
+}
+
+PetscErrorCode orbitTangents(ConvolutionEngine &engine, Vec x, std::vector<VecHandle> *tangents,
+                             std::vector<PetscInt> *axes) {
   PetscFunctionBeginUser;
-  const auto &n = group.axisOrders();
+  const Group &group = engine.group();
+  const auto &n      = group.axisOrders();
   tangents->clear();
   axes->clear();
   for (std::size_t axis = 0; axis < n.size(); ++axis) {
     if (n[axis] <= 2) continue;
+    AxisFilter f = identityFilter(group);
+    for (PetscInt k = 0; k < n[axis]; ++k) {
+      f.multiplier[axis][k] =
+          isNyquist(n[axis], k) ? 0.0 : Complex(0.0, static_cast<double>(signedFrequency(n[axis], k)));
+      f.kernel[axis][k] = spectralDerivativeWeight(n[axis], k);
+    }
     VecHandle t;
     PetscCall(VecDuplicate(x, t.address()));
-    auto weight = [&](const std::vector<PetscInt> &c) {
-      for (std::size_t i = 0; i < c.size(); ++i)
-        if (i != axis && c[i] != 0) return 0.0;
-      return spectralDerivativeWeight(n[axis], c[axis]);
-    };
-    PetscCall(translateByDistribution(comm, group, planner, x, weight, t));
+    PetscCall(engine.applyAxisFilter(f, x, t));
     tangents->push_back(std::move(t));
     axes->push_back(static_cast<PetscInt>(axis));
   }
   PetscFunctionReturn(0);
 }
 
-namespace {
-// Periodic interpolation kernel on Z_n shifted by delta: (1/n) sum_k e^{2 pi i k (j - delta)/n}, k symmetric
-// around 0 with the Nyquist mode (even n) taken as its real part.
-double interpolationWeight(PetscInt n, PetscInt j, double delta) {
-  const double u = 2 * M_PI * (static_cast<double>(j) - delta) / static_cast<double>(n);
-  double s       = 1.0;
-  for (PetscInt k = 1; 2 * k < n; ++k)
-    s += 2 * std::cos(static_cast<double>(k) * u);
-  if (n % 2 == 0) s += std::cos(static_cast<double>(n / 2) * u);
-  return s / static_cast<double>(n);
-}
-} // namespace
-
-PetscErrorCode fractionalTranslate(MPI_Comm comm, const Group &group, FftPlanner planner, Vec x,
-                                   const std::vector<double> &delta, Vec out) {
+PetscErrorCode fractionalTranslate(ConvolutionEngine &engine, Vec x, const std::vector<double> &delta,
+                                   Vec out) {
   PetscFunctionBeginUser;
-  const auto &n = group.axisOrders();
-  // The translations along different axes commute: one distribution, the product of per-axis weights.
-  auto weight = [&](const std::vector<PetscInt> &c) {
-    double w = 1.0;
-    for (std::size_t i = 0; i < c.size(); ++i) {
-      const bool moved = i < delta.size() && n[i] > 2 && delta[i] != 0.0;
-      w *= moved ? interpolationWeight(n[i], c[i], delta[i]) : (c[i] == 0 ? 1.0 : 0.0);
+  const Group &group = engine.group();
+  const auto &n      = group.axisOrders();
+  // The translations along different axes commute: one filter, the product of per-axis phases.
+  AxisFilter f = identityFilter(group);
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    if (i >= delta.size() || n[i] <= 2 || delta[i] == 0.0) continue;
+    for (PetscInt k = 0; k < n[i]; ++k) {
+      const double phase =
+          -2 * M_PI * static_cast<double>(signedFrequency(n[i], k)) * delta[i] / static_cast<double>(n[i]);
+      f.multiplier[i][k] =
+          isNyquist(n[i], k) ? Complex(std::cos(M_PI * delta[i]), 0.0) : std::polar(1.0, phase);
+      f.kernel[i][k] = interpolationWeight(n[i], k, delta[i]);
     }
-    return w;
-  };
-  PetscCall(translateByDistribution(comm, group, planner, x, weight, out));
+  }
+  PetscCall(engine.applyAxisFilter(f, x, out));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode continuousOrbitDistance(MPI_Comm comm, const Group &G, FftPlanner planner, OrbitReference &ref,
-                                       Vec x, double *distance) {
-  const auto &n = G.axisOrders();
+PetscErrorCode continuousOrbitDistance(OrbitReference &ref, Vec x, double *distance) {
+  ConvolutionEngine &engine = ref.engine();
+  const auto &n             = engine.group().axisOrders();
   VecHandle y, z, r;
   OrbitMatch om;
   PetscFunctionBeginUser;
@@ -108,7 +107,7 @@ PetscErrorCode continuousOrbitDistance(MPI_Comm comm, const Group &G, FftPlanner
   PetscCall(ref.translated(om.shift, y));
   std::vector<double> delta(n.size(), 0.0);
   for (int it = 0; it < 6; ++it) {
-    PetscCall(fractionalTranslate(comm, G, planner, y, delta, z));
+    PetscCall(fractionalTranslate(engine, y, delta, z));
     PetscCall(VecWAXPY(r, -1.0, z, x));
     PetscReal rn = 0;
     PetscCall(VecNorm(r, NORM_2, &rn));
@@ -117,7 +116,7 @@ PetscErrorCode continuousOrbitDistance(MPI_Comm comm, const Group &G, FftPlanner
     // z(delta + eps) ~ z - sum_i eps_i s_i, s_i = (2 pi / n_i) dz/dtheta_i: eps = -(S^T S)^-1 S^T r.
     std::vector<VecHandle> t;
     std::vector<PetscInt> axes;
-    PetscCall(orbitTangents(comm, G, planner, z, &t, &axes));
+    PetscCall(orbitTangents(engine, z, &t, &axes));
     const std::size_t k = t.size();
     if (k == 0) break;
     for (std::size_t i = 0; i < k; ++i)

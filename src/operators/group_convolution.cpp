@@ -94,6 +94,22 @@ PetscErrorCode convolutionDiagonal(Mat J, Vec d) {
 }
 } // namespace
 
+const char *strategyName(ConvolutionStrategy strategy) {
+  switch (strategy) {
+  case ConvolutionStrategy::Dense:
+    return "dense";
+  case ConvolutionStrategy::Serial:
+    return "serial";
+  case ConvolutionStrategy::Slab:
+    return "slab";
+  case ConvolutionStrategy::Line:
+    return "line";
+  case ConvolutionStrategy::LinePadded:
+    return "line-padded";
+  }
+  return "unknown";
+}
+
 PetscErrorCode parseFftPlanner(MPI_Comm comm, const std::string &name, FftPlanner *planner) {
   PetscFunctionBeginUser;
   if (name == "estimate")
@@ -108,21 +124,20 @@ PetscErrorCode parseFftPlanner(MPI_Comm comm, const std::string &name, FftPlanne
   PetscFunctionReturn(0);
 }
 
-GroupConvolution::~GroupConvolution() = default;
+ConvolutionEngine::~ConvolutionEngine() = default;
 
-PetscErrorCode GroupConvolution::create(MPI_Comm comm, const Group &group, PetscInt channels,
-                                        FftPlanner planner, std::unique_ptr<GroupConvolution> *out) {
+PetscErrorCode ConvolutionEngine::create(MPI_Comm comm, const Group &group, PetscInt channels,
+                                         FftPlanner planner, std::shared_ptr<ConvolutionEngine> *out) {
   PetscMPIInt size = 1;
   PetscFunctionBeginUser;
   PetscCheck(channels >= 1, comm, PETSC_ERR_USER_INPUT, "channels must be >= 1, got %" PetscInt_FMT,
              channels);
-  std::unique_ptr<GroupConvolution> conv(new GroupConvolution());
-  conv->comm_     = comm;
-  conv->group_    = group;
-  conv->channels_ = channels;
-  conv->blockM_   = group.quotientOrder() * channels;
-  conv->kernelM_  = conv->blockM_ * channels;
-  conv->diagonal_.assign(static_cast<std::size_t>(channels), 0.0);
+  std::shared_ptr<ConvolutionEngine> conv(new ConvolutionEngine());
+  conv->comm_      = comm;
+  conv->group_     = group;
+  conv->channels_  = channels;
+  conv->blockM_    = group.quotientOrder() * channels;
+  conv->kernelM_   = conv->blockM_ * channels;
   const auto &axes = group.axisOrders();
   for (std::size_t i = 0; i < axes.size(); ++i)
     if (axes[i] > 1) {
@@ -157,7 +172,7 @@ PetscErrorCode GroupConvolution::create(MPI_Comm comm, const Group &group, Petsc
   PetscFunctionReturn(0);
 }
 
-void GroupConvolution::setupBlockTable() {
+void ConvolutionEngine::setupBlockTable() {
   const PetscInt Q = group_.quotientOrder(), C = channels_, M = blockM_;
   // Reflection pattern of each finite part p: which transformed axes sigma_p flips.
   patternOf_.assign(static_cast<std::size_t>(Q), 0);
@@ -182,11 +197,11 @@ void GroupConvolution::setupBlockTable() {
     }
 }
 
-PetscErrorCode GroupConvolution::setupDense() {
+PetscErrorCode ConvolutionEngine::setupDense() {
   PetscMPIInt rank = 0;
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(comm_, &rank));
-  strategy_ = "dense";
+  strategy_ = ConvolutionStrategy::Dense;
   localN_   = rank == 0 ? blockM_ : 0;
   start_    = 0;
   nFreq_    = rank == 0 ? 1 : 0;
@@ -194,9 +209,9 @@ PetscErrorCode GroupConvolution::setupDense() {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode GroupConvolution::setupSerial(unsigned flags) {
+PetscErrorCode ConvolutionEngine::setupSerial(unsigned flags) {
   PetscFunctionBeginUser;
-  strategy_   = "serial";
+  strategy_   = ConvolutionStrategy::Serial;
   const int d = static_cast<int>(dims_.size()), M = static_cast<int>(blockM_);
   std::vector<int> n(dims_.begin(), dims_.end());
   localN_ = group_.order() * channels_;
@@ -218,9 +233,9 @@ PetscErrorCode GroupConvolution::setupSerial(unsigned flags) {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode GroupConvolution::setupSlab(unsigned flags) {
+PetscErrorCode ConvolutionEngine::setupSlab(unsigned flags) {
   PetscFunctionBeginUser;
-  strategy_         = "slab";
+  strategy_         = ConvolutionStrategy::Slab;
   const int d       = static_cast<int>(dims_.size());
   const ptrdiff_t M = blockM_;
   std::vector<ptrdiff_t> nc(dims_);
@@ -251,10 +266,10 @@ PetscErrorCode GroupConvolution::setupSlab(unsigned flags) {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode GroupConvolution::setupLine(unsigned flags) {
+PetscErrorCode ConvolutionEngine::setupLine(unsigned flags) {
   const ptrdiff_t n = dims_[0], M = blockM_;
   PetscFunctionBeginUser;
-  strategy_ = "line";
+  strategy_ = ConvolutionStrategy::Line;
   // The direct length first; if FFTW-MPI cannot split it, the smallest smooth L >= 2N-1 that it can.
   std::vector<ptrdiff_t> candidates{n};
   for (ptrdiff_t m : smoothLengthsFrom(2 * n - 1, 64))
@@ -291,7 +306,7 @@ PetscErrorCode GroupConvolution::setupLine(unsigned flags) {
   }
   // Padded: the state keeps a balanced layout (whole axis points) and is scattered into the first N points of
   // length L.
-  strategy_      = "line-padded";
+  strategy_      = ConvolutionStrategy::LinePadded;
   PetscInt local = PETSC_DECIDE, global = static_cast<PetscInt>(n);
   PetscCall(PetscSplitOwnership(comm_, &local, &global));
   PetscCallMPI(MPI_Scan(&local, &start_, 1, MPIU_INT, MPI_SUM, comm_));
@@ -328,7 +343,7 @@ PetscErrorCode GroupConvolution::setupLine(unsigned flags) {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode GroupConvolution::createVec(Vec *v) const {
+PetscErrorCode ConvolutionEngine::createVec(Vec *v) const {
   PetscFunctionBeginUser;
   PetscCall(VecCreate(comm_, v));
   PetscCall(VecSetSizes(*v, localN_, size()));
@@ -336,7 +351,7 @@ PetscErrorCode GroupConvolution::createVec(Vec *v) const {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode GroupConvolution::createKernelVec(Vec *v) const {
+PetscErrorCode ConvolutionEngine::createKernelVec(Vec *v) const {
   PetscFunctionBeginUser;
   PetscCall(VecCreate(comm_, v));
   PetscCall(VecSetSizes(*v, localN_ * channels_, size() * channels_));
@@ -344,10 +359,11 @@ PetscErrorCode GroupConvolution::createKernelVec(Vec *v) const {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode GroupConvolution::forward(Vec x, bool periodicEmbedding, fftw_complex **spectrum) {
+PetscErrorCode ConvolutionEngine::forward(Vec x, bool periodicEmbedding, fftw_complex **spectrum) {
   const PetscScalar *xa = nullptr;
   PetscFunctionBeginUser;
-  if (strategy_ == "dense") {
+  switch (strategy_) {
+  case ConvolutionStrategy::Dense:
     PetscCall(VecGetArrayRead(x, &xa));
     for (PetscInt i = 0; i < localN_; ++i) {
       complex_[i][0] = xa[i];
@@ -355,7 +371,8 @@ PetscErrorCode GroupConvolution::forward(Vec x, bool periodicEmbedding, fftw_com
     }
     PetscCall(VecRestoreArrayRead(x, &xa));
     *spectrum = complex_.get();
-  } else if (strategy_ == "serial") {
+    break;
+  case ConvolutionStrategy::Serial:
     PetscCall(VecGetArrayRead(x, &xa));
     // Out of place straight from the Vec when its alignment matches the planned arrays (FFTW's new-array
     // rule).
@@ -367,15 +384,18 @@ PetscErrorCode GroupConvolution::forward(Vec x, bool periodicEmbedding, fftw_com
     }
     PetscCall(VecRestoreArrayRead(x, &xa));
     *spectrum = complex_.get();
-  } else if (strategy_ == "slab") {
+    break;
+  case ConvolutionStrategy::Slab:
     PetscCall(VecGetArrayRead(x, &xa));
     for (ptrdiff_t r = 0; r < localN_ / rowLength_; ++r)
       std::memcpy(real_.get() + r * paddedRow_, xa + r * rowLength_, sizeof(double) * rowLength_);
     PetscCall(VecRestoreArrayRead(x, &xa));
     fftw_execute(forward_);
     *spectrum = reinterpret_cast<fftw_complex *>(real_.get());
-  } else { // line, line-padded: complex transform of a real signal
-    const bool padded = strategy_ == "line-padded";
+    break;
+  case ConvolutionStrategy::Line:
+  case ConvolutionStrategy::LinePadded: { // complex transform of a real signal
+    const bool padded = strategy_ == ConvolutionStrategy::LinePadded;
     if (padded) {
       VecScatter sc = periodicEmbedding ? wrap_.get() : embed_.get();
       PetscCall(VecSet(padded_, 0.0));
@@ -390,11 +410,13 @@ PetscErrorCode GroupConvolution::forward(Vec x, bool periodicEmbedding, fftw_com
     PetscCall(VecRestoreArrayRead(padded ? padded_.get() : x, &xa));
     fftw_execute(forward_);
     *spectrum = complex_.get();
+    break;
+  }
   }
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode GroupConvolution::reflectAxes(Vec w, unsigned pattern, Vec out) const {
+PetscErrorCode ConvolutionEngine::reflectAxes(Vec w, unsigned pattern, Vec out) const {
   // out(a, rest) = w(sigma a, rest): a permutation of axis points (kernel layout, kernelM_ values per point).
   PetscInt lo = 0, hi = 0;
   PetscFunctionBeginUser;
@@ -427,7 +449,7 @@ PetscErrorCode GroupConvolution::reflectAxes(Vec w, unsigned pattern, Vec out) c
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode GroupConvolution::setKernel(Vec w) {
+PetscErrorCode ConvolutionEngine::computeSpectrum(Vec w, KernelSpectrum *s) {
   const PetscScalar *wa = nullptr;
   const PetscInt C = channels_, M = blockM_;
   PetscFunctionBeginUser;
@@ -439,14 +461,19 @@ PetscErrorCode GroupConvolution::setKernel(Vec w) {
       we[c] = wa[c * C + c];
   PetscCall(VecRestoreArrayRead(w, &wa));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, we.data(), static_cast<int>(C), MPI_DOUBLE, MPI_SUM, comm_));
+  KernelSpectrum out;
+  out.diagonal_.resize(static_cast<std::size_t>(C));
   for (PetscInt c = 0; c < C; ++c)
-    diagonal_[c] = we[c] / static_cast<double>(group_.order());
+    out.diagonal_[c] = we[c] / static_cast<double>(group_.order());
+  out.modes_      = nFreq_;
+  out.components_ = kernelComponents_;
 
   // Spectra of every kernel component under every reflection pattern, C batches of M components each (the
   // state plan transforms M components at once).
   const double scale  = 1.0 / (static_cast<double>(transformLength_) * static_cast<double>(group_.order()));
   const std::size_t K = kernelComponents_;
-  spectrum_.reset(fftw_alloc_complex(std::max<std::size_t>(static_cast<std::size_t>(nFreq_) * K, 1)));
+  FftwArray<fftw_complex> spectrum(
+      fftw_alloc_complex(std::max<std::size_t>(static_cast<std::size_t>(nFreq_) * K, 1)));
   VecHandle reflected, batch;
   PetscCall(VecDuplicate(w, reflected.address()));
   PetscCall(createVec(batch.address()));
@@ -465,7 +492,7 @@ PetscErrorCode GroupConvolution::setKernel(Vec w) {
       PetscCall(forward(batch, true, &c));
       for (ptrdiff_t f = 0; f < nFreq_; ++f)
         for (PetscInt m = 0; m < M; ++m) {
-          fftw_complex &dst = spectrum_[f * K + pi * kernelM_ + b * M + m];
+          fftw_complex &dst = spectrum[f * K + pi * kernelM_ + b * M + m];
           dst[0]            = c[f * freqStride_ + m * compStride_][0] * scale;
           dst[1]            = c[f * freqStride_ + m * compStride_][1] * scale;
         }
@@ -475,41 +502,39 @@ PetscErrorCode GroupConvolution::setKernel(Vec w) {
   // multiplications per mode instead of a complex one. Decided collectively.
   double extremes[2] = {0, 0};
   for (ptrdiff_t i = 0; i < nFreq_ * static_cast<ptrdiff_t>(K); ++i) {
-    extremes[0] = std::max(extremes[0], std::abs(spectrum_[i][0]));
-    extremes[1] = std::max(extremes[1], std::abs(spectrum_[i][1]));
+    extremes[0] = std::max(extremes[0], std::abs(spectrum[i][0]));
+    extremes[1] = std::max(extremes[1], std::abs(spectrum[i][1]));
   }
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, extremes, 2, MPI_DOUBLE, MPI_MAX, comm_));
-  realSpectrum_ = K == 1 && extremes[1] <= 1e-14 * extremes[0];
-  realSpectrumValues_.reset();
-  if (realSpectrum_) {
-    realSpectrumValues_.reset(fftw_alloc_real(static_cast<size_t>(std::max<ptrdiff_t>(nFreq_, 1))));
+  out.real_ = K == 1 && extremes[1] <= 1e-14 * extremes[0];
+  if (out.real_) {
+    out.realValues_.reset(fftw_alloc_real(static_cast<size_t>(std::max<ptrdiff_t>(nFreq_, 1))));
     for (ptrdiff_t i = 0; i < nFreq_; ++i)
-      realSpectrumValues_[i] = spectrum_[i][0];
-    spectrum_.reset(); // only the real part is used from now on
-  }
-  if (K > 1) {
+      out.realValues_[i] = spectrum[i][0]; // only the real part is used from now on
+  } else if (K > 1) {
     // Chunk-major split copy for the vectorised block product; the interleaved spectrum is not needed after.
     const ptrdiff_t chunks = (nFreq_ + kBlockChunk - 1) / kBlockChunk;
-    blockRe_.reset(
+    out.blockRe_.reset(
         fftw_alloc_real(std::max<std::size_t>(static_cast<std::size_t>(chunks) * K * kBlockChunk, 1)));
-    blockIm_.reset(
+    out.blockIm_.reset(
         fftw_alloc_real(std::max<std::size_t>(static_cast<std::size_t>(chunks) * K * kBlockChunk, 1)));
     for (ptrdiff_t f = 0; f < chunks * kBlockChunk; ++f)
       for (std::size_t k = 0; k < K; ++k) {
         const std::size_t at = (static_cast<std::size_t>(f / kBlockChunk) * K + k) * kBlockChunk +
                                static_cast<std::size_t>(f % kBlockChunk);
-        blockRe_[at] =
-            f < nFreq_ ? spectrum_[f * static_cast<ptrdiff_t>(K) + static_cast<ptrdiff_t>(k)][0] : 0.0;
-        blockIm_[at] =
-            f < nFreq_ ? spectrum_[f * static_cast<ptrdiff_t>(K) + static_cast<ptrdiff_t>(k)][1] : 0.0;
+        out.blockRe_[at] =
+            f < nFreq_ ? spectrum[f * static_cast<ptrdiff_t>(K) + static_cast<ptrdiff_t>(k)][0] : 0.0;
+        out.blockIm_[at] =
+            f < nFreq_ ? spectrum[f * static_cast<ptrdiff_t>(K) + static_cast<ptrdiff_t>(k)][1] : 0.0;
       }
-    spectrum_.reset();
+  } else {
+    out.complex_ = std::move(spectrum);
   }
-  haveKernel_ = true;
+  *s = std::move(out);
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode GroupConvolution::setKernelFromState(Vec y, StateKernel mode) {
+PetscErrorCode ConvolutionEngine::computeSpectrumFromState(Vec y, StateKernel mode, KernelSpectrum *s) {
   VecHandle w;
   const PetscScalar *ya = nullptr;
   PetscScalar *wa       = nullptr;
@@ -526,13 +551,13 @@ PetscErrorCode GroupConvolution::setKernelFromState(Vec y, StateKernel mode) {
   }
   PetscCall(VecRestoreArray(w, &wa));
   PetscCall(VecRestoreArrayRead(y, &ya));
-  PetscCall(setKernel(w));
+  PetscCall(computeSpectrum(w, s));
   PetscFunctionReturn(0);
 }
 
-void GroupConvolution::multiplyBySpectrum(fftw_complex *c) {
-  if (realSpectrum_) {
-    const double *r = realSpectrumValues_.get();
+void ConvolutionEngine::multiplyBySpectrum(const KernelSpectrum &s, fftw_complex *c) {
+  if (s.real_) {
+    const double *r = s.realValues_.get();
     double *z       = &c[0][0];
     for (ptrdiff_t i = 0; i < nFreq_; ++i) {
       z[2 * i] *= r[i];
@@ -543,10 +568,10 @@ void GroupConvolution::multiplyBySpectrum(fftw_complex *c) {
   const std::size_t K = kernelComponents_;
   const PetscInt M    = blockM_;
   if (K == 1) {
-    const fftw_complex *s = spectrum_.get();
+    const fftw_complex *w = s.complex_.get();
     for (ptrdiff_t i = 0; i < nFreq_; ++i) {
-      const double re = c[i][0] * s[i][0] - c[i][1] * s[i][1];
-      const double im = c[i][0] * s[i][1] + c[i][1] * s[i][0];
+      const double re = c[i][0] * w[i][0] - c[i][1] * w[i][1];
+      const double im = c[i][0] * w[i][1] + c[i][1] * w[i][0];
       c[i][0]         = re;
       c[i][1]         = im;
     }
@@ -555,22 +580,32 @@ void GroupConvolution::multiplyBySpectrum(fftw_complex *c) {
   // Per frequency: out_i = sum_j spectrum[blockTable(i, j)] in_j (an M x M block gathered from the |Q| C^2
   // reflected kernel components).
   detail::blockProductChunks(&c[0][0], nFreq_, freqStride_, compStride_, static_cast<int>(M),
-                             blockTable_.data(), K, blockRe_.get(), blockIm_.get(), blockScratch_.data());
+                             blockTable_.data(), K, s.blockRe_.get(), s.blockIm_.get(), blockScratch_.data());
 }
 
-PetscErrorCode GroupConvolution::apply(Vec x, Vec y) {
-  PetscScalar *ya = nullptr;
+PetscErrorCode ConvolutionEngine::apply(const KernelSpectrum &s, Vec x, Vec y) {
   fftw_complex *c = nullptr;
   PetscFunctionBeginUser;
-  PetscCheck(haveKernel_, comm_, PETSC_ERR_ORDER, "GroupConvolution: setKernel() not called");
+  PetscCheck(!s.empty(), comm_, PETSC_ERR_ORDER, "ConvolutionEngine::apply: the kernel spectrum is empty");
+  PetscCheck(s.modes_ == nFreq_ && s.components_ == kernelComponents_, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG,
+             "ConvolutionEngine::apply: the kernel spectrum was computed for another layout");
   PetscCall(forward(x, false, &c));
-  multiplyBySpectrum(c);
-  if (strategy_ == "dense") {
+  multiplyBySpectrum(s, c);
+  PetscCall(backward(y));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ConvolutionEngine::backward(Vec y) {
+  PetscScalar *ya = nullptr;
+  PetscFunctionBeginUser;
+  switch (strategy_) {
+  case ConvolutionStrategy::Dense:
     PetscCall(VecGetArray(y, &ya));
     for (PetscInt i = 0; i < localN_; ++i)
-      ya[i] = c[i][0];
+      ya[i] = complex_[i][0];
     PetscCall(VecRestoreArray(y, &ya));
-  } else if (strategy_ == "serial") {
+    break;
+  case ConvolutionStrategy::Serial:
     PetscCall(VecGetArray(y, &ya));
     if (fftw_alignment_of(ya) == fftw_alignment_of(real_.get())) {
       fftw_execute_dft_c2r(backward_, complex_.get(), ya);
@@ -579,14 +614,17 @@ PetscErrorCode GroupConvolution::apply(Vec x, Vec y) {
       std::copy(real_.get(), real_.get() + localN_, ya);
     }
     PetscCall(VecRestoreArray(y, &ya));
-  } else if (strategy_ == "slab") {
+    break;
+  case ConvolutionStrategy::Slab:
     fftw_execute(backward_);
     PetscCall(VecGetArray(y, &ya));
     for (ptrdiff_t r = 0; r < localN_ / rowLength_; ++r)
       std::memcpy(ya + r * rowLength_, real_.get() + r * paddedRow_, sizeof(double) * rowLength_);
     PetscCall(VecRestoreArray(y, &ya));
-  } else {
-    const bool padded = strategy_ == "line-padded";
+    break;
+  case ConvolutionStrategy::Line:
+  case ConvolutionStrategy::LinePadded: {
+    const bool padded = strategy_ == ConvolutionStrategy::LinePadded;
     fftw_execute(backward_);
     PetscCall(VecGetArray(padded ? padded_.get() : y, &ya));
     for (ptrdiff_t i = 0; i < lineLocal_ * blockM_; ++i)
@@ -596,25 +634,189 @@ PetscErrorCode GroupConvolution::apply(Vec x, Vec y) {
       PetscCall(VecScatterBegin(embed_, padded_, y, INSERT_VALUES, SCATTER_REVERSE));
       PetscCall(VecScatterEnd(embed_, padded_, y, INSERT_VALUES, SCATTER_REVERSE));
     }
+    break;
+  }
   }
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode GroupConvolution::fillDiagonal(Vec d) const {
+PetscErrorCode ConvolutionEngine::fillDiagonal(const KernelSpectrum &s, Vec d) const {
   PetscInt lo = 0, hi = 0;
   PetscScalar *a = nullptr;
   PetscFunctionBeginUser;
   PetscCall(VecGetOwnershipRange(d, &lo, &hi));
   PetscCall(VecGetArray(d, &a));
   for (PetscInt i = lo; i < hi; ++i)
-    a[i - lo] = diagonal_[i % channels_];
+    a[i - lo] = s.diagonal(i % channels_);
   PetscCall(VecRestoreArray(d, &a));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ConvolutionEngine::findFrequencies() {
+  const std::size_t d = dims_.size();
+  const PetscInt M    = blockM_;
+  PetscFunctionBeginUser;
+  if (haveFrequencies_) PetscFunctionReturn(0);
+  // The layouts differ by strategy (r2c halves the last axis, the slab output is transposed, the line output
+  // scrambled in an order FFTW does not document): read each frequency off the transform of an impulse at
+  // coordinate 1 along each axis, whose spectrum is e^{-2 pi i k / n} at frequency k along that axis.
+  freqIndex_.assign(static_cast<std::size_t>(nFreq_) * d, 0);
+  VecHandle impulse;
+  PetscCall(createVec(impulse.address()));
+  PetscInt stride = 1;
+  for (std::size_t i = d; i-- > 0;) {
+    const ptrdiff_t n = dims_[i];
+    PetscScalar *a    = nullptr;
+    PetscCall(VecSet(impulse, 0.0));
+    PetscCall(VecGetArray(impulse, &a));
+    for (PetscInt m = 0; m < M; ++m) {
+      const PetscInt at = stride * M + m; // axis point "1 along dims_[i]", every component
+      if (at >= start_ && at < start_ + localN_) a[at - start_] = 1.0;
+    }
+    PetscCall(VecRestoreArray(impulse, &a));
+    fftw_complex *c = nullptr;
+    PetscCall(forward(impulse, false, &c));
+    int consistent = 1;
+    for (ptrdiff_t f = 0; f < nFreq_; ++f) {
+      const double *z    = c[f * freqStride_];
+      const double turns = -std::atan2(z[1], z[0]) / (2 * M_PI) * static_cast<double>(n);
+      const long k       = std::lround(turns);
+      if (std::abs(std::hypot(z[0], z[1]) - 1.0) > 1e-6 || std::abs(turns - static_cast<double>(k)) > 1e-3)
+        consistent = 0;
+      freqIndex_[static_cast<std::size_t>(f) * d + i] = static_cast<int>(((k % n) + n) % n);
+    }
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &consistent, 1, MPI_INT, MPI_MIN, comm_));
+    PetscCheck(consistent, comm_, PETSC_ERR_PLIB, "%s: the transform of an impulse is not a pure phase",
+               strategyName());
+    stride *= static_cast<PetscInt>(n);
+  }
+  haveFrequencies_ = true;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ConvolutionEngine::applyAxisFilter(const AxisFilter &filter, Vec x, Vec y) {
+  const std::size_t d = dims_.size();
+  const PetscInt M    = blockM_;
+  fftw_complex *c     = nullptr;
+  PetscFunctionBeginUser;
+  const std::size_t axes = group_.axisOrders().size();
+  PetscCheck(filter.multiplier.size() == axes && filter.kernel.size() == axes, comm_, PETSC_ERR_ARG_SIZ,
+             "AxisFilter: one multiplier and one kernel per axis (%d axes)", static_cast<int>(axes));
+  for (std::size_t i = 0; i < d; ++i)
+    PetscCheck(filter.multiplier[dimAxis_[i]].size() == static_cast<std::size_t>(dims_[i]) &&
+                   filter.kernel[dimAxis_[i]].size() == static_cast<std::size_t>(dims_[i]),
+               comm_, PETSC_ERR_ARG_SIZ, "AxisFilter: axis %d needs %d values", static_cast<int>(dimAxis_[i]),
+               static_cast<int>(dims_[i]));
+  // One factor per frequency, the same for all M components (the axes' translations act alike on every
+  // finite part and channel); 1/L normalises the inverse transform.
+  std::vector<Complex> factor(static_cast<std::size_t>(nFreq_));
+  const double scale = 1.0 / static_cast<double>(transformLength_);
+  if (strategy_ == ConvolutionStrategy::LinePadded) {
+    // The transform runs over Z_L: the kernel on Z_N, extended periodically (as for J), times x zero-padded.
+    const std::vector<double> &kernel = filter.kernel[dimAxis_[0]];
+    VecHandle kv;
+    PetscScalar *a = nullptr;
+    PetscCall(createVec(kv.address()));
+    PetscCall(VecGetArray(kv, &a));
+    for (PetscInt i = 0; i < localN_; ++i)
+      a[i] = kernel[static_cast<std::size_t>((start_ + i) / M)];
+    PetscCall(VecRestoreArray(kv, &a));
+    PetscCall(forward(kv, true, &c));
+    for (ptrdiff_t f = 0; f < nFreq_; ++f)
+      factor[f] = scale * Complex(c[f * freqStride_][0], c[f * freqStride_][1]);
+  } else {
+    PetscCall(findFrequencies());
+    for (ptrdiff_t f = 0; f < nFreq_; ++f) {
+      Complex m = scale;
+      for (std::size_t i = 0; i < d; ++i)
+        m *= filter.multiplier[dimAxis_[i]][freqIndex_[static_cast<std::size_t>(f) * d + i]];
+      factor[f] = m;
+    }
+  }
+  PetscCall(forward(x, false, &c));
+  for (ptrdiff_t f = 0; f < nFreq_; ++f)
+    for (PetscInt m = 0; m < M; ++m) {
+      double *z       = c[f * freqStride_ + m * compStride_];
+      const double re = z[0] * factor[f].real() - z[1] * factor[f].imag();
+      const double im = z[0] * factor[f].imag() + z[1] * factor[f].real();
+      z[0]            = re;
+      z[1]            = im;
+    }
+  PetscCall(backward(y));
+  PetscFunctionReturn(0);
+}
+
+std::size_t ConvolutionEngine::memoryBytes() const {
+  const std::size_t modes = static_cast<std::size_t>(std::max<ptrdiff_t>(nFreq_, 0));
+  const std::size_t M     = static_cast<std::size_t>(blockM_);
+  std::size_t bytes       = 0;
+  switch (strategy_) {
+  case ConvolutionStrategy::Dense:
+    break;
+  case ConvolutionStrategy::Serial:
+    bytes += sizeof(double) * localN_ + sizeof(fftw_complex) * modes * M;
+    break;
+  case ConvolutionStrategy::Slab:
+    bytes += sizeof(double) * 2 * allocComplex_;
+    break;
+  case ConvolutionStrategy::Line:
+    bytes += sizeof(fftw_complex) * allocComplex_;
+    break;
+  case ConvolutionStrategy::LinePadded:
+    bytes += sizeof(fftw_complex) * allocComplex_ + sizeof(double) * lineLocal_ * M;
+    break;
+  }
+  return bytes;
+}
+
+std::size_t KernelSpectrum::memoryBytes() const {
+  const std::size_t modes = static_cast<std::size_t>(std::max<ptrdiff_t>(modes_, 0));
+  return real_ ? sizeof(double) * modes
+               : sizeof(fftw_complex) * modes * std::max<std::size_t>(components_, 1);
+}
+
+GroupConvolution::~GroupConvolution() = default;
+
+PetscErrorCode GroupConvolution::create(MPI_Comm comm, const Group &group, PetscInt channels,
+                                        FftPlanner planner, std::unique_ptr<GroupConvolution> *out) {
+  std::shared_ptr<ConvolutionEngine> engine;
+  PetscFunctionBeginUser;
+  PetscCall(ConvolutionEngine::create(comm, group, channels, planner, &engine));
+  PetscCall(create(std::move(engine), out));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GroupConvolution::create(std::shared_ptr<ConvolutionEngine> engine,
+                                        std::unique_ptr<GroupConvolution> *out) {
+  PetscFunctionBeginUser;
+  std::unique_ptr<GroupConvolution> conv(new GroupConvolution());
+  conv->engine_ = std::move(engine);
+  *out          = std::move(conv);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GroupConvolution::setKernel(Vec w) {
+  PetscFunctionBeginUser;
+  PetscCall(engine_->computeSpectrum(w, &spectrum_));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GroupConvolution::setKernelFromState(Vec y, StateKernel mode) {
+  PetscFunctionBeginUser;
+  PetscCall(engine_->computeSpectrumFromState(y, mode, &spectrum_));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GroupConvolution::apply(Vec x, Vec y) {
+  PetscFunctionBeginUser;
+  PetscCheck(!spectrum_.empty(), comm(), PETSC_ERR_ORDER, "GroupConvolution: setKernel() not called");
+  PetscCall(engine_->apply(spectrum_, x, y));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode GroupConvolution::createMat(Mat *J) {
   PetscFunctionBeginUser;
-  PetscCall(MatCreateShell(comm_, localN_, localN_, size(), size(), this, J));
+  PetscCall(MatCreateShell(comm(), localSize(), localSize(), size(), size(), this, J));
   PetscCall(MatShellSetOperation(*J, MATOP_MULT, reinterpret_cast<void (*)(void)>(convolutionMult)));
   PetscCall(
       MatShellSetOperation(*J, MATOP_GET_DIAGONAL, reinterpret_cast<void (*)(void)>(convolutionDiagonal)));
@@ -622,16 +824,7 @@ PetscErrorCode GroupConvolution::createMat(Mat *J) {
 }
 
 std::size_t GroupConvolution::memoryBytes() const {
-  const std::size_t modes = static_cast<std::size_t>(std::max<ptrdiff_t>(nFreq_, 0));
-  std::size_t bytes       = realSpectrum_
-                                ? sizeof(double) * modes
-                                : sizeof(fftw_complex) * modes * std::max<std::size_t>(kernelComponents_, 1);
-  const std::size_t M     = static_cast<std::size_t>(blockM_);
-  if (strategy_ == "serial") bytes += sizeof(double) * localN_ + sizeof(fftw_complex) * modes * M;
-  if (strategy_ == "slab") bytes += sizeof(double) * 2 * allocComplex_;
-  if (strategy_.rfind("line", 0) == 0) bytes += sizeof(fftw_complex) * allocComplex_;
-  if (strategy_ == "line-padded") bytes += sizeof(double) * lineLocal_ * M;
-  return bytes;
+  return engine_->memoryBytes() + spectrum_.memoryBytes();
 }
 
 } // namespace eqrnn

@@ -25,8 +25,15 @@
 //           (line-padded).
 // Size-1 axes are dropped from the transform (FFTW-MPI mishandles N x 1 shapes); they do not change the
 // index.
+//
+// A ConvolutionEngine owns the plans and work buffers of one layout (comm, group, channels, planner); a
+// KernelSpectrum holds one kernel's spectra in that layout. One engine serves any number of kernels (the
+// orbit tools keep two spectra per known state) and the Fourier multipliers along the axes (fractional
+// translations, derivatives). GroupConvolution is an engine, shared or its own, with one kernel: the
+// connectivity J as a MATSHELL.
 #include "core/handles.hpp"
 #include "groups/group.hpp"
+#include <complex>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,17 +45,61 @@ constexpr int kBlockChunk = 8; // frequencies per vectorised block-product step
 enum class FftPlanner { Estimate, Measure, Patient };
 PetscErrorCode parseFftPlanner(MPI_Comm comm, const std::string &name, FftPlanner *planner);
 
-class GroupConvolution {
+// How the transform is laid out and distributed (see above).
+enum class ConvolutionStrategy { Dense, Serial, Slab, Line, LinePadded };
+// "dense", "serial", "slab", "line", "line-padded": the names written to output files.
+const char *strategyName(ConvolutionStrategy strategy);
+
+// A state y (state layout) as the kernel: Diagonal w_cc'(g) = delta_cc' y_c(g) (then J r = (1/|G|) y * r per
+// channel: with r an impulse at a, |G| J r = L_a y), or Rows w_cc'(g) = y_c'(g) (every output channel sums
+// over the input channels: correlations).
+enum class StateKernel { Diagonal, Rows };
+
+// The spectra of one kernel in an engine's layout (premultiplied by 1/(L |G|)): real for M = 1 and an even
+// kernel, complex for M = 1 otherwise, chunk-major split block spectra for M > 1; and the diagonal of J.
+class KernelSpectrum {
+public:
+  KernelSpectrum()                                      = default;
+  KernelSpectrum(KernelSpectrum &&) noexcept            = default;
+  KernelSpectrum &operator=(KernelSpectrum &&) noexcept = default;
+  bool empty() const { return diagonal_.empty(); }
+  // J_(g,c),(g,c) = w_cc(e)/|G| (0 while empty).
+  double diagonal(PetscInt c = 0) const {
+    return static_cast<std::size_t>(c) < diagonal_.size() ? diagonal_[c] : 0.0;
+  }
+  std::size_t memoryBytes() const;
+
+private:
+  friend class ConvolutionEngine;
+  ptrdiff_t modes_        = 0; // local frequencies and kernel components: the layout it was computed in
+  std::size_t components_ = 0;
+  bool real_              = false;
+  FftwArray<double> realValues_;        // M = 1, even kernel
+  FftwArray<fftw_complex> complex_;     // M = 1, other kernels: [frequency]
+  FftwArray<double> blockRe_, blockIm_; // M > 1: [chunk][component][kBlockChunk]
+  std::vector<double> diagonal_;        // per channel
+};
+
+// A filter along the cyclic axes acting alike on every finite part and channel, y(a, q) = sum_b D(b) x(a - b,
+// q) with D(b) = prod_i D_i(b_i), given per axis i (indexed like Group::axisOrders(); axes of order 1 are
+// ignored) twice: as the Fourier multiplier m_i(k) = sum_j D_i(j) e^{-2 pi i k j / n_i}, k = 0 .. n_i - 1
+// (k > n_i/2 is the frequency k - n_i), and as the kernel D_i(j) itself. The engine uses the multipliers
+// where its transform runs over the axes themselves and the kernel where it runs over a padded ring (a phase
+// in Z_L is no translation in Z_N). Both must describe one real filter: m_i(-k) = conj(m_i(k)).
+struct AxisFilter {
+  std::vector<std::vector<std::complex<double>>> multiplier;
+  std::vector<std::vector<double>> kernel;
+};
+
+// The FFT layout: plans, work buffers and the distribution of states, for any number of kernels. Its
+// operations are collective and use the shared buffers: one at a time.
+class ConvolutionEngine {
 public:
   static PetscErrorCode create(MPI_Comm comm, const Group &group, PetscInt channels, FftPlanner planner,
-                               std::unique_ptr<GroupConvolution> *out);
-  static PetscErrorCode create(MPI_Comm comm, const Group &group, FftPlanner planner,
-                               std::unique_ptr<GroupConvolution> *out) {
-    return create(comm, group, 1, planner, out);
-  }
-  ~GroupConvolution();
-  GroupConvolution(const GroupConvolution &)            = delete;
-  GroupConvolution &operator=(const GroupConvolution &) = delete;
+                               std::shared_ptr<ConvolutionEngine> *out);
+  ~ConvolutionEngine();
+  ConvolutionEngine(const ConvolutionEngine &)            = delete;
+  ConvolutionEngine &operator=(const ConvolutionEngine &) = delete;
 
   MPI_Comm comm() const { return comm_; }
   const Group &group() const { return group_; }
@@ -57,31 +108,26 @@ public:
   PetscInt localSize() const { return localN_; }
   PetscInt ownershipStart() const { return start_; }
   PetscInt blockSize() const { return blockM_; } // M = |Q| C
-  const std::string &strategy() const { return strategy_; }
-  const char *strategyName() const { return strategy_.c_str(); } // as recorded in output files
-  PetscInt transformLength() const { return transformLength_; }  // M for the padded line strategy, else |G|
+  ConvolutionStrategy strategy() const { return strategy_; }
+  const char *strategyName() const { return eqrnn::strategyName(strategy_); }
+  PetscInt transformLength() const { return transformLength_; } // L for the padded line strategy, else |A|
 
   PetscErrorCode createVec(Vec *v) const;
   PetscErrorCode createKernelVec(Vec *v) const; // |G| C^2 values, distributed like the state
-  // Sets the kernel w (kernel layout) and computes its spectra once.
-  PetscErrorCode setKernel(Vec w);
-  // A state y (state layout) as the kernel: Diagonal w_cc'(g) = delta_cc' y_c(g) (then J r = (1/|G|) y * r
-  // per channel: with r an impulse at a, |G| J r = L_a y), or Rows w_cc'(g) = y_c'(g) (every output channel
-  // sums over the input channels: correlations).
-  enum class StateKernel { Diagonal, Rows };
-  PetscErrorCode setKernelFromState(Vec y, StateKernel mode);
-  // y = J x. x and y must not alias.
-  PetscErrorCode apply(Vec x, Vec y);
-  // J_(g,c),(g,c) = w_cc(e)/|G| (the operator is a convolution: the diagonal depends on the channel only).
-  double diagonal(PetscInt c = 0) const { return diagonal_[c]; }
-  PetscErrorCode fillDiagonal(Vec d) const;
-  // A MATSHELL whose MatMult is apply() and MatGetDiagonal is diagonal(); valid while this object lives.
-  PetscErrorCode createMat(Mat *J);
-  // Bytes this rank holds for buffers and the kernel spectrum.
+
+  // The spectra of the kernel w (kernel layout), computed with this engine's plan.
+  PetscErrorCode computeSpectrum(Vec w, KernelSpectrum *s);
+  PetscErrorCode computeSpectrumFromState(Vec y, StateKernel mode, KernelSpectrum *s);
+  // y = J_s x. x and y must not alias.
+  PetscErrorCode apply(const KernelSpectrum &s, Vec x, Vec y);
+  PetscErrorCode fillDiagonal(const KernelSpectrum &s, Vec d) const;
+  // y = D * x for a filter along the axes (fractional translations, derivatives). x and y must not alias.
+  PetscErrorCode applyAxisFilter(const AxisFilter &filter, Vec x, Vec y);
+  // Bytes this rank holds for plans' buffers (not counting kernel spectra).
   std::size_t memoryBytes() const;
 
 private:
-  GroupConvolution() = default;
+  ConvolutionEngine() = default;
   PetscErrorCode setupDense();
   PetscErrorCode setupSerial(unsigned flags);
   PetscErrorCode setupSlab(unsigned flags);
@@ -89,8 +135,12 @@ private:
   void setupBlockTable();
   // Loads a state-layout Vec into the transform input and transforms; returns the spectrum (nFreq_ x M).
   PetscErrorCode forward(Vec x, bool periodicEmbedding, fftw_complex **spectrum);
+  // The inverse transform of the work spectrum into y (state layout).
+  PetscErrorCode backward(Vec y);
   PetscErrorCode reflectAxes(Vec w, unsigned pattern, Vec out) const;
-  void multiplyBySpectrum(fftw_complex *c);
+  void multiplyBySpectrum(const KernelSpectrum &s, fftw_complex *c);
+  // freqIndex_: per local frequency, its index along each of dims_ (filled on first use).
+  PetscErrorCode findFrequencies();
 
   MPI_Comm comm_ = MPI_COMM_NULL;
   Group group_;
@@ -100,31 +150,85 @@ private:
   std::vector<unsigned> patterns_;   // distinct reflection patterns (bit i: dims_[i] flipped)
   std::vector<int> patternOf_;       // per finite part p: index into patterns_
   std::vector<int> blockTable_;      // M x M: kernel component feeding output i from input j
-  std::string strategy_;
+  ConvolutionStrategy strategy_ = ConvolutionStrategy::Dense;
   PetscInt localN_ = 0, start_ = 0, transformLength_ = 0;
-  std::vector<double> diagonal_;
 
   // FFT data: real work array (serial: unpadded; slab: padded in the last dimension), complex work array (the
-  // same memory as the real one for slab/line). Spectra: nFreq_ frequencies x M components for the state,
-  // nFreq_ x kernelComponents for the kernel (premultiplied by 1/(L |G|)).
+  // same memory as the real one for slab/line). The state spectrum: nFreq_ frequencies x M components.
   FftwArray<double> real_;
   FftwArray<fftw_complex> complex_;
-  FftwArray<fftw_complex> spectrum_;
   std::size_t kernelComponents_ = 0;
-  bool realSpectrum_            = false; // M = 1 and an even kernel: the product uses realSpectrumValues_
-  FftwArray<double> realSpectrumValues_;
-  FftwArray<double> blockRe_, blockIm_; // kernel spectra for M > 1, chunk-major, split (see .cpp)
-  std::vector<double> blockScratch_;    // 4 M kBlockChunk doubles
+  std::vector<double> blockScratch_; // 4 M kBlockChunk doubles
   ptrdiff_t nFreq_ = 0, allocComplex_ = 0;
   ptrdiff_t freqStride_ = 0, compStride_ = 1; // spectrum layout: component m of frequency f at f fs + m cs
   ptrdiff_t rowLength_ = 0, paddedRow_ = 0;   // slab copy geometry (doubles)
   FftwPlan forward_, backward_;
-  bool haveKernel_ = false;
+  std::vector<int> freqIndex_; // [frequency][dims_.size()], see findFrequencies()
+  bool haveFrequencies_ = false;
 
   // line strategy with padding: state (length N M) <-> work vector (length L M, FFTW's input layout).
   VecHandle padded_;
   ScatterHandle embed_, wrap_;
   ptrdiff_t lineLocal_ = 0, lineStart_ = 0;
+};
+
+// The connectivity operator: an engine (its own, or shared with other users of the same layout) and one
+// kernel.
+class GroupConvolution {
+public:
+  static PetscErrorCode create(MPI_Comm comm, const Group &group, PetscInt channels, FftPlanner planner,
+                               std::unique_ptr<GroupConvolution> *out);
+  static PetscErrorCode create(MPI_Comm comm, const Group &group, FftPlanner planner,
+                               std::unique_ptr<GroupConvolution> *out) {
+    return create(comm, group, 1, planner, out);
+  }
+  // On an existing engine (no new plans).
+  static PetscErrorCode create(std::shared_ptr<ConvolutionEngine> engine,
+                               std::unique_ptr<GroupConvolution> *out);
+  ~GroupConvolution();
+  GroupConvolution(const GroupConvolution &)            = delete;
+  GroupConvolution &operator=(const GroupConvolution &) = delete;
+
+  ConvolutionEngine &engine() const { return *engine_; }
+  const std::shared_ptr<ConvolutionEngine> &sharedEngine() const { return engine_; }
+  MPI_Comm comm() const { return engine_->comm(); }
+  const Group &group() const { return engine_->group(); }
+  PetscInt channels() const { return engine_->channels(); }
+  PetscInt size() const { return engine_->size(); } // state length N = |G| C
+  PetscInt localSize() const { return engine_->localSize(); }
+  PetscInt ownershipStart() const { return engine_->ownershipStart(); }
+  PetscInt blockSize() const { return engine_->blockSize(); } // M = |Q| C
+  ConvolutionStrategy strategy() const { return engine_->strategy(); }
+  const char *strategyName() const { return engine_->strategyName(); }    // as recorded in output files
+  PetscInt transformLength() const { return engine_->transformLength(); } // L for line-padded, else |A|
+
+  PetscErrorCode createVec(Vec *v) const { return engine_->createVec(v); }
+  PetscErrorCode createKernelVec(Vec *v) const { return engine_->createKernelVec(v); }
+  // Sets the kernel w (kernel layout) and computes its spectra once.
+  PetscErrorCode setKernel(Vec w);
+  using StateKernel = eqrnn::StateKernel;
+  PetscErrorCode setKernelFromState(Vec y, StateKernel mode);
+  const KernelSpectrum &spectrum() const { return spectrum_; }
+  // y = J x. x and y must not alias.
+  PetscErrorCode apply(Vec x, Vec y);
+  // Other kernels on the same engine (see ConvolutionEngine).
+  PetscErrorCode computeSpectrum(Vec w, KernelSpectrum *s) { return engine_->computeSpectrum(w, s); }
+  PetscErrorCode computeSpectrumFromState(Vec y, StateKernel mode, KernelSpectrum *s) {
+    return engine_->computeSpectrumFromState(y, mode, s);
+  }
+  PetscErrorCode apply(const KernelSpectrum &s, Vec x, Vec y) { return engine_->apply(s, x, y); }
+  // J_(g,c),(g,c) = w_cc(e)/|G| (the operator is a convolution: the diagonal depends on the channel only).
+  double diagonal(PetscInt c = 0) const { return spectrum_.diagonal(c); }
+  PetscErrorCode fillDiagonal(Vec d) const { return engine_->fillDiagonal(spectrum_, d); }
+  // A MATSHELL whose MatMult is apply() and MatGetDiagonal is diagonal(); valid while this object lives.
+  PetscErrorCode createMat(Mat *J);
+  // Bytes this rank holds for buffers and the kernel spectrum (the engine's counted in full even if shared).
+  std::size_t memoryBytes() const;
+
+private:
+  GroupConvolution() = default;
+  std::shared_ptr<ConvolutionEngine> engine_;
+  KernelSpectrum spectrum_;
 };
 
 } // namespace eqrnn

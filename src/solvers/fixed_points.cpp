@@ -228,7 +228,7 @@ PetscErrorCode FixedPointFinder::consider(Vec x, double res, PetscInt start, Sta
   mf.residual = res;
   mf.start    = start;
   std::unique_ptr<OrbitReference> ref;
-  PetscCall(OrbitReference::create(net_->comm(), net_->group(), net_->spec().fftPlanner, mf.x, &ref));
+  PetscCall(OrbitReference::create(orbits_->sharedEngine(), mf.x, &ref));
   mf.orbit = std::move(ref);
   PetscCall(orbits_->stabiliser(x, spec_.symmetryTol * std::max<PetscReal>(1.0, xnorm), &mf.stabiliser));
   mf.orbitSize = net_->group().order() / mf.stabiliser.order;
@@ -259,8 +259,7 @@ PetscErrorCode FixedPointFinder::consider(Vec x, double res, PetscInt start, Sta
 
 PetscErrorCode FixedPointFinder::continuousDistance(Vec x, Manifold &m, double *distance) {
   PetscFunctionBeginUser;
-  PetscCall(
-      continuousOrbitDistance(net_->comm(), net_->group(), net_->spec().fftPlanner, *m.orbit, x, distance));
+  PetscCall(continuousOrbitDistance(*m.orbit, x, distance));
   PetscFunctionReturn(0);
 }
 

@@ -224,12 +224,12 @@ PetscErrorCode benchSet(MPI_Comm comm, const std::string &title,
     if (i > 0) std::snprintf(ratio, sizeof(ratio), "%7.2f", t / ref);
     PetscCall(PetscPrintf(
         comm, "%-16s %8" PetscInt_FMT " %2" PetscInt_FMT " %5d %-12s %11.3e %s %9.1f %9.1e %9.1e%s %8.2f\n",
-        k.spec.c_str(), k.group.order(), k.channels, table->ranks, k.conv->strategy().c_str(), t, ratio,
+        k.spec.c_str(), k.group.order(), k.channels, table->ranks, k.conv->strategyName(), t, ratio,
         k.bytesPerNeuron, k.equivError, k.impulseError, bad ? "!" : " ", k.planSeconds));
     if (table->csv && rank == 0)
       std::fprintf(table->csv, "%s,%s,%lld,%lld,%d,%s,%.6e,%.4f,%.2f,%.3e,%.3e,%.3f\n", cases[0].spec.c_str(),
                    k.spec.c_str(), static_cast<long long>(k.group.order()),
-                   static_cast<long long>(k.channels), table->ranks, k.conv->strategy().c_str(), t, t / ref,
+                   static_cast<long long>(k.channels), table->ranks, k.conv->strategyName(), t, t / ref,
                    k.bytesPerNeuron, k.equivError, k.impulseError, k.planSeconds);
   }
   PetscFunctionReturn(0);

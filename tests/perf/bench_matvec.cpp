@@ -199,13 +199,13 @@ PetscErrorCode benchOne(MPI_Comm comm, const std::string &spec, const Options &o
   char dense[64]         = "        -        -";
   if (tDense > 0) std::snprintf(dense, sizeof(dense), "%9.3e %8.1f", tDense, tDense / tMat);
   PetscCall(PetscPrintf(comm, "%-14s %9" PetscInt_FMT " %-12s %10.3e %10.3e %7.3f %s %9.1f %8.2f\n",
-                        spec.c_str(), group.order(), conv->strategy().c_str(), tMat, tBare, tMat / tBare,
-                        dense, perNeuron, tPlan));
+                        spec.c_str(), group.order(), conv->strategyName(), tMat, tBare, tMat / tBare, dense,
+                        perNeuron, tPlan));
   PetscMPIInt rank = 0;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (csv && rank == 0)
     std::fprintf(csv, "%s,%lld,%s,%.6e,%.6e,%.4f,%.6e,%.2f,%.3f\n", spec.c_str(),
-                 static_cast<long long>(group.order()), conv->strategy().c_str(), tMat, tBare, tMat / tBare,
+                 static_cast<long long>(group.order()), conv->strategyName(), tMat, tBare, tMat / tBare,
                  tDense, perNeuron, tPlan);
   PetscFunctionReturn(0);
 }

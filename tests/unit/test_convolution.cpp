@@ -51,7 +51,8 @@ TEST(Convolution, EqualsDenseGroupSum) {
       ref[g] = s / static_cast<double>(n);
     }
     const double err = maxAbsDiff(y, ref) / maxAbs(ref);
-    EXPECT_LT(err, 1e-12) << spec << " strategy " << b.conv->strategy() << " on " << commSize() << " ranks";
+    EXPECT_LT(err, 1e-12) << spec << " strategy " << b.conv->strategyName() << " on " << commSize()
+                          << " ranks";
   }
 }
 

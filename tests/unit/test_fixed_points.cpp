@@ -325,7 +325,7 @@ TEST(Orbits, SpectralTangentsAreDerivatives) {
          [&](const std::vector<PetscInt> &c) { return std::sin(2 * th(c, 0)) + std::cos(3 * th(c, 1)); });
     std::vector<VecHandle> t;
     std::vector<PetscInt> axes;
-    EQ_OK(orbitTangents(PETSC_COMM_WORLD, G, FftPlanner::Estimate, x, &t, &axes));
+    EQ_OK(orbitTangents(conv->engine(), x, &t, &axes));
     ASSERT_EQ(t.size(), 2u);
     const auto t0 = gather(t[0]), t1 = gather(t[1]);
     for (PetscInt g = 0; g < G.order(); ++g) {
@@ -348,10 +348,159 @@ TEST(Orbits, FractionalTranslationIsTheContinuousShift) {
     return std::sin(2 * M_PI * 3 * c0 / 16) + std::cos(2 * M_PI * 2 * c1 / 9);
   };
   fill(x, G, [&](const std::vector<PetscInt> &c) { return f(double(c[0]), double(c[1])); });
-  EQ_OK(fractionalTranslate(PETSC_COMM_WORLD, G, FftPlanner::Estimate, x, {0.3, -1.7}, y));
+  EQ_OK(fractionalTranslate(conv->engine(), x, {0.3, -1.7}, y));
   const auto ys = gather(y);
   for (PetscInt g = 0; g < G.order(); ++g) {
     const auto c = G.coordinates(g);
     EXPECT_NEAR(ys[g], f(c[0] - 0.3, c[1] + 1.7), 1e-12);
   }
+}
+
+namespace {
+// The convolution-kernel implementation that the Fourier multipliers replaced, kept as their reference:
+// out = sum_a D(a) L_a x as the convolution x * D on a GroupConvolution of its own, with D from O(n) sums.
+double legacyInterpolationWeight(PetscInt n, PetscInt j, double delta) {
+  const double u = 2 * M_PI * (static_cast<double>(j) - delta) / static_cast<double>(n);
+  double s       = 1.0;
+  for (PetscInt k = 1; 2 * k < n; ++k)
+    s += 2 * std::cos(static_cast<double>(k) * u);
+  if (n % 2 == 0) s += std::cos(static_cast<double>(n / 2) * u);
+  return s / static_cast<double>(n);
+}
+
+void legacyTranslateByDistribution(const Group &G, PetscInt C, Vec x,
+                                   const std::function<double(const std::vector<PetscInt> &)> &weight,
+                                   Vec out) {
+  std::unique_ptr<GroupConvolution> conv;
+  VecHandle d;
+  PetscInt lo = 0, hi = 0;
+  PetscScalar *a   = nullptr;
+  const PetscInt Q = G.quotientOrder();
+  EQ_OK(GroupConvolution::create(PETSC_COMM_WORLD, G, C, FftPlanner::Estimate, &conv));
+  EQ_OK(conv->setKernelFromState(x, StateKernel::Diagonal));
+  EQ_OK(conv->createVec(d.address()));
+  EQ_OK(VecGetOwnershipRange(d, &lo, &hi));
+  EQ_OK(VecGetArray(d, &a));
+  for (PetscInt i = lo; i < hi; ++i) {
+    const PetscInt g = i / C;
+    a[i - lo]        = g % Q == 0 ? static_cast<double>(G.order()) * weight(G.axisCoordinates(g)) : 0.0;
+  }
+  EQ_OK(VecRestoreArray(d, &a));
+  EQ_OK(conv->apply(d, out));
+}
+
+void legacyFractionalTranslate(const Group &G, PetscInt C, Vec x, const std::vector<double> &delta, Vec out) {
+  const auto &n = G.axisOrders();
+  legacyTranslateByDistribution(
+      G, C, x,
+      [&](const std::vector<PetscInt> &c) {
+        double w = 1.0;
+        for (std::size_t i = 0; i < c.size(); ++i) {
+          const bool moved = i < delta.size() && n[i] > 2 && delta[i] != 0.0;
+          w *= moved ? legacyInterpolationWeight(n[i], c[i], delta[i]) : (c[i] == 0 ? 1.0 : 0.0);
+        }
+        return w;
+      },
+      out);
+}
+
+void legacyTangent(const Group &G, PetscInt C, Vec x, std::size_t axis, Vec out) {
+  legacyTranslateByDistribution(
+      G, C, x,
+      [&](const std::vector<PetscInt> &c) {
+        for (std::size_t i = 0; i < c.size(); ++i)
+          if (i != axis && c[i] != 0) return 0.0;
+        return spectralDerivativeWeight(G.axisOrders()[axis], c[axis]);
+      },
+      out);
+}
+
+// The group element that moves by a[i] along each axis (finite parts e).
+PetscInt axisElement(const Group &G, const std::vector<PetscInt> &a) {
+  std::vector<PetscInt> e(G.numFactors());
+  for (std::size_t i = 0; i < e.size(); ++i) {
+    const PetscInt n = G.axisOrders()[i];
+    e[i]             = ((a[i] % n + n) % n) * G.factor(i).quotientOrder();
+  }
+  return G.index(e);
+}
+} // namespace
+
+TEST(Orbits, MultipliersAgreeWithTheConvolutionKernels) {
+  // Every strategy: serial (1 rank), slab, line and line-padded (Z97, D97, Z15 on several ranks), dense (S4);
+  // rings of even, odd and prime order, tori, D_n, S3 x Z_n, channels.
+  const std::vector<std::pair<const char *, PetscInt>> cases{
+      {"Z16", 1},    {"Z15", 1},      {"Z97", 1},      {"Z97", 2},   {"Z360", 1}, {"Z12xZ10", 1},
+      {"Z16xZ9", 2}, {"Z6xZ5xZ4", 1}, {"Z1xZ9", 1},    {"Z2xZ8", 1}, {"D16", 1},  {"D15", 2},
+      {"D97", 1},    {"S3xZ12", 2},   {"S3xZ7xZ6", 1}, {"S4", 1},    {"D8xZ6", 2}};
+  std::set<std::string> seen;
+  unsigned long long seed = 900;
+  for (const auto &[spec, C] : cases) {
+    Group G;
+    EQ_OK(parseGroup(PETSC_COMM_WORLD, spec, &G));
+    std::unique_ptr<GroupConvolution> conv;
+    EQ_OK(GroupConvolution::create(PETSC_COMM_WORLD, G, C, FftPlanner::Estimate, &conv));
+    ConvolutionEngine &engine = conv->engine();
+    const std::string where   = std::string(spec) + " C=" + std::to_string(C) + " " + conv->strategyName() +
+                              " on " + std::to_string(commSize()) + " ranks";
+    seen.insert(conv->strategyName());
+    VecHandle x, got, want;
+    EQ_OK(conv->createVec(x.address()));
+    EQ_OK(conv->createVec(got.address()));
+    EQ_OK(conv->createVec(want.address()));
+    fillRandom(x, ++seed);
+    const auto &n = G.axisOrders();
+    std::vector<double> delta(n.size());
+    for (std::size_t i = 0; i < n.size(); ++i)
+      delta[i] = (i % 3 == 2) ? 0.0 : 1.3 * counterNormal(seed, 3, i); // some axes not moved
+    EQ_OK(fractionalTranslate(engine, x, delta, got));
+    legacyFractionalTranslate(G, C, x, delta, want);
+    auto u = gather(got), v = gather(want);
+    EXPECT_LT(maxAbsDiff(u, v), 1e-12 * maxAbs(v)) << "T_delta, " << where;
+    std::vector<VecHandle> t;
+    std::vector<PetscInt> axes;
+    EQ_OK(orbitTangents(engine, x, &t, &axes));
+    std::size_t expected = 0;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      if (n[i] <= 2) continue;
+      ASSERT_LT(expected, t.size()) << where;
+      EXPECT_EQ(axes[expected], static_cast<PetscInt>(i)) << where;
+      legacyTangent(G, C, x, i, want);
+      u = gather(t[expected]), v = gather(want);
+      EXPECT_LT(maxAbsDiff(u, v), 1e-12 * maxAbs(v)) << "tangent along axis " << i << ", " << where;
+      ++expected;
+    }
+    EXPECT_EQ(t.size(), expected) << where;
+    // Whole shifts are the lattice translations, to rounding.
+    std::vector<PetscInt> a(n.size());
+    for (std::size_t i = 0; i < n.size(); ++i)
+      a[i] = n[i] > 2 ? static_cast<PetscInt>(i + 2) * (i % 2 ? -1 : 1) : 0;
+    EQ_OK(fractionalTranslate(engine, x, std::vector<double>(a.begin(), a.end()), got));
+    EQ_OK(translate(G, axisElement(G, a), x, want));
+    u = gather(got), v = gather(want);
+    EXPECT_LT(maxAbsDiff(u, v), 1e-13 * maxAbs(v)) << "integer T_a vs L_a, " << where;
+  }
+  EXPECT_TRUE(seen.count("dense")) << "no dense case";
+  if (commSize() == 1) {
+    EXPECT_TRUE(seen.count("serial"));
+  } else {
+    for (const char *s : {"slab", "line", "line-padded"})
+      EXPECT_TRUE(seen.count(s)) << "no " << s << " case on " << commSize() << " ranks";
+  }
+}
+
+TEST(Orbits, FractionalTranslationOfTheNyquistModeIsItsRealPart) {
+  // cos(pi j) on Z16 (the Nyquist mode alone): T_delta keeps only the real part of e^{-i pi delta}.
+  Group G;
+  EQ_OK(parseGroup(PETSC_COMM_WORLD, "Z16", &G));
+  std::unique_ptr<OrbitTools> orbits;
+  EQ_OK(OrbitTools::create(PETSC_COMM_WORLD, G, FftPlanner::Estimate, &orbits));
+  VecHandle x, y;
+  EQ_OK(orbits->createVec(x.address()));
+  EQ_OK(orbits->createVec(y.address()));
+  fill(x, G, [](const std::vector<PetscInt> &c) { return (c[0] % 2) ? -1.0 : 1.0; });
+  EQ_OK(fractionalTranslate(orbits->engine(), x, {0.3}, y));
+  const auto ys = gather(y);
+  for (PetscInt g = 0; g < G.order(); ++g)
+    EXPECT_NEAR(ys[g], std::cos(M_PI * 0.3) * ((g % 2) ? -1.0 : 1.0), 1e-14);
 }

@@ -47,7 +47,7 @@ const Case kLarge[] = {
 
 std::string describe(const Case &k, const GroupConvolution *conv = nullptr) {
   std::string s = std::string(k.spec) + " C=" + std::to_string(k.channels);
-  if (conv) s += " strategy " + conv->strategy();
+  if (conv) s += std::string(" strategy ") + conv->strategyName();
   return s + " on " + std::to_string(commSize()) + " ranks";
 }
 
@@ -369,7 +369,7 @@ TEST(NonAbelian, LargeGroupsImpulseResponseAndEquivariance) {
     ASSERT_NO_FATAL_FAILURE(build(k, ++seed, &op));
     const Group &G   = op.group;
     const PetscInt C = k.channels, n = G.order();
-    const std::string &strategy = op.conv->strategy();
+    const std::string strategy = op.conv->strategyName();
     // The strategies these cases are meant to exercise (group_convolution.hpp).
     const auto axes =
         std::count_if(G.axisOrders().begin(), G.axisOrders().end(), [](PetscInt m) { return m > 1; });

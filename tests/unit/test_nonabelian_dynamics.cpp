@@ -132,7 +132,7 @@ TEST(NonAbelianDynamics, TangentsAreLeftTranslationDerivatives) {
   });
   std::vector<VecHandle> t;
   std::vector<PetscInt> axes;
-  EQ_OK(orbitTangents(PETSC_COMM_WORLD, G, FftPlanner::Estimate, x, &t, &axes));
+  EQ_OK(orbitTangents(conv->engine(), x, &t, &axes));
   ASSERT_EQ(t.size(), 1u);
   VecHandle expect;
   EQ_OK(conv->createVec(expect.address()));
@@ -146,6 +146,43 @@ TEST(NonAbelianDynamics, TangentsAreLeftTranslationDerivatives) {
   for (std::size_t i = 0; i < u.size(); ++i)
     plus = std::max(plus, std::abs(u[i] - v[i])), minus = std::max(minus, std::abs(u[i] + v[i]));
   EXPECT_LT(std::min(plus, minus), 1e-10); // the sign follows orbitTangents' convention
+}
+
+TEST(NonAbelianDynamics, FractionalTranslationShiftsTheRotationAxis) {
+  // A left translation by r^delta moves the rotation coordinate of both cosets alike: x(r^j s^e, c) =
+  // cos(2 pi k j / n + phi_ec) becomes cos(2 pi k (j - delta) / n + phi_ec). On D15 and S3 x Z12 with two
+  // channels (several finite parts and channels per axis point).
+  for (const char *spec : {"D15", "S3xZ12"}) {
+    Group G;
+    EQ_OK(parseGroup(PETSC_COMM_WORLD, spec, &G));
+    const PetscInt C = 2, Q = G.quotientOrder(), n = G.axisCount();
+    std::unique_ptr<OrbitTools> orbits;
+    EQ_OK(OrbitTools::create(PETSC_COMM_WORLD, G, FftPlanner::Estimate, &orbits, C));
+    VecHandle x, y;
+    EQ_OK(orbits->createVec(x.address()));
+    EQ_OK(orbits->createVec(y.address()));
+    auto value = [&](PetscInt i, double delta) {
+      const PetscInt g = i / C, j = g / Q, phase = (g % Q) * C + i % C;
+      return std::cos(2 * M_PI * 2 * (static_cast<double>(j) - delta) / static_cast<double>(n) +
+                      0.7 * static_cast<double>(phase));
+    };
+    PetscInt lo = 0, hi = 0;
+    PetscScalar *a = nullptr;
+    EQ_OK(VecGetOwnershipRange(x, &lo, &hi));
+    EQ_OK(VecGetArray(x, &a));
+    for (PetscInt i = lo; i < hi; ++i)
+      a[i - lo] = value(i, 0.0);
+    EQ_OK(VecRestoreArray(x, &a));
+    const double delta = 0.37;
+    std::vector<double> shift(G.numFactors(), 0.0);
+    shift.back() = delta; // the axis is the last factor's (D15's own, Z12's)
+    EQ_OK(fractionalTranslate(orbits->engine(), x, shift, y));
+    const auto ys = gather(y);
+    double worst  = 0;
+    for (PetscInt i = 0; i < G.order() * C; ++i)
+      worst = std::max(worst, std::abs(ys[i] - value(i, delta)));
+    EXPECT_LT(worst, 1e-12) << spec;
+  }
 }
 
 TEST(NonAbelianDynamics, CensusFixedPointsAreReducedFixedPoints) {
