@@ -96,7 +96,7 @@ PetscErrorCode ReducedModel::create(RateNetwork &net, const ReduceSpec &spec,
   // channels the channel matrix does not matter (it acts on another index).
   m->rightSymmetric_ = net.kernelFamily().isClassFunction();
   if (spec.verify) PetscCall(readStabilitySolverOptions(comm));
-  PetscCall(OrbitTools::create(comm, G, net.spec().fftPlanner, &m->orbits_, net.channels()));
+  PetscCall(OrbitTools::create(net.connectivity().sharedEngine(), &m->orbits_)); // the network's FFT plans
   PetscCall(net.createVec(m->x_.address()));
   PetscCall(net.createVec(m->rate_.address()));
   PetscCall(net.createVec(m->work_.address()));

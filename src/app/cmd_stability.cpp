@@ -41,7 +41,7 @@ PetscErrorCode runStability(MPI_Comm comm, const StabilityConfig &config, Manifo
   PetscCall(VecNorm(f, NORM_2, &fnorm));
   PetscCall(VecNorm(result->x, NORM_2, &xnorm));
   result->residual = fnorm / std::max<PetscReal>(1.0, xnorm);
-  PetscCall(OrbitTools::create(comm, net->group(), net->spec().fftPlanner, &orbits, net->channels()));
+  PetscCall(OrbitTools::create(net->connectivity().sharedEngine(), &orbits)); // the network's FFT plans
   PetscCall(orbits->stabiliser(result->x, 1e-6 * std::max<PetscReal>(1.0, xnorm), &result->stabiliser));
   result->orbitSize = net->group().order() / result->stabiliser.order;
   PetscCall(analyseStability(*net, result->x, config.stability, &result->stability));

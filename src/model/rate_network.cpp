@@ -104,6 +104,7 @@ PetscErrorCode RateNetwork::setParameter(const NetworkParameter &p, double value
   PetscCheck(p.kind != ParameterKind::Gain || value > 0, comm(), PETSC_ERR_USER_INPUT,
              "gain must be > 0 (got %g)", value);
   *parameterSlot(spec_, p) = value;
+  derivativeSpectrum_      = KernelSpectrum(); // every derivative may depend on the value changed
   if (isKernelParameter(p)) {
     // A new kernel in the same layout: its spectrum is recomputed with the plans already made.
     PetscCall(Kernel::create(comm(), spec_.kernel, group(), spec_.channels, &kernelModel_));
@@ -112,6 +113,41 @@ PetscErrorCode RateNetwork::setParameter(const NetworkParameter &p, double value
   } else if (p.kind == ParameterKind::InputAmplitude) {
     PetscCall(input_.setAmplitude(value));
   }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode RateNetwork::parameterDerivative(const NetworkParameter &p, double t, Vec x, Vec dF) {
+  PetscFunctionBeginUser;
+  PetscCall(checkParameter(p));
+  switch (p.kind) {
+  case ParameterKind::Gain:
+  case ParameterKind::Threshold:
+    // d phi/d gain = f'(g u) u, d phi/d threshold = -phi'(x).
+    if (p.kind == ParameterKind::Gain)
+      PetscCall(spec_.phi.applyGainDerivative(x, rate_));
+    else {
+      PetscCall(spec_.phi.applyDerivative(x, rate_));
+      PetscCall(VecScale(rate_, -1.0));
+    }
+    PetscCall(conv_->apply(rate_, dF));
+    break;
+  case ParameterKind::InputAmplitude:
+    PetscCall(VecSet(dF, 0.0));
+    PetscCall(input_.addAmplitudeDerivative(t, 1.0, dF));
+    break;
+  default: { // a kernel parameter: dJ/dp phi(x)
+    if (derivativeSpectrum_.empty() || !(derivativeOf_ == p)) {
+      VecHandle dw;
+      PetscCall(conv_->createKernelVec(dw.address()));
+      PetscCall(kernelModel_->fillDerivative(p, dw));
+      PetscCall(conv_->computeSpectrum(dw, &derivativeSpectrum_));
+      derivativeOf_ = p;
+    }
+    PetscCall(spec_.phi.apply(x, rate_));
+    PetscCall(conv_->apply(derivativeSpectrum_, rate_, dF));
+  }
+  }
+  PetscCall(VecScale(dF, 1.0 / spec_.tau));
   PetscFunctionReturn(0);
 }
 

@@ -53,6 +53,10 @@ public:
   // FFT plans; phi and the input change in place). Errors for a parameter the network does not have.
   PetscErrorCode parameter(const NetworkParameter &p, double *value) const;
   PetscErrorCode setParameter(const NetworkParameter &p, double value);
+  // dF/dp at (t, x), F the right-hand side (tau fixed): dJ/dp phi(x) / tau for a kernel parameter (the
+  // kernel's derivative, transformed once with the network's plans and kept until the network changes),
+  // J (dphi/dp)(x) / tau for gain and threshold, dI/dp / tau for the input amplitude.
+  PetscErrorCode parameterDerivative(const NetworkParameter &p, double t, Vec x, Vec dF);
 
 private:
   RateNetwork() = default;
@@ -62,6 +66,9 @@ private:
   std::unique_ptr<Kernel> kernelModel_;
   ExternalInput input_;
   VecHandle kernel_, rate_;
+  // The kernel's derivative with respect to one parameter (empty: none computed for the current network).
+  KernelSpectrum derivativeSpectrum_;
+  NetworkParameter derivativeOf_;
 };
 
 } // namespace eqrnn

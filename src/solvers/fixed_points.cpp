@@ -54,7 +54,7 @@ PetscErrorCode FixedPointFinder::create(RateNetwork &net, const CensusSpec &spec
   }
   // The eigensolver is built per manifold; its options are read (and checked) now.
   if (spec.stability) PetscCall(readStabilitySolverOptions(comm));
-  PetscCall(OrbitTools::create(comm, net.group(), net.spec().fftPlanner, &f->orbits_, net.channels()));
+  PetscCall(OrbitTools::create(net.connectivity().sharedEngine(), &f->orbits_)); // the network's FFT plans
   for (VecHandle *v : {&f->f_, &f->fUndeflated_, &f->gradient_, &f->work_, &f->shifted_})
     PetscCall(net.createVec(v->address()));
   const PetscInt n = net.connectivity().localSize(), N = net.connectivity().size();

@@ -189,3 +189,67 @@ TEST(Network, ParametersTheNetworkDoesNotHaveAreErrors) {
   EXPECT_FALSE(parseNetworkParameter("J3", {}, &p, &error));
   EXPECT_NE(error.find("J3"), std::string::npos);
 }
+
+TEST(Network, ParameterDerivativesAreCentralDifferencesOfTheRightHandSide) {
+  struct Case {
+    const char *parameter;
+    NetworkSpec spec;
+  };
+  std::vector<Case> cases;
+  NetworkSpec mexican   = spec("Z8xZ6", TransferKind::Sigmoid);
+  mexican.kernel.family = KernelFamily::Mexican;
+  mexican.kernel.J2     = 0.6;
+  for (const char *p : {"J0", "J1", "J2", "kappa", "kappa2", "gain", "threshold", "input_amplitude"})
+    cases.push_back({p, mexican});
+  for (const auto &[name, phi] : transferNames())
+    for (const char *p : {"gain", "threshold"})
+      cases.push_back({p, spec("Z40", phi)});
+  NetworkSpec irreps;
+  irreps.group             = "S3xZ8";
+  irreps.kernel.family     = KernelFamily::Irreps;
+  irreps.kernel.irreps     = {"rho2:chi1", "rho0:chi0"};
+  irreps.kernel.irrepGains = {3.0, -0.5};
+  irreps.tau               = 0.7;
+  cases.push_back({"irrep_gain:0", irreps});
+  cases.push_back({"irrep_gain:1", irreps});
+  NetworkSpec fourier;
+  fourier.group            = "Z9xZ8";
+  fourier.kernel.family    = KernelFamily::Fourier;
+  fourier.kernel.modes     = {1, 0, 0, 2};
+  fourier.kernel.cosCoeffs = {1.5, 0.5};
+  fourier.kernel.sinCoeffs = {0.3, -0.2};
+  for (const char *p : {"fourier_cos:0", "fourier_cos:1", "fourier_sin:1"})
+    cases.push_back({p, fourier});
+  for (const Case &c : cases) {
+    NetworkParameter p;
+    std::string error;
+    ASSERT_TRUE(parseNetworkParameter(c.parameter, c.spec.kernel.irreps, &p, &error)) << error;
+    std::unique_ptr<RateNetwork> net;
+    EQ_OK(RateNetwork::create(PETSC_COMM_WORLD, c.spec, &net));
+    VecHandle x, d, fp, fm;
+    for (VecHandle *w : {&x, &d, &fp, &fm})
+      EQ_OK(net->createVec(w->address()));
+    fillRandom(x, 21, 0.9);
+    double value = 0;
+    EQ_OK(net->parameter(p, &value));
+    EQ_OK(net->parameterDerivative(p, 0.0, x, d));
+    const double h = 1e-5 * std::max(1.0, std::abs(value));
+    EQ_OK(net->setParameter(p, value + h));
+    EQ_OK(net->rhs(0.0, x, fp));
+    EQ_OK(net->setParameter(p, value - h));
+    EQ_OK(net->rhs(0.0, x, fm));
+    EQ_OK(VecAXPY(fp, -1.0, fm));
+    EQ_OK(VecScale(fp, 0.5 / h));
+    const double scale = std::max(norm(d), 1e-12);
+    EQ_OK(VecAXPY(fp, -1.0, d));
+    EXPECT_LT(norm(fp), 1e-7 * scale) << c.parameter << " (|dF/dp| = " << norm(d) << ")";
+    EXPECT_GT(norm(d), 1e-3) << c.parameter; // the parameter matters here: the check is not vacuous
+    // The derivative after a change is that of the changed network (the cached spectrum is dropped).
+    EQ_OK(net->setParameter(p, value));
+    VecHandle again;
+    EQ_OK(net->createVec(again.address()));
+    EQ_OK(net->parameterDerivative(p, 0.0, x, again));
+    EQ_OK(VecAXPY(again, -1.0, d));
+    EXPECT_LT(norm(again), 1e-14 * scale) << c.parameter;
+  }
+}
