@@ -1,34 +1,10 @@
 """End-to-end tests of the eqrnn command line: HDF5 layout, decks, rank-count invariance, equivariance through
 files, implicit integrators, progress lines, and one-line errors for every kind of bad input."""
-import os
-import subprocess
-from pathlib import Path
-
 import h5py
 import numpy as np
 import pytest
 
-ROOT = Path(os.environ.get("EQRNN_SOURCE_DIR", Path(__file__).resolve().parents[2]))
-EQRNN = os.environ.get("EQRNN_BIN", str(ROOT / "build" / "eqrnn"))
-MPIEXEC = os.environ.get("MPIEXEC", "mpirun")
-ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-           OMPI_MCA_rmaps_base_oversubscribe="1")
-
-
-def eqrnn(*args, ranks=1, cwd=None, check=True):
-    cmd = [EQRNN, *map(str, args)]
-    if ranks > 1:
-        cmd = [MPIEXEC, "--quiet", "-n", str(ranks), "--oversubscribe", *cmd]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=ENV, cwd=cwd, timeout=600)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc
-
-
-def simulate(out, *args, ranks=1):
-    # Later options override earlier ones (and a deck's values), as in PETSc: -output goes last.
-    eqrnn("simulate", *args, "-quiet", "-output", out, ranks=ranks)
-    return h5py.File(out, "r")
+from conftest import ROOT, assert_one_line_error, eqrnn, simulate
 
 
 # ---------------------------------------------------------------- output layout
@@ -133,15 +109,6 @@ def bad_file(tmp_path, name, content):
     p = tmp_path / name
     p.write_text(content)
     return p
-
-
-def assert_one_line_error(proc, fragment):
-    assert proc.returncode != 0
-    lines = [l for l in proc.stderr.splitlines() if l.strip()]
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("eqrnn: error: "), lines[0]
-    assert fragment in lines[0], lines[0]
-    assert "PETSC ERROR" not in proc.stdout + proc.stderr
 
 
 BAD = [

@@ -4,12 +4,11 @@ import h5py
 import numpy as np
 import pytest
 
-from test_cli import ROOT, assert_one_line_error, eqrnn  # noqa: F401  (shared runner)
+from conftest import assert_one_line_error, eqrnn, eqrnn_output
 
 
 def census(path, *args, ranks=1):
-    eqrnn("fixedpoints", *args, "-quiet", "-output", path, ranks=ranks)
-    return h5py.File(path, "r")
+    return h5py.File(eqrnn_output(path, "fixedpoints", *args, ranks=ranks), "r")
 
 
 def manifolds(f):

@@ -14,9 +14,7 @@ import h5py
 import numpy as np
 import pytest
 
-from test_cli import ENV, EQRNN, assert_one_line_error, eqrnn
-
-REQUEUE = 85  # the documented "checkpointed, resume me" exit status
+from conftest import ENV, EQRNN, REQUEUE, assert_one_line_error, eqrnn, read_simulation as read
 RING = ["-group", "Z256", "-J1", 3, "-input", "bump", "-input_amplitude", 1, "-input_location", 128,
         "-input_on", 12, "-input_off", 25, "-init_amplitude", 0.05, "-t_final", 40, "-save_interval", 0.5,
         "-checkpoint_interval", 4, "-quiet"]
@@ -24,12 +22,6 @@ RING = ["-group", "Z256", "-J1", 3, "-input", "bump", "-input_amplitude", 1, "-i
 
 def run(out, *extra, ranks=1, check=True):
     return eqrnn("simulate", *RING, "-output", out, *extra, ranks=ranks, check=check)
-
-
-def read(path):
-    with h5py.File(path, "r") as f:
-        return dict(x=f["final/x"][()], t=f["trajectory/t"][()], X=f["trajectory/x"][()],
-                    restarts=int(f.attrs.get("restarts", 0)))
 
 
 @pytest.fixture(scope="module")

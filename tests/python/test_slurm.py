@@ -20,11 +20,9 @@ import h5py
 import numpy as np
 import pytest
 
-from test_cli import ENV, EQRNN, ROOT, eqrnn
-from test_restart import read
+from conftest import ENV, EQRNN, PYTHON, ROOT, eqrnn, read_simulation as read
 
 CLUSTER = os.path.join(ROOT, "tests", "slurm", "cluster.sh")
-PYTHON = "/usr/bin/python3"
 # 2 ranks, Euler-Maruyama with Philox noise: about 15 s on 2 cores, long enough to be interrupted mid-run;
 # the noise makes "the same result" a strong check (it is keyed by step, so a resumed run draws the same).
 SIM = ["-group", "Z4096", "-J1", 3, "-init_amplitude", 0.05, "-noise_sigma", 0.05, "-noise_dt", 0.001,

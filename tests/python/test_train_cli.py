@@ -19,13 +19,9 @@ import h5py
 import numpy as np
 import pytest
 
-from test_cli import ENV, EQRNN, ROOT, assert_one_line_error, eqrnn
+from conftest import (ENV, EQRNN, REQUEUE, assert_one_line_error, assert_png, assert_script_error, eqrnn,
+                      run_script)
 
-PYTHON = "/usr/bin/python3"  # the interpreter with h5py/matplotlib, not the one on PATH
-PLOT = ROOT / "postprocess" / "plot_training.py"
-SUMMARY = ROOT / "postprocess" / "summary.py"
-REQUEUE = 85  # the documented "checkpointed, resume me" exit status
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 GAMMA = 0.995  # the default decay
 
 # README-train.md "What to expect": the linear theory setting. 4 chunks of 32 so that 3 ranks share the work.
@@ -303,7 +299,7 @@ def test_checkpoint_stop_and_restart_auto_give_the_uninterrupted_run(tmp_path, r
     # the restarts are recorded (carried by the checkpoints) and summary.py reports them
     with h5py.File(out, "r") as f:
         assert int(f.attrs["restarts"]) == 2 and f.attrs["restart_steps"] == "700,1400"
-    proc = subprocess.run([PYTHON, str(SUMMARY), str(out)], capture_output=True, text=True, timeout=120)
+    proc = run_script("summary.py", out)
     assert proc.returncode == 0 and "resumed 2 time(s) from checkpoints, at step 700,1400" in proc.stdout, proc.stdout
 
 
@@ -397,11 +393,7 @@ def test_bad_options_are_one_line_errors(tmp_path, args, fragment):
 # ---------------------------------------------------------------- plot_training.py
 
 def plot(*args):
-    return subprocess.run([PYTHON, str(PLOT), *map(str, args)], capture_output=True, text=True, timeout=120)
-
-
-def assert_png(path):
-    assert path.is_file() and path.read_bytes()[:8] == PNG_MAGIC
+    return run_script("plot_training.py", *args)
 
 
 def test_plot_training_linear_d1_and_relu_d2(runs, tmp_path):
@@ -428,8 +420,5 @@ def test_plot_training_bad_input_is_one_line(tmp_path):
     eqrnn("simulate", "-group", "Z8", "-t_final", 0.5, "-quiet", "-output", sim)
     for path, fragment in ((tmp_path / "missing.h5", "no such file"), (tmp_path / "text.h5", "not an HDF5 file"),
                            (sim, "not a training result")):
-        proc = plot(path, "-o", tmp_path / "x.png")
-        lines = [l for l in proc.stderr.splitlines() if l.strip()]
-        assert proc.returncode != 0 and len(lines) == 1, proc.stderr
-        assert lines[0].startswith("plot_training.py: error: ") and fragment in lines[0], lines[0]
+        assert_script_error(plot(path, "-o", tmp_path / "x.png"), "plot_training.py", fragment)
         assert not (tmp_path / "x.png").exists()
