@@ -42,23 +42,35 @@ def sh(*cmd, env=None, check=True, timeout=120):
     return result
 
 
+DAEMONS = ("munged", "slurmctld", "slurmd")
+
+
+def running(pid):
+    """A zombie has exited; only its parent has not reaped it yet."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return "zombie" not in status.read().lower()
+    except FileNotFoundError:
+        return False
+
+
 @pytest.fixture(scope="module")
 def slurm(tmp_path_factory):
     if os.geteuid() != 0:
         pytest.fail("the SLURM tests start slurmd, which needs root")
     state = tmp_path_factory.mktemp("slurm")
     started = sh("bash", CLUSTER, "start", state, check=False, timeout=90)
+    # The pids now: a daemon that stops cleanly may remove its pid file, leaving nothing to check after stop.
+    pids = {name: int((state / f"{name}.pid").read_text()) for name in DAEMONS if (state / f"{name}.pid").exists()}
     try:
         assert started.returncode == 0, f"cluster did not start:\n{started.stdout}\n{started.stderr}"
+        assert set(pids) == set(DAEMONS), f"pid files of {sorted(pids)} only"
         env = dict(ENV, SLURM_CONF=str(state / "slurm.conf"), EQRNN_ROOT=str(ROOT), EQRNN_BIN=EQRNN, EQRNN_PLOT="0")
         yield env
     finally:
         sh("bash", CLUSTER, "stop", state, check=False, timeout=120)
-        for name in ("slurmd", "slurmctld", "munged"): # stopped: no process left behind
-            pidfile = state / f"{name}.pid"
-            if pidfile.exists():
-                pid = int(pidfile.read_text())
-                assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower()
+        left = [name for name, pid in pids.items() if running(pid)]
+        assert not left, f"still running after stop: {left}"
 
 
 def job_field(env, job, field):
@@ -179,9 +191,10 @@ def test_sweep_array_every_task(slurm, tmp_path):
     with open(outdir / "sweep.csv") as f:
         rows = list(csv.DictReader(f))
     assert sorted({float(r["J1"]) for r in rows}) == gains
-    for r in rows: # the zero state's stability flips at J1 = 2
-        if float(r["rms"]) < 1e-8:
-            assert r["classification"] == ("stable" if float(r["J1"]) < 2 else "saddle")
+    zeros = [r for r in rows if float(r["rms"]) < 1e-8]
+    assert sorted(float(r["J1"]) for r in zeros) == gains  # the zero state, once in every task's census
+    for r in zeros: # its stability flips at J1 = 2
+        assert r["classification"] == ("stable" if float(r["J1"]) < 2 else "saddle")
 
 
 def test_run_local_sweep_matches(tmp_path):
