@@ -197,11 +197,20 @@ def test_sweep_array_every_task(slurm, tmp_path):
         assert r["classification"] == ("stable" if float(r["J1"]) < 2 else "saddle")
 
 
+def run_local_env(**extra):
+    """run_local.sh starts with jobs/setup.sh, which builds BUILD_DIR (default ROOT/build): make that the build
+    tree of EQRNN when it is one (ctest's), so that the test does not compile a second tree (minutes on 2 cores)."""
+    env = dict(ENV, EQRNN_BIN=EQRNN, EQRNN_PLOT="0", **extra)
+    build = os.path.dirname(os.path.abspath(EQRNN))
+    if os.path.isfile(os.path.join(build, "CMakeCache.txt")):
+        env["BUILD_DIR"] = build
+    return env
+
+
 def test_run_local_sweep_matches(tmp_path):
     """jobs/run_local.sh: the same sweep with mpirun and no SLURM, with the same censuses."""
     deck, grid = census_deck(tmp_path)
-    env = dict(ENV, EQRNN_BIN=EQRNN, EQRNN_PLOT="0", EQRNN_COMMAND="fixedpoints", EQRNN_GRID=str(grid),
-               OUTDIR=str(tmp_path), NRANKS="2")
+    env = run_local_env(EQRNN_COMMAND="fixedpoints", EQRNN_GRID=str(grid), OUTDIR=str(tmp_path), NRANKS="2")
     sh("bash", os.path.join(ROOT, "jobs", "run_local.sh"), deck, env=env, timeout=300)
     for k, j1 in enumerate([1.5, 2.5, 3.5]):
         check_census(tmp_path / "gain" / f"task_{k}.h5", j1)
@@ -211,7 +220,7 @@ def test_run_local_resumes_after_usr1(tmp_path, reference):
     """run_local.sh forwards USR1 to eqrnn (status 85, checkpoint kept); the same command again finishes it."""
     deck = tmp_path / "noisy_ring.yaml"
     deck.write_text("group: Z4096\n")
-    env = dict(ENV, EQRNN_BIN=EQRNN, EQRNN_PLOT="0", OUTDIR=str(tmp_path / "out"), NRANKS="2")
+    env = run_local_env(OUTDIR=str(tmp_path / "out"), NRANKS="2")
     cmd = ["bash", os.path.join(ROOT, "jobs", "run_local.sh"), str(deck)] + [str(a) for a in SIM]
     out = tmp_path / "out" / "noisy_ring.h5"
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
