@@ -3,8 +3,9 @@ postprocess scripts, and the checks of their one-line errors and figures.
 
 Test files import the helper functions (`from conftest import eqrnn, ...`) and use the fixtures by name.
 EQRNN_BIN (default build/eqrnn), EQRNN_SOURCE_DIR (default this checkout) and MPIEXEC (default mpirun) are what
-ctest sets.  Markers (pytest.ini): `slow` for tests of more than a few seconds on 2 cores, `slurm` for the tests
-that start a real SLURM; `-m "not slow and not slurm"` is the fast tier.
+ctest sets.  Markers (pytest.ini): `slow` for tests of a second or more on 2 cores, and for every test of a module
+that needs one of its SLOW_FIXTURES (below); `slurm` for the tests that start a real SLURM.
+`-m "not slow and not slurm"` is the fast tier (ctest -L fast).
 """
 
 import os
@@ -32,6 +33,14 @@ PYTHON = sys.executable
 POSTPROCESS = ROOT / "postprocess"
 REQUEUE = 85  # the documented "checkpointed, resume me" exit status
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def pytest_collection_modifyitems(items):
+    """A module's SLOW_FIXTURES take seconds to set up (censuses, trainings): a test that needs one is slow, as
+    choosing it alone would pay for them."""
+    for item in items:
+        if set(getattr(item.module, "SLOW_FIXTURES", ())) & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session", autouse=True)

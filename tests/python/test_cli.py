@@ -47,6 +47,7 @@ def test_default_deck_runs_and_input_moves_the_bump(tmp_path):
 
 # ---------------------------------------------------------------- invariances
 
+@pytest.mark.slow
 @pytest.mark.parametrize("group", ["Z256", "Z97", "Z16xZ12", "Z6xZ5xZ4"])
 def test_same_states_on_1_2_and_3_ranks(tmp_path, group):
     kernel = ("-kernel", "vonmises", "-J1", "6", "-kappa", "2") if group[1] == "2" else ("-J1", "3")
@@ -149,6 +150,7 @@ def test_bad_input_on_several_ranks_prints_once(tmp_path, args, fragment):
     assert_one_line_error(proc, fragment)
 
 
+@pytest.mark.slow
 def test_bad_files(tmp_path):
     text = bad_file(tmp_path, "corrupt.h5", "this is not HDF5\n")
     proc = eqrnn("simulate", "-group", "Z16", "-init", "file", "-init_file", text, "-output", tmp_path / "o.h5",

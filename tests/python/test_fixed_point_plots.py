@@ -31,6 +31,7 @@ CENSUSES = {
     "scalar": ("Z1", ["-J1", "3", "-fp_stability", "-fp_starts", "2"]),  # group of order 1
 }
 MPI_CENSUSES = {"three"}  # the slab-decomposed path must write the same layout
+SLOW_FIXTURES = {"h5files"}  # the censuses take about 3 s together: their tests are slow (conftest)
 
 
 @pytest.fixture(scope="module")

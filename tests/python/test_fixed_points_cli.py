@@ -40,6 +40,7 @@ def test_ring_census_layout_and_values(tmp_path):
             assert list(eig) == sorted(eig, reverse=True)
 
 
+@pytest.mark.slow
 def test_census_is_the_same_on_1_and_3_ranks(tmp_path):
     args = ("-group", "Z16xZ12", "-J1", "2.5", "-fp_starts", "4", "-fp_stability")
     with census(tmp_path / "a.h5", *args) as a, census(tmp_path / "b.h5", *args, ranks=3) as b:

@@ -5,6 +5,7 @@ adjoint zero mode), and for rank-count and restart invariance (bitwise)."""
 
 import h5py
 import numpy as np
+import pytest
 
 from conftest import REQUEUE, assert_one_line_error, eqrnn
 
@@ -27,6 +28,7 @@ def test_ornstein_uhlenbeck_variance(tmp_path):
     assert abs(x.mean()) < 4 * np.sqrt(expected / x.size)
 
 
+@pytest.mark.slow
 def test_same_noise_on_any_number_of_ranks_and_after_a_restart(tmp_path):
     one, three = tmp_path / "n1.h5", tmp_path / "n3.h5"
     eqrnn("simulate", *OU, "-t_final", 5, "-save_interval", 1, "-output", one)
@@ -40,6 +42,7 @@ def test_same_noise_on_any_number_of_ranks_and_after_a_restart(tmp_path):
     assert np.array_equal(final(plain), final(resumed))
 
 
+@pytest.mark.slow
 def test_bump_diffuses_along_the_ring_at_the_linear_response_rate(tmp_path):
     sigma = 0.05
     out = tmp_path / "diffusion.h5"

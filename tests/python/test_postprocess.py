@@ -67,6 +67,7 @@ def test_title_option(h5files, outdir):
     assert_plot_ok(plot(h5files["ring"], "-o", out, "--title", "bump formation"), out)
 
 
+@pytest.mark.slow
 def test_times_selects_snapshots(h5files, outdir):
     default, picked = outdir / "default.png", outdir / "picked.png"
     wide = assert_plot_ok(plot(h5files["torus"], "-o", default), default)
@@ -75,6 +76,7 @@ def test_times_selects_snapshots(h5files, outdir):
     assert narrow.shape[1] < 0.75 * wide.shape[1], "--times 0,3.1 should give fewer panels"
 
 
+@pytest.mark.slow
 def test_times_on_ring_adds_profiles(h5files, outdir):
     default, picked = outdir / "ring_default.png", outdir / "ring_times.png"
     assert_plot_ok(plot(h5files["ring"], "-o", default), default)

@@ -242,6 +242,7 @@ def test_s3_orbits_are_distinct_and_closed_under_negation(s3):
 
 # ---------------------------------------------------------------- rank invariance
 
+@pytest.mark.slow
 def test_reduce_is_the_same_on_1_and_3_ranks(tmp_path):
     args = ("reduce", "-group", "D5xZ8", "-kernel", "irreps", "-kernel_irreps", "E1:chi1", "-kernel_irrep_gains",
             "4", "-input", "none", "-reduce_starts", "20")
@@ -265,6 +266,7 @@ def plot(*args):
     return run_script("plot_reduced.py", *args)
 
 
+@pytest.mark.slow
 def test_plot_reduced_writes_a_png_and_a_table(s3, tmp_path):
     fig = tmp_path / "fig.png"
     proc = plot(s3["path"], "-o", fig)
@@ -287,6 +289,7 @@ def test_plot_reduced_bad_input(tmp_path, kind):
     assert not (tmp_path / "fig.png").exists()
 
 
+@pytest.mark.slow
 def test_example_decks_run(tmp_path):
     # input/dihedral.yaml: D64 with two channels, 2 x 128 neurons, on 2 ranks; the state stays finite and the
     # parameters recorded are the deck's.

@@ -74,6 +74,7 @@ def readable_up_to_checkpoint(out):
     return True
 
 
+@pytest.mark.slow
 def test_kill_minus_9_at_20_random_instants(tmp_path):
     # A longer run (so kills land between checkpoints); each killed run is resumed with -restart auto.
     args = ["-group", "Z32768", "-J1", 3, "-input", "bump", "-input_amplitude", 1, "-input_location", 16384,
@@ -162,6 +163,7 @@ def census_states(path):
         return [fp[k]["x"][()] for k in keys], [int(fp[k].attrs["start"]) for k in keys]
 
 
+@pytest.mark.slow
 def test_resumed_census_keeps_its_manifolds_and_finishes_identically(tmp_path):
     ref = tmp_path / "fa.h5"
     eqrnn("fixedpoints", *CENSUS, "-output", ref)

@@ -22,6 +22,7 @@ import pytest
 
 from conftest import ENV, EQRNN, PYTHON, ROOT, eqrnn, read_simulation as read
 
+pytestmark = pytest.mark.slurm  # ctest's slurm entry runs these; the others leave them out
 CLUSTER = os.path.join(ROOT, "tests", "slurm", "cluster.sh")
 # 2 ranks, Euler-Maruyama with Philox noise: about 15 s on 2 cores, long enough to be interrupted mid-run;
 # the noise makes "the same result" a strong check (it is keyed by step, so a resumed run draws the same).

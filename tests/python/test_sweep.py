@@ -23,6 +23,8 @@ from scipy.optimize import brentq
 
 from conftest import assert_png, assert_script_error, eqrnn, run_script
 
+pytestmark = pytest.mark.slow  # every test needs the sweep's five censuses (3.4 s) or runs its own, 1.5 s or more
+
 N = 64
 GAINS = [1.5, 1.9, 2.2, 2.6, 3.0]  # J1 on both sides of the bifurcation at J1 = 2
 THETA = 2 * np.pi * np.arange(N) / N

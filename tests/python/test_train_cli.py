@@ -23,6 +23,7 @@ from conftest import (ENV, EQRNN, REQUEUE, assert_one_line_error, assert_png, as
                       run_script)
 
 GAMMA = 0.995  # the default decay
+SLOW_FIXTURES = {"runs"}  # the linear and ReLU trainings, about 6 s: their tests are slow (conftest)
 
 # README-train.md "What to expect": the linear theory setting. 4 chunks of 32 so that 3 ranks share the work.
 LINEAR = ["-n", 30, "-D", 1, "-phi", "linear", "-optimizer", "sgd", "-lr", 0.5, "-steps", 2000, "-batch", 128,
@@ -239,6 +240,7 @@ def test_linear_slow_point_spectra_are_the_eigenvalues_of_w(runs):
         assert abs(speed[k] - np.linalg.norm(W @ h[k] - h[k]) / np.linalg.norm(h[k])) < 1e-12
 
 
+@pytest.mark.slow
 def test_slow_points_option_without_the_census(tmp_path):
     out = tmp_path / "k.h5"
     train(out, *SMALL, "-slow_points", 3, "-fixed_point_starts", 0, "-slow_point_tol", 0.5)
@@ -263,6 +265,7 @@ def test_one_decay_is_used_for_every_channel_and_checked(tmp_path):
 
 # ---------------------------------------------------------------- data parallelism and restart
 
+@pytest.mark.slow
 def test_one_and_three_ranks_are_bitwise_equal(tmp_path):
     # 300 steps: 3 ranks on 2 shared cores synchronise every step, which is slow when oversubscribed
     short = [*LINEAR, "-steps", 300]
@@ -329,6 +332,7 @@ def test_sigusr1_checkpoints_and_exits_85(tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_checkpoint_of_another_lr_is_skipped_or_refused(tmp_path):
     out = tmp_path / "f.h5"
     short = [*LINEAR, "-steps", 300, "-checkpoint_interval", 100]
@@ -408,6 +412,7 @@ def test_plot_training_linear_d1_and_relu_d2(runs, tmp_path):
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_plot_training_draws_a_diverged_run(tmp_path):
     out = tmp_path / "div.h5"
     assert train(out, *SMALL, "-phi", "linear", "-optimizer", "sgd", "-lr", 1e6, check=False).returncode == 1
@@ -416,6 +421,7 @@ def test_plot_training_draws_a_diverged_run(tmp_path):
     assert_png(tmp_path / "div.png")
 
 
+@pytest.mark.slow
 def test_plot_training_bad_input_is_one_line(tmp_path):
     (tmp_path / "text.h5").write_text("not hdf5")
     sim = tmp_path / "sim.h5"
