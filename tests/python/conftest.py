@@ -3,9 +3,9 @@ postprocess scripts, and the checks of their one-line errors and figures.
 
 Test files import the helper functions (`from conftest import eqrnn, ...`) and use the fixtures by name.
 EQRNN_BIN (default build/eqrnn), EQRNN_SOURCE_DIR (default this checkout) and MPIEXEC (default mpirun) are what
-ctest sets.  Markers (pytest.ini): `slow` for tests of a second or more on 2 cores, and for every test of a module
-that needs one of its SLOW_FIXTURES (below); `slurm` for the tests that start a real SLURM.
-`-m "not slow and not slurm"` is the fast tier (ctest -L fast).
+ctest sets.  Markers (pytest.ini): `slow` for tests of 0.75 s or more in the reference run on 2 shared cores, and
+for every test of a module that needs one of its SLOW_FIXTURES (below); `slurm` for the tests that start a real
+SLURM.  `-m "not slow and not slurm"` is the fast tier (with the unit tests, ctest -L fast: under 2 minutes).
 """
 
 import os

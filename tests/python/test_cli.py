@@ -63,6 +63,7 @@ def test_same_states_on_1_2_and_3_ranks(tmp_path, group):
     ref.close()
 
 
+@pytest.mark.slow
 def test_translated_initial_state_gives_translated_trajectory(tmp_path):
     # Equivariance through the file interface (-init file): start from L_a x0 with a = (3, 5) on Z12xZ10.
     args = ("-group", "Z12xZ10", "-J1", "3", "-J0", "-0.5", "-t_final", "4", "-save_interval", "0")
@@ -77,6 +78,7 @@ def test_translated_initial_state_gives_translated_trajectory(tmp_path):
     np.testing.assert_allclose(xb, np.roll(xa, (3, 5), axis=(0, 1)), rtol=0, atol=1e-9)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", [["-ts_type", "bdf", "-ts_bdf_order", "2"], ["-ts_type", "arkimex"],
                                     ["-ts_type", "beuler", "-ts_dt", "1e-3", "-ts_adapt_type", "none"]])
 def test_implicit_methods_use_the_jacobian_and_agree(tmp_path, method):
@@ -88,6 +90,7 @@ def test_implicit_methods_use_the_jacobian_and_agree(tmp_path, method):
     np.testing.assert_allclose(got, ref, rtol=0, atol=tol * np.abs(ref).max())
 
 
+@pytest.mark.slow
 def test_progress_lines_and_quiet(tmp_path):
     base = ("simulate", "-group", "Z64", "-t_final", "2", "-output", tmp_path / "p.h5")
     loud = eqrnn(*base, "-progress_interval", "1e-9")
@@ -96,6 +99,7 @@ def test_progress_lines_and_quiet(tmp_path):
     assert "eqrnn: t = " not in quiet.stdout
 
 
+@pytest.mark.slow
 def test_help_lists_commands_and_options():
     top = eqrnn("-help")
     assert "simulate" in top.stdout
@@ -174,11 +178,13 @@ def test_bad_files(tmp_path):
     assert len([l for l in proc.stderr.splitlines() if l.strip()]) == 1, proc.stderr
 
 
+@pytest.mark.slow
 def test_unknown_or_missing_command():
     assert_one_line_error(eqrnn("simulat", check=False), "unknown command 'simulat'")
     assert_one_line_error(eqrnn(check=False), "no command given")
 
 
+@pytest.mark.slow
 def test_file_kernel_equals_the_analytic_one(tmp_path):
     # The same kernel given as a function and as a dataset (in the group's shape) gives the same run.
     n0, n1 = 8, 6

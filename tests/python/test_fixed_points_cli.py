@@ -53,6 +53,7 @@ def test_census_is_the_same_on_1_and_3_ranks(tmp_path):
             np.testing.assert_allclose(x.attrs["eigenvalues_real"][:4], y.attrs["eigenvalues_real"][:4], atol=1e-8)
 
 
+@pytest.mark.slow
 def test_stability_of_a_simulated_bump(tmp_path):
     # Simulate to the bump, then analyse its final state: stable, one marginal mode along the ring.
     eqrnn("simulate", "-group", "Z128", "-J1", "3", "-t_final", "150", "-save_interval", "0", "-quiet",

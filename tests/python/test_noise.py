@@ -9,6 +9,8 @@ import pytest
 
 from conftest import REQUEUE, assert_one_line_error, eqrnn
 
+pytestmark = pytest.mark.slow  # every test takes 0.8 s or more (reference run)
+
 OU = ["-group", "Z4096", "-kernel", "cosine", "-J0", 0, "-J1", 0, "-phi", "linear", "-input", "none", "-init", "zero",
       "-noise_sigma", 0.5, "-noise_dt", 0.01, "-quiet"]
 
@@ -28,7 +30,6 @@ def test_ornstein_uhlenbeck_variance(tmp_path):
     assert abs(x.mean()) < 4 * np.sqrt(expected / x.size)
 
 
-@pytest.mark.slow
 def test_same_noise_on_any_number_of_ranks_and_after_a_restart(tmp_path):
     one, three = tmp_path / "n1.h5", tmp_path / "n3.h5"
     eqrnn("simulate", *OU, "-t_final", 5, "-save_interval", 1, "-output", one)
@@ -42,7 +43,6 @@ def test_same_noise_on_any_number_of_ranks_and_after_a_restart(tmp_path):
     assert np.array_equal(final(plain), final(resumed))
 
 
-@pytest.mark.slow
 def test_bump_diffuses_along_the_ring_at_the_linear_response_rate(tmp_path):
     sigma = 0.05
     out = tmp_path / "diffusion.h5"

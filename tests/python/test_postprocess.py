@@ -56,6 +56,7 @@ def test_eqrnn_files_have_the_expected_layout(h5files):
             assert h5["final/x"].shape == (n,)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["ring", "torus", "three"])
 def test_plot_writes_png(h5files, outdir, name):
     out = outdir / f"{name}.png"

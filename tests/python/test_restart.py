@@ -37,6 +37,7 @@ def assert_same_run(got, ref):
     assert np.array_equal(got["x"], ref["x"])
 
 
+@pytest.mark.slow
 def test_resumed_run_is_bitwise_the_uninterrupted_one(tmp_path, reference):
     out = tmp_path / "b.h5"
     proc = run(out, "-stop_after_checkpoints", 3, check=False)
@@ -49,6 +50,7 @@ def test_resumed_run_is_bitwise_the_uninterrupted_one(tmp_path, reference):
     assert got["restarts"] == 1
 
 
+@pytest.mark.slow
 def test_other_rank_count_agrees_to_1e_10(tmp_path, reference):
     out = tmp_path / "c.h5"
     assert run(out, "-stop_after_checkpoints", 2, check=False).returncode == REQUEUE
@@ -127,6 +129,7 @@ def test_sigusr1_checkpoints_and_exits_for_requeue(tmp_path, reference):
     assert 0 < t < 4000
 
 
+@pytest.mark.slow
 def test_damaged_newest_checkpoint_falls_back_to_the_previous(tmp_path, reference):
     out = tmp_path / "d.h5"
     assert run(out, "-stop_after_checkpoints", 3, check=False).returncode == REQUEUE
@@ -138,6 +141,7 @@ def test_damaged_newest_checkpoint_falls_back_to_the_previous(tmp_path, referenc
     assert_same_run(read(out), reference)
 
 
+@pytest.mark.slow
 def test_foreign_checkpoint_is_refused(tmp_path):
     out = tmp_path / "e.h5"
     assert run(out, "-stop_after_checkpoints", 1, check=False).returncode == REQUEUE

@@ -6,12 +6,13 @@ import pytest
 
 from conftest import REQUEUE, eqrnn, run_script
 
+pytestmark = pytest.mark.slow  # every test takes 1 s or more (it writes its eqrnn files first)
+
 
 def summary(*args):
     return run_script("summary.py", *args)
 
 
-@pytest.mark.slow
 def test_simulate_and_reduce_files(tmp_path):
     sim = tmp_path / "ring.h5"
     eqrnn("simulate", "-group", "Z32", "-J1", 3, "-t_final", 2, "-save_interval", 0.5, "-quiet", "-output", sim)
@@ -37,7 +38,6 @@ def test_simulate_and_reduce_files(tmp_path):
     assert out.count("    family ") == families
 
 
-@pytest.mark.slow
 def test_restarts_are_reported(tmp_path):
     out = tmp_path / "r.h5"
     args = ["simulate", "-group", "Z32", "-J1", 3, "-t_final", 4, "-save_interval", 0.5, "-checkpoint_interval", 1,
@@ -48,7 +48,6 @@ def test_restarts_are_reported(tmp_path):
     assert proc.returncode == 0 and "resumed 1 time(s) from checkpoints, at t = 2" in proc.stdout, proc.stdout
 
 
-@pytest.mark.slow
 def test_checkpoints_and_unresumed_runs(tmp_path):
     out = tmp_path / "c.h5"
     args = ["simulate", "-group", "Z32", "-J1", 3, "-t_final", 4, "-save_interval", 0.5, "-checkpoint_interval", 1,
@@ -87,7 +86,6 @@ def test_bad_files_one_line_each_and_the_rest_still_summarised(tmp_path):
     assert "written by eqrnn simulate" in proc.stdout  # the good file after the bad ones
 
 
-@pytest.mark.slow
 def test_training_files(tmp_path):
     out = tmp_path / "t.h5"
     args = ["train", "-n", 20, "-D", 2, "-phi", "relu", "-optimizer", "sgd", "-lr", 1, "-steps", 50, "-batch", 32,

@@ -306,6 +306,7 @@ def test_checkpoint_stop_and_restart_auto_give_the_uninterrupted_run(tmp_path, r
     assert proc.returncode == 0 and "resumed 2 time(s) from checkpoints, at step 700,1400" in proc.stdout, proc.stdout
 
 
+@pytest.mark.slow
 def test_sigusr1_checkpoints_and_exits_85(tmp_path):
     out = tmp_path / "s.h5"
     ckpt = tmp_path / "s.h5.ckpt.h5"
