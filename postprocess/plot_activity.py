@@ -18,7 +18,6 @@ output path are reported as one line on stderr with exit status 2.
 import argparse
 import math
 import os
-import re
 import sys
 
 import matplotlib
@@ -27,27 +26,28 @@ matplotlib.use("Agg")  # no display on cluster nodes; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the shared modules, also when run from elsewhere
+from eqrnn_figures import (  # noqa: E402
+    COLORBAR_LABEL,
+    angles,
+    colour_scale,
+    default_title,
+    pixel_extent,
+    set_angle_ticks,
+)
+from eqrnn_io import (  # noqa: E402
+    InputError,
+    OneLineParser,
+    check_output_directory,
+    fail,
+    has_component_axis,
+    open_result,
+    read_dataset,
+    string_parameters,
+)
+
 PROG = "plot_activity.py"
-COLORBAR_LABEL = "activity x"
 DEFAULT_SNAPSHOTS = 4
-
-
-class InputError(Exception):
-    """A problem with the user's input that deserves a one-line message, not a traceback."""
-
-
-def fail(reason):
-    """Report like argparse's own errors (prog: error: ...) but on one line only."""
-    one_line = " ".join(str(reason).splitlines())  # HDF5 messages can span lines
-    print(f"{PROG}: error: {one_line}", file=sys.stderr)
-    sys.exit(2)
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse prints the usage before its error line; the contract here is one line."""
-
-    def error(self, message):
-        fail(message)
 
 
 def parse_args(argv):
@@ -72,64 +72,6 @@ def parse_times(text):
 # ----------------------------------------------------------------------------- reading
 
 
-def as_str(value):
-    """h5py returns variable-length strings as str, fixed-length ones as bytes."""
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def parse_group(spec):
-    """'Z64xZ48' -> (64, 48): the factor orders, in storage order (last fastest)."""
-    factors = spec.split("x")
-    matches = [re.fullmatch(r"Z(\d+)", f.strip()) for f in factors]
-    if not all(matches) or any(int(m.group(1)) < 1 for m in matches):
-        raise InputError(f"cannot parse group '{spec}' (expected Z<n> factors joined by 'x')")
-    return tuple(int(m.group(1)) for m in matches)
-
-
-def parse_shape(text):
-    """'64x4' -> (64, 4): the state_shape attribute eqrnn writes for every group."""
-    parts = text.split("x")
-    if not all(p.strip().isdigit() and int(p) >= 1 for p in parts):
-        raise InputError(f"cannot parse state_shape '{text}'")
-    return tuple(int(p) for p in parts)
-
-
-def read_dataset(h5, path):
-    if path not in h5 or not hasattr(h5[path], "shape"):
-        raise InputError(f"{h5.filename}: missing dataset /{path}")
-    return np.asarray(h5[path][()], dtype=float)
-
-
-def open_hdf5(path):
-    """Open an HDF5 file for reading, with a one-line InputError for a missing, foreign or damaged file."""
-    import h5py  # imported here so that '--help' works without h5py
-
-    if not os.path.isfile(path):
-        raise InputError(f"no such file: {path}")
-    if not h5py.is_hdf5(path):
-        raise InputError(f"not an HDF5 file: {path}")
-    try:
-        return h5py.File(path, "r")
-    except OSError as e:  # a damaged or truncated file: one line, not a traceback
-        raise InputError(f"cannot open {path}: {e}") from None
-
-
-def open_result(path):
-    """Open an eqrnn HDF5 file after the checks every script needs; returns (h5 file, group spec, group shape)."""
-    h5 = open_hdf5(path)
-    if "group" not in h5.attrs:
-        h5.close()
-        raise InputError(f"{path}: missing root attribute 'group'")
-    group = as_str(h5.attrs["group"])
-    try:
-        # state_shape (any group: axes, then finite parts x channels); older files: the factor orders.
-        shape = parse_shape(as_str(h5.attrs["state_shape"])) if "state_shape" in h5.attrs else parse_group(group)
-    except InputError:
-        h5.close()
-        raise
-    return h5, group, shape
-
-
 def load(path):
     """Read and validate everything the plots need; raise InputError on anything unexpected."""
     h5, group, shape = open_result(path)
@@ -138,7 +80,7 @@ def load(path):
         x = read_dataset(h5, "trajectory/x")
         final = read_dataset(h5, "final/x") if "final/x" in h5 else None
         count = h5["trajectory"].attrs.get("count")
-        params = {k: as_str(v) for k, v in h5["parameters"].attrs.items()} if "parameters" in h5 else {}
+        params = string_parameters(h5)
         n_attr = int(h5.attrs["N"]) if "N" in h5.attrs else None
     t, x = trim_to_count(t, x, count)
     check_shapes(path, shape, n_attr, t, x)
@@ -147,7 +89,7 @@ def load(path):
     # The last dimension of state_shape holds the finite parts x channels (q C + c) for a non-abelian group or
     # several channels: not an angle.
     components = None
-    if re.search(r"(^|x)(D\d|S\d|A\d|Q8|P)", group) or int(params.get("channels", 1)) > 1:
+    if has_component_axis(group, int(params.get("channels", 1))):
         components = len(shape) - 1
     return dict(path=path, group=group, shape=shape, t=t, x=x, final=final, params=params, components=components)
 
@@ -185,16 +127,6 @@ def pick_samples(t, times):
     return list(dict.fromkeys(int(np.argmin(np.abs(t - s))) for s in times))
 
 
-def colour_scale(values):
-    """Signed activity (tanh) reads best on a diverging map centred at 0; one-signed
-    activity (relu, sigmoid) on a sequential one."""
-    lo, hi = float(np.min(values)), float(np.max(values))
-    if lo < 0 < hi:
-        m = max(-lo, hi)
-        return dict(cmap="RdBu_r", vmin=-m, vmax=m)
-    return dict(cmap="viridis", vmin=lo, vmax=hi)
-
-
 def cell_edges(centres, spacing):
     """Edges of the cells around sample centres; the last save of a run can be off the
     regular grid (t_final not a multiple of save_interval), so use midpoints."""
@@ -202,28 +134,6 @@ def cell_edges(centres, spacing):
         return np.array([centres[0] - spacing / 2, centres[0] + spacing / 2])
     mid = (centres[1:] + centres[:-1]) / 2
     return np.concatenate([[2 * centres[0] - mid[0]], mid, [2 * centres[-1] - mid[-1]]])
-
-
-def angles(n):
-    """Neuron k of Z_n sits at angle 2 pi k / n."""
-    return 2 * np.pi * np.arange(n) / n
-
-
-def pixel_extent(shape):
-    """imshow extent that puts pixel (i, j) at angles (2 pi i / n0, 2 pi j / n1), like the ring."""
-    (h0, h1) = (np.pi / n for n in shape)
-    return [-h1, 2 * np.pi - h1, -h0, 2 * np.pi - h0]
-
-
-def set_angle_ticks(axis_setter):
-    # no tick at 2π: it is the same neuron as 0 and lies outside the plotted cells
-    axis_setter(np.pi * np.arange(4) / 2, ["0", "π/2", "π", "3π/2"])
-
-
-def default_title(data):
-    p = data["params"]
-    extras = ", ".join(f"{k}={p[k]}" for k in ("phi", "J1", "kernel") if k in p)
-    return f"{os.path.basename(data['path'])}: {data['group']}" + (f" ({extras})" if extras else "")
 
 
 # ----------------------------------------------------------------------------- figures
@@ -326,22 +236,20 @@ def make_figure(data, times):
 
 def main(argv=None):
     args = parse_args(argv)
-    out_dir = os.path.dirname(os.path.abspath(args.output))
-    if not os.path.isdir(out_dir):
-        fail(f"output directory does not exist: {out_dir}")
     try:
+        check_output_directory(args.output)
         data = load(args.file)
     except InputError as e:
-        fail(str(e))
+        fail(PROG, e)
     except (OSError, KeyError, ValueError) as e:  # corrupt or unexpected HDF5 content
-        fail(f"cannot read {args.file}: {e}")
+        fail(PROG, f"cannot read {args.file}: {e}")
     fig, note = make_figure(data, args.times)
     # the slice note is kept with a custom title too: the figure is misleading without it
     fig.suptitle((args.title if args.title is not None else default_title(data)) + note)
     try:
         fig.savefig(args.output, dpi=120, bbox_inches="tight")
     except (OSError, ValueError) as e:  # unwritable path, unknown format
-        fail(f"cannot write {args.output}: {e}")
+        fail(PROG, f"cannot write {args.output}: {e}")
     print(args.output)
 
 

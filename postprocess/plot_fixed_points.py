@@ -16,10 +16,9 @@ plot_activity.py:
 
 At most MAX_PANELS manifolds are drawn (in file order); the title says how many were
 left out.  Problems with the input or the output path are reported as one line on
-stderr with exit status 2.  load_fixed_points() is shared with plot_spectrum.py.
+stderr with exit status 2.
 """
 
-import argparse
 import math
 import os
 import sys
@@ -30,110 +29,23 @@ matplotlib.use("Agg")  # no display on cluster nodes; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from plot_activity import (  # noqa: E402  (same group conventions and colour choices)
-    open_result,
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the shared modules, also when run from elsewhere
+from eqrnn_figures import (  # noqa: E402  (the group conventions and colour choices of plot_activity.py)
     COLORBAR_LABEL,
-    InputError,
     angles,
-    as_str,
     colour_scale,
-    default_title,
+    figure_title,
+    parse_fixed_point_args,
     pixel_extent,
+    read_fixed_points,
+    save,
     set_angle_ticks,
 )
+from eqrnn_io import NOT_COMPUTED, InputError, fail  # noqa: E402
 
 PROG = "plot_fixed_points.py"
 MAX_PANELS = 12
 MAX_COLUMNS = 4
-REQUIRED_ATTRIBUTES = ("stabiliser", "orbit_size", "classification")
-NOT_COMPUTED = "not computed"
-
-
-def fail(reason, prog=PROG):
-    """Report like argparse's own errors (prog: error: ...) but on one line only."""
-    one_line = " ".join(str(reason).splitlines())  # HDF5 messages can span lines
-    print(f"{prog}: error: {one_line}", file=sys.stderr)
-    sys.exit(2)
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse prints the usage before its error line; the contract here is one line."""
-
-    def error(self, message):
-        fail(message, self.prog)
-
-
-def parse_args(argv, prog=PROG, description="Plot the fixed-point manifolds found by eqrnn fixedpoints."):
-    """The command line of this script and of plot_spectrum.py, which differ only in name."""
-    parser = OneLineParser(prog=prog, description=description)
-    parser.add_argument("file", help="eqrnn HDF5 output (with /fixed_points)")
-    parser.add_argument("-o", "--output", required=True, help="figure to write (format from extension)")
-    parser.add_argument("--title", help="figure title (default: file name, group and parameters)")
-    return parser.parse_args(argv)
-
-
-# ----------------------------------------------------------------------------- reading
-
-
-def array_attribute(attrs, name):
-    """A float array attribute, empty when absent; eqrnn stores empty arrays with a NULL
-    dataspace, which h5py hands back as h5py.Empty rather than as a zero-length array."""
-    import h5py
-
-    value = attrs.get(name)
-    if value is None or isinstance(value, h5py.Empty):
-        return np.zeros(0)
-    return np.atleast_1d(np.asarray(value, dtype=float))
-
-
-def read_manifold(fixed_points, i, n):
-    where = f"{fixed_points.file.filename}: /fixed_points/fp_{i}"
-    name = f"fp_{i}"
-    if name not in fixed_points or "x" not in fixed_points[name]:
-        raise InputError(f"{where}/x is missing (count = {fixed_points.attrs['count']})")
-    group = fixed_points[name]
-    x = np.asarray(group["x"][()], dtype=float)
-    if x.shape != (n,):
-        raise InputError(f"{where}/x has shape {x.shape} but the group has order {n}")
-    missing = [a for a in REQUIRED_ATTRIBUTES if a not in group.attrs]
-    if missing:
-        raise InputError(f"{where} lacks attribute(s) {', '.join(missing)}")
-    real = array_attribute(group.attrs, "eigenvalues_real")
-    imag = array_attribute(group.attrs, "eigenvalues_imag")
-    if real.shape != imag.shape:
-        raise InputError(f"{where}: {len(real)} eigenvalues_real but {len(imag)} eigenvalues_imag")
-    return dict(
-        index=i,
-        x=x,
-        stabiliser=as_str(group.attrs["stabiliser"]),
-        orbit_size=int(group.attrs["orbit_size"]),
-        classification=as_str(group.attrs["classification"]),
-        n_unstable=int(group.attrs.get("n_unstable", 0)),
-        n_marginal=int(group.attrs.get("n_marginal", 0)),
-        eigenvalues=real + 1j * imag,
-    )
-
-
-def load_fixed_points(path):
-    """Read and validate /fixed_points; raise InputError on anything unexpected."""
-    import h5py  # imported here so that '--help' works without h5py
-
-    h5, group, shape = open_result(path)
-    with h5:
-        n = math.prod(shape)
-        if "N" in h5.attrs and int(h5.attrs["N"]) != n:
-            raise InputError(f"{path}: attribute N = {int(h5.attrs['N'])} but the group has order {n}")
-        if not isinstance(h5.get("fixed_points"), h5py.Group):
-            raise InputError(f"{path}: no /fixed_points group (write one with eqrnn fixedpoints)")
-        fixed_points = h5["fixed_points"]
-        if "count" not in fixed_points.attrs:
-            raise InputError(f"{path}: /fixed_points lacks attribute 'count'")
-        count = int(fixed_points.attrs["count"])
-        if count < 1:
-            raise InputError(f"{path}: /fixed_points holds no manifolds (count = {count})")
-        manifolds = [read_manifold(fixed_points, i, n) for i in range(count)]
-        params = {k: as_str(v) for k, v in h5["parameters"].attrs.items()} if "parameters" in h5 else {}
-    return dict(path=path, group=group, shape=shape, params=params, manifolds=manifolds)
 
 
 # ----------------------------------------------------------------------------- labels
@@ -244,44 +156,19 @@ def make_figure(data):
     return fig, notes
 
 
-def figure_title(custom, data, what):
-    return custom if custom is not None else f"{default_title(data)} — {what}"
-
-
-def save(fig, title, notes, output):
-    """The notes (slice, left-out panels) are kept with a custom title too: the figure is
-    misleading without them."""
-    fig.suptitle(title + "".join(f"\n{note}" for note in notes))
-    try:
-        fig.savefig(output, dpi=120, bbox_inches="tight")
-    except (OSError, ValueError) as e:  # unwritable path, unknown format
-        raise InputError(f"cannot write {output}: {e}")
-
-
-def read_input(args):
-    """Check the output directory first (cheap, and nothing is written on failure), then load."""
-    out_dir = os.path.dirname(os.path.abspath(args.output))
-    if not os.path.isdir(out_dir):
-        raise InputError(f"output directory does not exist: {out_dir}")
-    try:
-        return load_fixed_points(args.file)
-    except (OSError, KeyError, ValueError, TypeError) as e:  # corrupt or unexpected HDF5 content
-        raise InputError(f"cannot read {args.file}: {e}")
-
-
 # ----------------------------------------------------------------------------- main
 
 
 def main(argv=None):
-    args = parse_args(argv)
+    args = parse_fixed_point_args(argv, PROG, "Plot the fixed-point manifolds found by eqrnn fixedpoints.")
     try:
-        data = read_input(args)
+        data = read_fixed_points(args)
         fig, notes = make_figure(data)
         count = len(data["manifolds"])
         save(fig, figure_title(args.title, data, f"{count} fixed-point manifold{'s' * (count != 1)}"),
              notes, args.output)
     except InputError as e:
-        fail(e)
+        fail(PROG, e)
     print(args.output)
 
 

@@ -23,19 +23,20 @@ matplotlib.use("Agg")  # no display on cluster nodes; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from plot_activity import InputError, as_str, open_result  # noqa: E402
-from plot_fixed_points import OneLineParser, array_attribute  # noqa: E402
-from plot_fixed_points import fail as one_line_fail  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the shared modules, also when run from elsewhere
+from eqrnn_figures import CLASS_COLOURS, OTHER_COLOUR  # noqa: E402
+from eqrnn_io import (  # noqa: E402
+    InputError,
+    OneLineParser,
+    array_attribute,
+    as_str,
+    check_output_directory,
+    fail,
+    open_result,
+)
 
 PROG = "plot_reduced.py"
-CLASS_COLOURS = {"stable": "tab:green", "saddle": "tab:red"}
-OTHER_COLOUR = "tab:gray"
 REQUIRED_ATTRIBUTES = ("stabiliser_order", "orbit_size", "classification")
-
-
-def fail(reason, prog=PROG):
-    """One error line (prog: error: ...) and exit status 2, shared with plot_fixed_points.py."""
-    one_line_fail(reason, prog)
 
 
 def parse_args(argv):
@@ -164,15 +165,13 @@ def draw(data, title):
 def main(argv=None):
     args = parse_args(argv)
     output = args.output or os.path.splitext(args.file)[0] + ".png"
-    out_dir = os.path.dirname(os.path.abspath(output))
-    if not os.path.isdir(out_dir):
-        fail(f"output directory does not exist: {out_dir}")
     try:
+        check_output_directory(output)
         data = load_reduced(args.file)
     except InputError as e:
-        fail(str(e))
+        fail(PROG, e)
     except (OSError, KeyError, ValueError, TypeError) as e:  # corrupt or half-written files
-        fail(f"cannot read {args.file}: {e}")
+        fail(PROG, f"cannot read {args.file}: {e}")
     print(text_table(data))
     title = args.title or (f"{os.path.basename(args.file)}: {data['group']}, irreps {data['irreps']}, "
                            f"R = {data['dimension']}")
@@ -180,7 +179,7 @@ def main(argv=None):
     try:
         fig.savefig(output, dpi=110)
     except (OSError, ValueError) as e:
-        fail(f"cannot write {output}: {e}")
+        fail(PROG, f"cannot write {output}: {e}")
     plt.close(fig)
     return 0
 

@@ -14,6 +14,8 @@ exit status 2.
 """
 
 import math
+import os
+import sys
 
 import matplotlib
 
@@ -21,8 +23,10 @@ matplotlib.use("Agg")  # no display on cluster nodes; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-import plot_fixed_points as fp  # noqa: E402  (same input, same command line)
-from plot_activity import InputError  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the shared modules, also when run from elsewhere
+# the input, command line and saving of plot_fixed_points.py
+from eqrnn_figures import figure_title, parse_fixed_point_args, read_fixed_points, save  # noqa: E402
+from eqrnn_io import NOT_COMPUTED, InputError, fail  # noqa: E402
 
 PROG = "plot_spectrum.py"
 # hollow markers of different shapes keep coinciding eigenvalues of several manifolds
@@ -32,15 +36,11 @@ MARKERS = ["o", "s", "^", "D", "v", "p", "h"]
 LEGEND_ROWS = 24
 
 
-def fail(reason):
-    fp.fail(reason, PROG)
-
-
 def legend_label(manifold):
     """'fp_0: saddle (4 unstable)'; a manifold without eigenvalues says so."""
     label = f"fp_{manifold['index']}: {manifold['classification']}"
     if manifold["eigenvalues"].size == 0:
-        return label if manifold["classification"] == fp.NOT_COMPUTED else f"{label} (no eigenvalues)"
+        return label if manifold["classification"] == NOT_COMPUTED else f"{label} (no eigenvalues)"
     if manifold["n_unstable"] > 0:
         label += f" ({manifold['n_unstable']} unstable)"
     return label
@@ -93,15 +93,15 @@ def make_figure(data):
 
 
 def main(argv=None):
-    args = fp.parse_args(argv, PROG, "Plot the eigenvalues of the fixed-point manifolds found by eqrnn.")
+    args = parse_fixed_point_args(argv, PROG, "Plot the eigenvalues of the fixed-point manifolds found by eqrnn.")
     try:
-        data = fp.read_input(args)
+        data = read_fixed_points(args)
         fig = make_figure(data)
         count = len(data["manifolds"])
-        fp.save(fig, fp.figure_title(args.title, data, f"spectra of {count} manifold{'s' * (count != 1)}"),
-                [], args.output)
+        save(fig, figure_title(args.title, data, f"spectra of {count} manifold{'s' * (count != 1)}"),
+             [], args.output)
     except InputError as e:
-        fail(e)
+        fail(PROG, e)
     print(args.output)
 
 

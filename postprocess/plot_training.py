@@ -34,9 +34,17 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from plot_activity import InputError, as_str, colour_scale, open_hdf5, read_dataset  # noqa: E402
-from plot_fixed_points import OneLineParser, fail, save  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the shared modules, also when run from elsewhere
+from eqrnn_figures import colour_scale, save  # noqa: E402
+from eqrnn_io import (  # noqa: E402
+    InputError,
+    OneLineParser,
+    as_str,
+    check_output_directory,
+    fail,
+    open_hdf5,
+    read_dataset,
+)
 
 PROG = "plot_training.py"
 NEURONS_SHOWN_1D = 6
@@ -369,9 +377,7 @@ def make_figure(data):
 def main(argv=None):
     args = parse_args(argv)
     try:
-        out_dir = os.path.dirname(os.path.abspath(args.output))
-        if not os.path.isdir(out_dir):
-            raise InputError(f"output directory does not exist: {out_dir}")
+        check_output_directory(args.output)
         try:
             data = load(args.file)
         except (OSError, KeyError, ValueError, TypeError) as e:  # corrupt or unexpected HDF5 content
@@ -380,7 +386,7 @@ def main(argv=None):
         title, notes = title_and_notes(data)
         save(fig, args.title if args.title is not None else title, notes, args.output)
     except InputError as e:
-        fail(e, PROG)
+        fail(PROG, e)
     print(args.output)
 
 

@@ -20,9 +20,8 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from plot_activity import InputError, as_str, open_hdf5  # noqa: E402
-from plot_fixed_points import OneLineParser  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the shared module, also when run from elsewhere
+from eqrnn_io import InputError, OneLineParser, as_str, error_line, open_hdf5  # noqa: E402
 
 PROG = "summary.py"
 PARAMETERS_SHOWN = ("group", "channels", "kernel", "kernel_irreps", "kernel_irrep_gains", "J0", "J1", "phi",
@@ -221,7 +220,7 @@ def main(argv=None):
             print(summarise(path, args.options), flush=True)
         except (InputError, OSError, KeyError, ValueError) as e:  # HDF5 damage surfaces as OSError/KeyError
             reason = str(e) if isinstance(e, InputError) else f"{path}: cannot be read ({e})"
-            print(f"{PROG}: error: {' '.join(reason.splitlines())}", file=sys.stderr, flush=True)
+            print(error_line(PROG, reason), file=sys.stderr, flush=True)  # and go on with the next file
             status = 2
         except BrokenPipeError:  # summary.py ... | head
             sys.stderr.close()

@@ -50,10 +50,20 @@ matplotlib.use("Agg")  # no display on cluster nodes; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # also when imported from elsewhere (tests)
-from plot_activity import InputError, as_str, open_hdf5, open_result  # noqa: E402
-from plot_fixed_points import OneLineParser, array_attribute, read_manifold  # noqa: E402
-from plot_fixed_points import fail as one_line_fail  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the shared modules, also when run from elsewhere
+from eqrnn_figures import CLASS_COLOURS, OTHER_COLOUR  # noqa: E402
+from eqrnn_io import (  # noqa: E402
+    InputError,
+    OneLineParser,
+    array_attribute,
+    as_str,
+    check_output_directory,
+    fail,
+    has_component_axis,
+    open_hdf5,
+    open_result,
+    read_manifold,
+)
 
 PROG = "sweep.py"
 TASK_FILE = re.compile(r"task_(\d+)\.h5")
@@ -65,8 +75,6 @@ OBSERVABLES = {"rms": ("rms", "rms |x|/√N"), "max": ("max_abs", "max |x|"),
 LOG_OBSERVABLES = ("test_error", "loss")  # span decades across a sweep of learning rates or steps
 KIND_OBSERVABLES = {"fixedpoints": ("rms", "max", "amplitude"), "simulate": ("rms", "max", "amplitude"),
                     "train": ("test_error", "r", "loss")}
-CLASS_COLOURS = {"stable": "tab:green", "saddle": "tab:red"}
-OTHER_COLOUR = "tab:gray"
 GROUP_MARKERS = "osD^vP*X<>"
 FP_COLUMNS = ("fp", "family", "rms", "max_abs", "amplitude", "residual", "stabiliser", "stabiliser_order",
               "orbit_size", "n_unstable", "n_marginal", "classification", "leading_re")
@@ -74,10 +82,6 @@ SIM_COLUMNS = ("t_reached", "t_final", "samples", "rms", "max_abs", "amplitude",
 TRAIN_COLUMNS = ("steps_done", "final_loss", "best_loss", "test_error", "manifold_residual", "singular_gap", "diverged",
                  "restarts")
 KIND_COLUMNS = {"fixedpoints": FP_COLUMNS, "simulate": SIM_COLUMNS, "train": TRAIN_COLUMNS}
-
-
-def fail(reason):
-    one_line_fail(reason, PROG)
 
 
 def parse_args(argv):
@@ -189,7 +193,7 @@ def amplitude(x, shape, transformed_axes):
 
 def state_measures(x, shape, group, channels):
     """rms, max_abs and amplitude of a state; amplitude only over the group's angle axes."""
-    components = bool(re.search(r"(^|x)(D\d|S\d|A\d|Q8|P)", group)) or channels > 1  # as in plot_activity.load
+    components = has_component_axis(group, channels)
     axes = tuple(range(len(shape) - 1 if components else len(shape)))
     return dict(rms=float(np.linalg.norm(x) / math.sqrt(x.size)), max_abs=float(np.max(np.abs(x))),
                 amplitude=amplitude(x, shape, axes))
@@ -484,9 +488,7 @@ def default_path(first_input, name):
 def check_output_dirs(*paths):
     """Before any reading, so that a typo in -o costs nothing."""
     for path in paths:
-        folder = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(folder):
-            raise InputError(f"output directory does not exist: {folder}")
+        check_output_directory(path)
 
 
 def notes(results):
@@ -527,7 +529,7 @@ def main(argv=None):
     try:
         run(args)
     except InputError as e:
-        fail(e)
+        fail(PROG, e)
 
 
 if __name__ == "__main__":

@@ -1,34 +1,10 @@
 """End-to-end tests of the eqrnn command line: HDF5 layout, decks, rank-count invariance, equivariance through
 files, implicit integrators, progress lines, and one-line errors for every kind of bad input."""
-import os
-import subprocess
-from pathlib import Path
-
 import h5py
 import numpy as np
 import pytest
 
-ROOT = Path(os.environ.get("EQRNN_SOURCE_DIR", Path(__file__).resolve().parents[2]))
-EQRNN = os.environ.get("EQRNN_BIN", str(ROOT / "build" / "eqrnn"))
-MPIEXEC = os.environ.get("MPIEXEC", "mpirun")
-ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-           OMPI_MCA_rmaps_base_oversubscribe="1")
-
-
-def eqrnn(*args, ranks=1, cwd=None, check=True):
-    cmd = [EQRNN, *map(str, args)]
-    if ranks > 1:
-        cmd = [MPIEXEC, "--quiet", "-n", str(ranks), "--oversubscribe", *cmd]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=ENV, cwd=cwd, timeout=600)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc
-
-
-def simulate(out, *args, ranks=1):
-    # Later options override earlier ones (and a deck's values), as in PETSc: -output goes last.
-    eqrnn("simulate", *args, "-quiet", "-output", out, ranks=ranks)
-    return h5py.File(out, "r")
+from conftest import ROOT, assert_one_line_error, eqrnn, simulate
 
 
 # ---------------------------------------------------------------- output layout
@@ -71,6 +47,7 @@ def test_default_deck_runs_and_input_moves_the_bump(tmp_path):
 
 # ---------------------------------------------------------------- invariances
 
+@pytest.mark.slow
 @pytest.mark.parametrize("group", ["Z256", "Z97", "Z16xZ12", "Z6xZ5xZ4"])
 def test_same_states_on_1_2_and_3_ranks(tmp_path, group):
     kernel = ("-kernel", "vonmises", "-J1", "6", "-kappa", "2") if group[1] == "2" else ("-J1", "3")
@@ -86,6 +63,7 @@ def test_same_states_on_1_2_and_3_ranks(tmp_path, group):
     ref.close()
 
 
+@pytest.mark.slow
 def test_translated_initial_state_gives_translated_trajectory(tmp_path):
     # Equivariance through the file interface (-init file): start from L_a x0 with a = (3, 5) on Z12xZ10.
     args = ("-group", "Z12xZ10", "-J1", "3", "-J0", "-0.5", "-t_final", "4", "-save_interval", "0")
@@ -100,6 +78,7 @@ def test_translated_initial_state_gives_translated_trajectory(tmp_path):
     np.testing.assert_allclose(xb, np.roll(xa, (3, 5), axis=(0, 1)), rtol=0, atol=1e-9)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", [["-ts_type", "bdf", "-ts_bdf_order", "2"], ["-ts_type", "arkimex"],
                                     ["-ts_type", "beuler", "-ts_dt", "1e-3", "-ts_adapt_type", "none"]])
 def test_implicit_methods_use_the_jacobian_and_agree(tmp_path, method):
@@ -111,6 +90,7 @@ def test_implicit_methods_use_the_jacobian_and_agree(tmp_path, method):
     np.testing.assert_allclose(got, ref, rtol=0, atol=tol * np.abs(ref).max())
 
 
+@pytest.mark.slow
 def test_progress_lines_and_quiet(tmp_path):
     base = ("simulate", "-group", "Z64", "-t_final", "2", "-output", tmp_path / "p.h5")
     loud = eqrnn(*base, "-progress_interval", "1e-9")
@@ -119,6 +99,7 @@ def test_progress_lines_and_quiet(tmp_path):
     assert "eqrnn: t = " not in quiet.stdout
 
 
+@pytest.mark.slow
 def test_help_lists_commands_and_options():
     top = eqrnn("-help")
     assert "simulate" in top.stdout
@@ -133,15 +114,6 @@ def bad_file(tmp_path, name, content):
     p = tmp_path / name
     p.write_text(content)
     return p
-
-
-def assert_one_line_error(proc, fragment):
-    assert proc.returncode != 0
-    lines = [l for l in proc.stderr.splitlines() if l.strip()]
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("eqrnn: error: "), lines[0]
-    assert fragment in lines[0], lines[0]
-    assert "PETSC ERROR" not in proc.stdout + proc.stderr
 
 
 BAD = [
@@ -182,6 +154,7 @@ def test_bad_input_on_several_ranks_prints_once(tmp_path, args, fragment):
     assert_one_line_error(proc, fragment)
 
 
+@pytest.mark.slow
 def test_bad_files(tmp_path):
     text = bad_file(tmp_path, "corrupt.h5", "this is not HDF5\n")
     proc = eqrnn("simulate", "-group", "Z16", "-init", "file", "-init_file", text, "-output", tmp_path / "o.h5",
@@ -205,11 +178,13 @@ def test_bad_files(tmp_path):
     assert len([l for l in proc.stderr.splitlines() if l.strip()]) == 1, proc.stderr
 
 
+@pytest.mark.slow
 def test_unknown_or_missing_command():
     assert_one_line_error(eqrnn("simulat", check=False), "unknown command 'simulat'")
     assert_one_line_error(eqrnn(check=False), "no command given")
 
 
+@pytest.mark.slow
 def test_file_kernel_equals_the_analytic_one(tmp_path):
     # The same kernel given as a function and as a dataset (in the group's shape) gives the same run.
     n0, n1 = 8, 6

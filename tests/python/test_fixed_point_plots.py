@@ -1,35 +1,25 @@
 """Tests of postprocess/plot_fixed_points.py and postprocess/plot_spectrum.py on real
 eqrnn fixedpoints output.
 
-The scripts are run as subprocesses, as users run them, with the Debian interpreter that
-has h5py and matplotlib.  Input files come from the eqrnn binary (EQRNN_BIN, default
-build/eqrnn) so that the tests follow the real file layout, not a hand-made imitation;
-the broken inputs are real files with one thing taken away.
+The scripts are run as subprocesses, as users run them (conftest.run_script).  Input
+files come from the eqrnn binary (EQRNN_BIN, default build/eqrnn) so that the tests follow
+the real file layout, not a hand-made imitation; the broken inputs are real files with one
+thing taken away.
 
     /usr/bin/python3 -m pytest -q tests/python/test_fixed_point_plots.py
 """
 
-import os
-import shlex
 import shutil
-import subprocess
-from pathlib import Path
 
 import h5py
-import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-import matplotlib.image  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+from conftest import assert_plot_ok, assert_script_error, eqrnn_output, run_script
 
-REPO = Path(__file__).resolve().parents[2]
-SCRIPTS = {name: REPO / "postprocess" / f"{name}.py" for name in ("plot_fixed_points", "plot_spectrum")}
-PYTHON = "/usr/bin/python3"  # the interpreter with h5py/matplotlib, not the one on PATH
-EQRNN = os.environ.get("EQRNN_BIN", str(REPO / "build" / "eqrnn"))
-MPIEXEC = shlex.split(os.environ.get("MPIEXEC", "mpirun --quiet"))
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+SCRIPTS = ("plot_fixed_points", "plot_spectrum")
 MAX_PANELS = 12  # plot_fixed_points.MAX_PANELS
+MIN_SIDE = 200  # pixels: even a one-panel figure here is larger
 
 # (group, options) of each census; all take about a second or less
 CENSUSES = {
@@ -41,39 +31,18 @@ CENSUSES = {
     "scalar": ("Z1", ["-J1", "3", "-fp_stability", "-fp_starts", "2"]),  # group of order 1
 }
 MPI_CENSUSES = {"three"}  # the slab-decomposed path must write the same layout
-
-
-def mpi_env():
-    # containers often run as root, which Open MPI refuses unless told otherwise
-    return dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-
-
-def eqrnn(out, command, group, options, ranks=1):
-    line = [EQRNN, command, "-group", group, *options, "-quiet", "-output", str(out)]
-    if ranks > 1:
-        line = [*MPIEXEC, "--oversubscribe", "-n", str(ranks), *line]
-    run = subprocess.run(line, env=mpi_env(), cwd=out.parent, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, f"{shlex.join(line)} failed:\n{run.stdout}\n{run.stderr}"
-    assert out.is_file(), f"eqrnn did not write {out}"
-    return out
+SLOW_FIXTURES = {"h5files"}  # the censuses take about 3 s together: their tests are slow (conftest)
 
 
 @pytest.fixture(scope="module")
 def h5files(tmp_path_factory):
-    if not os.access(EQRNN, os.X_OK):
-        # fail rather than skip: a suite that silently skips proves nothing
-        pytest.fail(f"eqrnn binary not found at {EQRNN}; build it or set EQRNN_BIN")
     tmp = tmp_path_factory.mktemp("eqrnn_fixedpoints")
-    files = {name: eqrnn(tmp / f"{name}.h5", "fixedpoints", group, options, 2 if name in MPI_CENSUSES else 1)
+    files = {name: eqrnn_output(tmp / f"{name}.h5", "fixedpoints", "-group", group, *options,
+                                ranks=2 if name in MPI_CENSUSES else 1, cwd=tmp)
              for name, (group, options) in CENSUSES.items()}
     # a real eqrnn file that has no /fixed_points
-    files["simulation"] = eqrnn(tmp / "simulation.h5", "simulate", "Z8", ["-t_final", "1"])
+    files["simulation"] = eqrnn_output(tmp / "simulation.h5", "simulate", "-group", "Z8", "-t_final", "1", cwd=tmp)
     return files
-
-
-@pytest.fixture
-def outdir(tmp_path_factory):
-    return tmp_path_factory.mktemp("figures")
 
 
 def count(path):
@@ -82,26 +51,11 @@ def count(path):
 
 
 def plot(script, *args):
-    return subprocess.run([PYTHON, str(SCRIPTS[script]), *map(str, args)],
-                          capture_output=True, text=True, timeout=300)
+    return run_script(f"{script}.py", *args)
 
 
-def assert_png(path):
-    """A real, non-blank PNG image of plausible size; returns the decoded RGB pixels."""
-    assert path.is_file(), f"{path} was not written"
-    assert path.read_bytes()[:8] == PNG_MAGIC, f"{path} is not a PNG"
-    image = matplotlib.image.imread(str(path))[..., :3]
-    height, width = image.shape[:2]
-    assert height > 200 and width > 200, f"implausible image size {width}x{height}"
-    assert np.std(image) > 0.05, "image looks blank"
-    return image
-
-
-def assert_plot_ok(run, out):
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.strip() == str(out), "the written path should be printed"
-    assert "Traceback" not in run.stderr
-    return assert_png(out)
+def assert_figure(run, out):
+    return assert_plot_ok(run, out, MIN_SIDE)
 
 
 def coloured_pixels(image):
@@ -109,11 +63,9 @@ def coloured_pixels(image):
     return int(np.count_nonzero(image.max(axis=-1) - image.min(axis=-1) > 0.2))
 
 
-def assert_one_line_error(run, script):
-    assert run.returncode == 2, f"exit {run.returncode}, stderr: {run.stderr}"
-    lines = run.stderr.splitlines()
-    assert len(lines) == 1, f"expected one stderr line, got:\n{run.stderr}"
-    assert lines[0].startswith(f"{script}.py: error:"), lines[0]
+def assert_error(run, script):
+    """The script's one-line error (conftest.assert_script_error)."""
+    assert_script_error(run, f"{script}.py")
 
 
 # ----------------------------------------------------------------------------- the input files
@@ -153,14 +105,14 @@ def test_eqrnn_files_have_the_expected_layout(h5files):
 @pytest.mark.parametrize("name", CENSUSES)
 def test_plot_writes_png(h5files, outdir, script, name):
     out = outdir / f"{script}_{name}.png"
-    assert_plot_ok(plot(script, h5files[name], "-o", out), out)
+    assert_figure(plot(script, h5files[name], "-o", out), out)
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_title_option(h5files, outdir, script):
     default, titled = outdir / "default.png", outdir / "titled.png"
-    assert_plot_ok(plot(script, h5files["ring"], "-o", default), default)
-    assert_plot_ok(plot(script, h5files["ring"], "-o", titled, "--title", "bump census"), titled)
+    assert_figure(plot(script, h5files["ring"], "-o", default), default)
+    assert_figure(plot(script, h5files["ring"], "-o", titled, "--title", "bump census"), titled)
     assert default.read_bytes() != titled.read_bytes()
 
 
@@ -168,7 +120,7 @@ def test_one_panel_per_manifold(h5files, outdir):
     images = {}
     for name in ("ring", "torus", "three"):
         out = outdir / f"{name}.png"
-        images[name] = assert_plot_ok(plot("plot_fixed_points", h5files[name], "-o", out), out)
+        images[name] = assert_figure(plot("plot_fixed_points", h5files[name], "-o", out), out)
     # 2-3 panels in one row against rows of 4 (4-5 manifolds); 1 row against 3 (9-12 manifolds)
     assert images["ring"].shape[1] < 0.9 * images["torus"].shape[1]
     assert images["three"].shape[0] > 2 * images["ring"].shape[0]
@@ -176,8 +128,8 @@ def test_one_panel_per_manifold(h5files, outdir):
 
 def test_panels_are_capped(h5files, outdir):
     capped, full = outdir / "many.png", outdir / "three.png"
-    many = assert_plot_ok(plot("plot_fixed_points", h5files["many"], "-o", capped), capped)
-    three = assert_plot_ok(plot("plot_fixed_points", h5files["three"], "-o", full), full)
+    many = assert_figure(plot("plot_fixed_points", h5files["many"], "-o", capped), capped)
+    three = assert_figure(plot("plot_fixed_points", h5files["three"], "-o", full), full)
     # more than 12 manifolds still give 3 rows of 4, not 4 rows; the extra title line
     # ("... left out") makes the capped figure a little taller, a 4th row would add ~400 px
     assert many.shape[1] == three.shape[1]
@@ -186,8 +138,8 @@ def test_panels_are_capped(h5files, outdir):
 
 def test_spectrum_without_eigenvalues_draws_no_markers(h5files, outdir):
     analysed, unanalysed = outdir / "analysed.png", outdir / "unanalysed.png"
-    with_markers = assert_plot_ok(plot("plot_spectrum", h5files["ring"], "-o", analysed), analysed)
-    without = assert_plot_ok(plot("plot_spectrum", h5files["unanalysed"], "-o", unanalysed), unanalysed)
+    with_markers = assert_figure(plot("plot_spectrum", h5files["ring"], "-o", analysed), analysed)
+    without = assert_figure(plot("plot_spectrum", h5files["unanalysed"], "-o", unanalysed), unanalysed)
     # the eigenvalue markers are the only colour in a spectrum figure
     assert coloured_pixels(with_markers) > 200
     assert coloured_pixels(without) == 0
@@ -206,20 +158,20 @@ def damaged(h5files, outdir):
 
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_missing_file(outdir, script):
-    assert_one_line_error(plot(script, outdir / "nonexistent.h5", "-o", outdir / "x.png"), script)
+    assert_error(plot(script, outdir / "nonexistent.h5", "-o", outdir / "x.png"), script)
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_text_file_named_h5(outdir, script):
     fake = outdir / "fake.h5"
     fake.write_text("not an HDF5 file\n")
-    assert_one_line_error(plot(script, fake, "-o", outdir / "x.png"), script)
+    assert_error(plot(script, fake, "-o", outdir / "x.png"), script)
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_file_without_fixed_points(h5files, outdir, script):
     run = plot(script, h5files["simulation"], "-o", outdir / "x.png")
-    assert_one_line_error(run, script)
+    assert_error(run, script)
     assert "/fixed_points" in run.stderr
     assert not (outdir / "x.png").exists()
 
@@ -229,7 +181,7 @@ def test_missing_manifold(damaged, outdir, script):
     with h5py.File(damaged, "r+") as h5:
         del h5["fixed_points/fp_1"]  # count still says 2
     run = plot(script, damaged, "-o", outdir / "x.png")
-    assert_one_line_error(run, script)
+    assert_error(run, script)
     assert "fp_1" in run.stderr
 
 
@@ -237,29 +189,29 @@ def test_missing_manifold(damaged, outdir, script):
 def test_empty_census(damaged, outdir, script):
     with h5py.File(damaged, "r+") as h5:
         h5["fixed_points"].attrs["count"] = 0
-    assert_one_line_error(plot(script, damaged, "-o", outdir / "x.png"), script)
+    assert_error(plot(script, damaged, "-o", outdir / "x.png"), script)
 
 
 def test_state_of_wrong_length(damaged, outdir):
     with h5py.File(damaged, "r+") as h5:
         del h5["fixed_points/fp_0/x"]
         h5["fixed_points/fp_0/x"] = np.zeros(63)
-    assert_one_line_error(plot("plot_fixed_points", damaged, "-o", outdir / "x.png"), "plot_fixed_points")
+    assert_error(plot("plot_fixed_points", damaged, "-o", outdir / "x.png"), "plot_fixed_points")
 
 
 def test_eigenvalue_arrays_of_different_length(damaged, outdir):
     with h5py.File(damaged, "r+") as h5:
         h5["fixed_points/fp_1"].attrs["eigenvalues_imag"] = np.zeros(3)
-    assert_one_line_error(plot("plot_spectrum", damaged, "-o", outdir / "x.png"), "plot_spectrum")
+    assert_error(plot("plot_spectrum", damaged, "-o", outdir / "x.png"), "plot_spectrum")
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_missing_output_directory(h5files, outdir, script):
     out = outdir / "no" / "such" / "dir" / "x.png"
-    assert_one_line_error(plot(script, h5files["ring"], "-o", out), script)
+    assert_error(plot(script, h5files["ring"], "-o", out), script)
     assert not out.exists()
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_missing_output_option(h5files, script):
-    assert_one_line_error(plot(script, h5files["ring"]), script)
+    assert_error(plot(script, h5files["ring"]), script)

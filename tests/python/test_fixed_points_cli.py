@@ -4,12 +4,11 @@ import h5py
 import numpy as np
 import pytest
 
-from test_cli import ROOT, assert_one_line_error, eqrnn  # noqa: F401  (shared runner)
+from conftest import assert_one_line_error, eqrnn, eqrnn_output
 
 
 def census(path, *args, ranks=1):
-    eqrnn("fixedpoints", *args, "-quiet", "-output", path, ranks=ranks)
-    return h5py.File(path, "r")
+    return h5py.File(eqrnn_output(path, "fixedpoints", *args, ranks=ranks), "r")
 
 
 def manifolds(f):
@@ -41,6 +40,7 @@ def test_ring_census_layout_and_values(tmp_path):
             assert list(eig) == sorted(eig, reverse=True)
 
 
+@pytest.mark.slow
 def test_census_is_the_same_on_1_and_3_ranks(tmp_path):
     args = ("-group", "Z16xZ12", "-J1", "2.5", "-fp_starts", "4", "-fp_stability")
     with census(tmp_path / "a.h5", *args) as a, census(tmp_path / "b.h5", *args, ranks=3) as b:
@@ -53,6 +53,7 @@ def test_census_is_the_same_on_1_and_3_ranks(tmp_path):
             np.testing.assert_allclose(x.attrs["eigenvalues_real"][:4], y.attrs["eigenvalues_real"][:4], atol=1e-8)
 
 
+@pytest.mark.slow
 def test_stability_of_a_simulated_bump(tmp_path):
     # Simulate to the bump, then analyse its final state: stable, one marginal mode along the ring.
     eqrnn("simulate", "-group", "Z128", "-J1", "3", "-t_final", "150", "-save_interval", "0", "-quiet",

@@ -5,10 +5,12 @@ adjoint zero mode), and for rank-count and restart invariance (bitwise)."""
 
 import h5py
 import numpy as np
+import pytest
 
-from test_cli import assert_one_line_error, eqrnn
+from conftest import REQUEUE, assert_one_line_error, eqrnn
 
-REQUEUE = 85
+pytestmark = pytest.mark.slow  # every test takes 0.8 s or more (reference run)
+
 OU = ["-group", "Z4096", "-kernel", "cosine", "-J0", 0, "-J1", 0, "-phi", "linear", "-input", "none", "-init", "zero",
       "-noise_sigma", 0.5, "-noise_dt", 0.01, "-quiet"]
 

@@ -7,17 +7,12 @@ tanh, and rank-count invariance.
 """
 import itertools
 import re
-import subprocess
 
 import h5py
 import numpy as np
 import pytest
 
-from test_cli import ROOT, assert_one_line_error, eqrnn  # shared runner
-
-PYTHON = "/usr/bin/python3"  # the interpreter with h5py/matplotlib, not the one on PATH
-PLOT = ROOT / "postprocess" / "plot_reduced.py"
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+from conftest import ROOT, assert_one_line_error, assert_png, assert_script_error, eqrnn, run_script
 
 # S3 with the kernel 4 * (projector on the 2-d irrep): x = 0 has eigenvalue -1 + 4 on the irrep.
 S3_GAIN = 4.0
@@ -247,6 +242,7 @@ def test_s3_orbits_are_distinct_and_closed_under_negation(s3):
 
 # ---------------------------------------------------------------- rank invariance
 
+@pytest.mark.slow
 def test_reduce_is_the_same_on_1_and_3_ranks(tmp_path):
     args = ("reduce", "-group", "D5xZ8", "-kernel", "irreps", "-kernel_irreps", "E1:chi1", "-kernel_irrep_gains",
             "4", "-input", "none", "-reduce_starts", "20")
@@ -266,16 +262,17 @@ def test_reduce_is_the_same_on_1_and_3_ranks(tmp_path):
 
 # ---------------------------------------------------------------- plot_reduced.py
 
-def plot(*args, cwd=None):
-    return subprocess.run([PYTHON, str(PLOT), *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                          timeout=120)
+def plot(*args):
+    return run_script("plot_reduced.py", *args)
 
 
+@pytest.mark.slow
 def test_plot_reduced_writes_a_png_and_a_table(s3, tmp_path):
     fig = tmp_path / "fig.png"
     proc = plot(s3["path"], "-o", fig)
     assert proc.returncode == 0, proc.stderr
-    assert fig.stat().st_size > 1000 and fig.read_bytes()[:8] == PNG_MAGIC
+    assert fig.stat().st_size > 1000
+    assert_png(fig)
     # one table row per orbit, starting with its index
     rows = [line for line in proc.stdout.splitlines() if re.match(r"^\d+\s", line)]
     assert len(rows) == len(s3["orbits"])
@@ -288,14 +285,11 @@ def test_plot_reduced_bad_input(tmp_path, kind):
         path.write_text("not hdf5\n")
     elif kind == "no_reduced":
         eqrnn("simulate", "-group", "Z8", "-t_final", "1", "-quiet", "-output", path)
-    proc = plot(path, "-o", tmp_path / "fig.png")
-    assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("plot_reduced.py: error:"), proc.stderr
-    assert "Traceback" not in proc.stderr
+    assert_script_error(plot(path, "-o", tmp_path / "fig.png"), "plot_reduced.py")
     assert not (tmp_path / "fig.png").exists()
 
 
+@pytest.mark.slow
 def test_example_decks_run(tmp_path):
     # input/dihedral.yaml: D64 with two channels, 2 x 128 neurons, on 2 ranks; the state stays finite and the
     # parameters recorded are the deck's.
@@ -309,8 +303,7 @@ def test_example_decks_run(tmp_path):
         # state_shape: the 64 rotations, then 2 finite parts (e, s) x 2 channels; N counts neurons.
         assert f.attrs["state_shape"] in ("64x4", b"64x4") and int(f.attrs["N"]) == 256
     png = tmp_path / "dihedral.png"
-    proc = subprocess.run([PYTHON, ROOT / "postprocess" / "plot_activity.py", out, "-o", png],
-                          capture_output=True, text=True, timeout=300)
+    proc = run_script("plot_activity.py", out, "-o", png)
     assert proc.returncode == 0, proc.stderr
     assert png.stat().st_size > 1000
     # input/s4_reduce.yaml: the 9-dimensional reduced model on S4's rho3; every orbit verified, and an orbit

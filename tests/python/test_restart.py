@@ -14,9 +14,7 @@ import h5py
 import numpy as np
 import pytest
 
-from test_cli import ENV, EQRNN, assert_one_line_error, eqrnn
-
-REQUEUE = 85  # the documented "checkpointed, resume me" exit status
+from conftest import ENV, EQRNN, REQUEUE, assert_one_line_error, eqrnn, read_simulation as read
 RING = ["-group", "Z256", "-J1", 3, "-input", "bump", "-input_amplitude", 1, "-input_location", 128,
         "-input_on", 12, "-input_off", 25, "-init_amplitude", 0.05, "-t_final", 40, "-save_interval", 0.5,
         "-checkpoint_interval", 4, "-quiet"]
@@ -24,12 +22,6 @@ RING = ["-group", "Z256", "-J1", 3, "-input", "bump", "-input_amplitude", 1, "-i
 
 def run(out, *extra, ranks=1, check=True):
     return eqrnn("simulate", *RING, "-output", out, *extra, ranks=ranks, check=check)
-
-
-def read(path):
-    with h5py.File(path, "r") as f:
-        return dict(x=f["final/x"][()], t=f["trajectory/t"][()], X=f["trajectory/x"][()],
-                    restarts=int(f.attrs.get("restarts", 0)))
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +37,7 @@ def assert_same_run(got, ref):
     assert np.array_equal(got["x"], ref["x"])
 
 
+@pytest.mark.slow
 def test_resumed_run_is_bitwise_the_uninterrupted_one(tmp_path, reference):
     out = tmp_path / "b.h5"
     proc = run(out, "-stop_after_checkpoints", 3, check=False)
@@ -57,6 +50,7 @@ def test_resumed_run_is_bitwise_the_uninterrupted_one(tmp_path, reference):
     assert got["restarts"] == 1
 
 
+@pytest.mark.slow
 def test_other_rank_count_agrees_to_1e_10(tmp_path, reference):
     out = tmp_path / "c.h5"
     assert run(out, "-stop_after_checkpoints", 2, check=False).returncode == REQUEUE
@@ -66,20 +60,23 @@ def test_other_rank_count_agrees_to_1e_10(tmp_path, reference):
     assert np.max(np.abs(got["x"] - reference["x"])) < 1e-10
 
 
-def assert_readable_up_to_checkpoint(out):
+def readable_up_to_checkpoint(out):
     """After a kill the output on disk is the one of its last flush (every checkpoint flushes it, and the
-    metadata cache never writes between flushes): readable, with at least the newest checkpoint's samples."""
+    metadata cache never writes between flushes): readable, with at least the newest checkpoint's samples.
+    False, nothing checked, when killed before the first checkpoint (-restart auto then starts afresh)."""
     ckpt = pathlib.Path(str(out) + ".ckpt.h5")
     if not ckpt.exists():
-        return  # killed before the first checkpoint: -restart auto starts afresh
+        return False
     with h5py.File(ckpt, "r") as c:
         samples = int(c.attrs["samples"])
     with h5py.File(out, "r") as f:
         assert f.attrs["group"] and "parameters" in f
         assert int(f["trajectory"].attrs["count"]) >= samples
         assert np.isfinite(f["trajectory/x"][:samples]).all()
+    return True
 
 
+@pytest.mark.slow
 def test_kill_minus_9_at_20_random_instants(tmp_path):
     # A longer run (so kills land between checkpoints); each killed run is resumed with -restart auto.
     args = ["-group", "Z32768", "-J1", 3, "-input", "bump", "-input_amplitude", 1, "-input_location", 16384,
@@ -91,7 +88,7 @@ def test_kill_minus_9_at_20_random_instants(tmp_path):
     duration = time.time() - start
     rng = random.Random(20261123)
     out = tmp_path / "k.h5"
-    kills = 0
+    kills = checked = 0
     for _ in range(60):
         if kills == 20:
             break
@@ -102,12 +99,15 @@ def test_kill_minus_9_at_20_random_instants(tmp_path):
             p.send_signal(signal.SIGKILL)
             p.wait()
             kills += 1
-            assert_readable_up_to_checkpoint(out)
+            checked += readable_up_to_checkpoint(out)
             continue
         assert p.wait() == 0, p.stderr.read()
         for f in tmp_path.glob("k.h5*"):  # it finished before the kill: start over and kill it again
             f.unlink()
     assert kills == 20
+    # Only kills before the first checkpoint of a run go unchecked: the first comes at 5 % of it (t = 2 of 40),
+    # resumed runs keep theirs.  Most kills must have been checked, or the test proves nothing about them.
+    assert checked >= 10, f"only {checked} of the 20 kills came after a checkpoint"
     eqrnn("simulate", *args, "-output", out, "-restart", "auto")
     assert_same_run(read(out), read(ref))
 
@@ -119,6 +119,7 @@ def test_sigusr1_checkpoints_and_exits_for_requeue(tmp_path, reference):
     deadline = time.time() + 60
     while not (tmp_path / "s.h5.ckpt.h5").exists() and time.time() < deadline:
         time.sleep(0.05)
+    assert (tmp_path / "s.h5.ckpt.h5").exists(), "no checkpoint within 60 s: the run is not under way"
     p.send_signal(signal.SIGUSR1)
     stdout, stderr = p.communicate(timeout=120)
     assert p.returncode == REQUEUE, stderr
@@ -128,6 +129,7 @@ def test_sigusr1_checkpoints_and_exits_for_requeue(tmp_path, reference):
     assert 0 < t < 4000
 
 
+@pytest.mark.slow
 def test_damaged_newest_checkpoint_falls_back_to_the_previous(tmp_path, reference):
     out = tmp_path / "d.h5"
     assert run(out, "-stop_after_checkpoints", 3, check=False).returncode == REQUEUE
@@ -139,6 +141,7 @@ def test_damaged_newest_checkpoint_falls_back_to_the_previous(tmp_path, referenc
     assert_same_run(read(out), reference)
 
 
+@pytest.mark.slow
 def test_foreign_checkpoint_is_refused(tmp_path):
     out = tmp_path / "e.h5"
     assert run(out, "-stop_after_checkpoints", 1, check=False).returncode == REQUEUE
@@ -164,6 +167,7 @@ def census_states(path):
         return [fp[k]["x"][()] for k in keys], [int(fp[k].attrs["start"]) for k in keys]
 
 
+@pytest.mark.slow
 def test_resumed_census_keeps_its_manifolds_and_finishes_identically(tmp_path):
     ref = tmp_path / "fa.h5"
     eqrnn("fixedpoints", *CENSUS, "-output", ref)

@@ -20,11 +20,10 @@ import h5py
 import numpy as np
 import pytest
 
-from test_cli import ENV, EQRNN, ROOT, eqrnn
-from test_restart import read
+from conftest import ENV, EQRNN, PYTHON, ROOT, eqrnn, read_simulation as read
 
+pytestmark = pytest.mark.slurm  # ctest's slurm entry runs these; the others leave them out
 CLUSTER = os.path.join(ROOT, "tests", "slurm", "cluster.sh")
-PYTHON = "/usr/bin/python3"
 # 2 ranks, Euler-Maruyama with Philox noise: about 15 s on 2 cores, long enough to be interrupted mid-run;
 # the noise makes "the same result" a strong check (it is keyed by step, so a resumed run draws the same).
 SIM = ["-group", "Z4096", "-J1", 3, "-init_amplitude", 0.05, "-noise_sigma", 0.05, "-noise_dt", 0.001,
@@ -44,23 +43,35 @@ def sh(*cmd, env=None, check=True, timeout=120):
     return result
 
 
+DAEMONS = ("munged", "slurmctld", "slurmd")
+
+
+def running(pid):
+    """A zombie has exited; only its parent has not reaped it yet."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return "zombie" not in status.read().lower()
+    except FileNotFoundError:
+        return False
+
+
 @pytest.fixture(scope="module")
 def slurm(tmp_path_factory):
     if os.geteuid() != 0:
         pytest.fail("the SLURM tests start slurmd, which needs root")
     state = tmp_path_factory.mktemp("slurm")
     started = sh("bash", CLUSTER, "start", state, check=False, timeout=90)
+    # The pids now: a daemon that stops cleanly may remove its pid file, leaving nothing to check after stop.
+    pids = {name: int((state / f"{name}.pid").read_text()) for name in DAEMONS if (state / f"{name}.pid").exists()}
     try:
         assert started.returncode == 0, f"cluster did not start:\n{started.stdout}\n{started.stderr}"
+        assert set(pids) == set(DAEMONS), f"pid files of {sorted(pids)} only"
         env = dict(ENV, SLURM_CONF=str(state / "slurm.conf"), EQRNN_ROOT=str(ROOT), EQRNN_BIN=EQRNN, EQRNN_PLOT="0")
         yield env
     finally:
         sh("bash", CLUSTER, "stop", state, check=False, timeout=120)
-        for name in ("slurmd", "slurmctld", "munged"): # stopped: no process left behind
-            pidfile = state / f"{name}.pid"
-            if pidfile.exists():
-                pid = int(pidfile.read_text())
-                assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower()
+        left = [name for name, pid in pids.items() if running(pid)]
+        assert not left, f"still running after stop: {left}"
 
 
 def job_field(env, job, field):
@@ -181,16 +192,26 @@ def test_sweep_array_every_task(slurm, tmp_path):
     with open(outdir / "sweep.csv") as f:
         rows = list(csv.DictReader(f))
     assert sorted({float(r["J1"]) for r in rows}) == gains
-    for r in rows: # the zero state's stability flips at J1 = 2
-        if float(r["rms"]) < 1e-8:
-            assert r["classification"] == ("stable" if float(r["J1"]) < 2 else "saddle")
+    zeros = [r for r in rows if float(r["rms"]) < 1e-8]
+    assert sorted(float(r["J1"]) for r in zeros) == gains  # the zero state, once in every task's census
+    for r in zeros: # its stability flips at J1 = 2
+        assert r["classification"] == ("stable" if float(r["J1"]) < 2 else "saddle")
+
+
+def run_local_env(**extra):
+    """run_local.sh starts with jobs/setup.sh, which builds BUILD_DIR (default ROOT/build): make that the build
+    tree of EQRNN when it is one (ctest's), so that the test does not compile a second tree (minutes on 2 cores)."""
+    env = dict(ENV, EQRNN_BIN=EQRNN, EQRNN_PLOT="0", **extra)
+    build = os.path.dirname(os.path.abspath(EQRNN))
+    if os.path.isfile(os.path.join(build, "CMakeCache.txt")):
+        env["BUILD_DIR"] = build
+    return env
 
 
 def test_run_local_sweep_matches(tmp_path):
     """jobs/run_local.sh: the same sweep with mpirun and no SLURM, with the same censuses."""
     deck, grid = census_deck(tmp_path)
-    env = dict(ENV, EQRNN_BIN=EQRNN, EQRNN_PLOT="0", EQRNN_COMMAND="fixedpoints", EQRNN_GRID=str(grid),
-               OUTDIR=str(tmp_path), NRANKS="2")
+    env = run_local_env(EQRNN_COMMAND="fixedpoints", EQRNN_GRID=str(grid), OUTDIR=str(tmp_path), NRANKS="2")
     sh("bash", os.path.join(ROOT, "jobs", "run_local.sh"), deck, env=env, timeout=300)
     for k, j1 in enumerate([1.5, 2.5, 3.5]):
         check_census(tmp_path / "gain" / f"task_{k}.h5", j1)
@@ -200,7 +221,7 @@ def test_run_local_resumes_after_usr1(tmp_path, reference):
     """run_local.sh forwards USR1 to eqrnn (status 85, checkpoint kept); the same command again finishes it."""
     deck = tmp_path / "noisy_ring.yaml"
     deck.write_text("group: Z4096\n")
-    env = dict(ENV, EQRNN_BIN=EQRNN, EQRNN_PLOT="0", OUTDIR=str(tmp_path / "out"), NRANKS="2")
+    env = run_local_env(OUTDIR=str(tmp_path / "out"), NRANKS="2")
     cmd = ["bash", os.path.join(ROOT, "jobs", "run_local.sh"), str(deck)] + [str(a) for a in SIM]
     out = tmp_path / "out" / "noisy_ring.h5"
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -1,18 +1,16 @@
 """postprocess/summary.py: what it reports matches the files' contents; bad files give one error line."""
 
-import subprocess
-
 import h5py
 import numpy as np
+import pytest
 
-from test_cli import ROOT, eqrnn
+from conftest import REQUEUE, eqrnn, run_script
 
-PYTHON = "/usr/bin/python3"  # the interpreter with h5py, not the one on PATH
-SUMMARY = ROOT / "postprocess" / "summary.py"
+pytestmark = pytest.mark.slow  # every test takes 1 s or more (it writes its eqrnn files first)
 
 
 def summary(*args):
-    return subprocess.run([PYTHON, str(SUMMARY), *map(str, args)], capture_output=True, text=True, timeout=120)
+    return run_script("summary.py", *args)
 
 
 def test_simulate_and_reduce_files(tmp_path):
@@ -44,7 +42,7 @@ def test_restarts_are_reported(tmp_path):
     out = tmp_path / "r.h5"
     args = ["simulate", "-group", "Z32", "-J1", 3, "-t_final", 4, "-save_interval", 0.5, "-checkpoint_interval", 1,
             "-quiet", "-output", out]
-    assert eqrnn(*args, "-stop_after_checkpoints", 2, check=False).returncode == 85
+    assert eqrnn(*args, "-stop_after_checkpoints", 2, check=False).returncode == REQUEUE
     eqrnn(*args, "-restart", "auto")
     proc = summary(out)
     assert proc.returncode == 0 and "resumed 1 time(s) from checkpoints, at t = 2" in proc.stdout, proc.stdout
@@ -54,7 +52,7 @@ def test_checkpoints_and_unresumed_runs(tmp_path):
     out = tmp_path / "c.h5"
     args = ["simulate", "-group", "Z32", "-J1", 3, "-t_final", 4, "-save_interval", 0.5, "-checkpoint_interval", 1,
             "-quiet", "-output", out]
-    assert eqrnn(*args, "-stop_after_checkpoints", 3, check=False).returncode == 85
+    assert eqrnn(*args, "-stop_after_checkpoints", 3, check=False).returncode == REQUEUE
     proc = summary(str(out) + ".ckpt.h5", str(out) + ".ckpt.prev.h5")
     assert proc.returncode == 0, proc.stderr
     # checkpoints at t = 1, 2, 3 (the newest two kept); samples every 0.5 from t = 0: 7 at t = 3, 5 at t = 2

@@ -15,18 +15,16 @@ The sweep is run like a job array: task k writes task_<k>.h5, and a grid file li
 import csv
 import re
 import shutil
-import subprocess
 
 import h5py
 import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from test_cli import ENV, ROOT, eqrnn
+from conftest import assert_png, assert_script_error, eqrnn, run_script
 
-PYTHON = "/usr/bin/python3"  # the interpreter with h5py and matplotlib, not the one on PATH
-SWEEP = ROOT / "postprocess" / "sweep.py"
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+pytestmark = pytest.mark.slow  # every test needs the sweep's five censuses (3.4 s) or runs its own, 1.5 s or more
+
 N = 64
 GAINS = [1.5, 1.9, 2.2, 2.6, 3.0]  # J1 on both sides of the bifurcation at J1 = 2
 THETA = 2 * np.pi * np.arange(N) / N
@@ -34,18 +32,12 @@ REL = 1e-6
 
 
 def sweep(*args):
-    return subprocess.run([PYTHON, str(SWEEP), *map(str, args)], capture_output=True, text=True, env=ENV,
-                          timeout=120)
+    return run_script("sweep.py", *args)
 
 
-def assert_one_line_error(proc, fragment=""):
-    """test_cli's helper for sweep.py's prefix: one line, exit status non-zero, no traceback."""
-    assert proc.returncode != 0, proc.stdout
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("sweep.py: error: "), lines[0]
-    assert fragment in lines[0], lines[0]
-    return lines[0]
+def assert_sweep_error(proc, fragment=""):
+    """sweep.py's one-line error (conftest.assert_script_error); returns the line."""
+    return assert_script_error(proc, "sweep.py", fragment)
 
 
 def bump_amplitude(j1):
@@ -72,7 +64,7 @@ def sweep_dir(tmp_path_factory):
 def table(sweep_dir):
     proc = sweep(sweep_dir, "--grid", sweep_dir / "grid.txt", "--observable", "amplitude")
     assert proc.returncode == 0, proc.stderr
-    assert (sweep_dir / "sweep.png").read_bytes()[:8] == PNG_MAGIC  # default: next to the input
+    assert_png(sweep_dir / "sweep.png")  # default: next to the input
     return read_csv(sweep_dir / "sweep.csv")
 
 
@@ -124,13 +116,13 @@ def test_swept_parameter_found_without_grid(sweep_dir, tmp_path):
     rows = read_csv(tmp_path / "t.csv")
     assert list(rows[0])[:3] == ["task", "file", "J1"] and "output" not in rows[0]
     assert sorted({float(r["J1"]) for r in rows}) == GAINS
-    assert (tmp_path / "t.png").read_bytes()[:8] == PNG_MAGIC
+    assert_png(tmp_path / "t.png")
 
 
 def test_grid_with_a_missing_task_names_it(sweep_dir, tmp_path):
     for k in (0, 1, 3, 4):
         shutil.copy(sweep_dir / f"task_{k}.h5", tmp_path)
-    line = assert_one_line_error(sweep(tmp_path, "--grid", sweep_dir / "grid.txt"))
+    line = assert_sweep_error(sweep(tmp_path, "--grid", sweep_dir / "grid.txt"))
     assert re.findall(r"\d+", line.rsplit(":", 1)[1]) == ["2"], line
     assert not (tmp_path / "sweep.csv").exists()
 
@@ -138,7 +130,7 @@ def test_grid_with_a_missing_task_names_it(sweep_dir, tmp_path):
 def test_grid_that_disagrees_with_the_files(sweep_dir, tmp_path):
     grid = tmp_path / "grid.txt"
     grid.write_text("J1\n" + "".join(f"{j1 + 0.1}\n" for j1 in GAINS))
-    assert_one_line_error(sweep(sweep_dir, "--grid", grid, "--csv", tmp_path / "t.csv", "-o", tmp_path / "t.png"),
+    assert_sweep_error(sweep(sweep_dir, "--grid", grid, "--csv", tmp_path / "t.csv", "-o", tmp_path / "t.png"),
                           "J1")
 
 
@@ -154,7 +146,7 @@ def test_simulations_one_row_per_file(tmp_path):
             for r in rows] == [("0", 1.5, 5, 40.0, 0), ("1", 3.0, 5, 40.0, 0)]
     assert float(rows[0]["rms"]) < 1e-3
     assert float(rows[1]["rms"]) == pytest.approx(bump_amplitude(3.0) / np.sqrt(2), rel=1e-4)
-    assert (tmp_path / "sweep.png").read_bytes()[:8] == PNG_MAGIC
+    assert_png(tmp_path / "sweep.png")
 
 
 def test_training_sweep_over_steps(tmp_path):
@@ -177,8 +169,8 @@ def test_training_sweep_over_steps(tmp_path):
         assert int(r["diverged"]) == 0 and int(r["restarts"]) == 0 and 0 <= float(r["manifold_residual"]) < 1
     best = [float(r["best_loss"]) for r in rows]
     assert best == sorted(best, reverse=True)
-    assert (tmp_path / "sweep.png").read_bytes()[:8] == PNG_MAGIC
-    assert_one_line_error(sweep(tmp_path, "--observable", "rms"), "does not apply to train outputs")
+    assert_png(tmp_path / "sweep.png")
+    assert_sweep_error(sweep(tmp_path, "--observable", "rms"), "does not apply to train outputs")
 
 
 @pytest.fixture
@@ -207,5 +199,5 @@ def test_bad_input_is_one_line_error(bad_inputs, case):
     sweep_dir, tmp = bad_inputs
     args, fragment = BAD[case]
     proc = sweep(*args(sweep_dir, tmp), "--csv", tmp / "bad.csv", "-o", tmp / "bad.png")
-    assert_one_line_error(proc, fragment)
+    assert_sweep_error(proc, fragment)
     assert "Traceback" not in proc.stderr and not (tmp / "bad.csv").exists()

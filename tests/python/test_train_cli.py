@@ -19,14 +19,11 @@ import h5py
 import numpy as np
 import pytest
 
-from test_cli import ENV, EQRNN, ROOT, assert_one_line_error, eqrnn
+from conftest import (ENV, EQRNN, REQUEUE, assert_one_line_error, assert_png, assert_script_error, eqrnn,
+                      run_script)
 
-PYTHON = "/usr/bin/python3"  # the interpreter with h5py/matplotlib, not the one on PATH
-PLOT = ROOT / "postprocess" / "plot_training.py"
-SUMMARY = ROOT / "postprocess" / "summary.py"
-REQUEUE = 85  # the documented "checkpointed, resume me" exit status
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 GAMMA = 0.995  # the default decay
+SLOW_FIXTURES = {"runs"}  # the linear and ReLU trainings, about 6 s: their tests are slow (conftest)
 
 # docs/commands.md (train, "What to expect"): the linear theory setting. 4 chunks of 32 so that 3 ranks share the work.
 LINEAR = ["-n", 30, "-D", 1, "-phi", "linear", "-optimizer", "sgd", "-lr", 0.5, "-steps", 2000, "-batch", 128,
@@ -243,6 +240,7 @@ def test_linear_slow_point_spectra_are_the_eigenvalues_of_w(runs):
         assert abs(speed[k] - np.linalg.norm(W @ h[k] - h[k]) / np.linalg.norm(h[k])) < 1e-12
 
 
+@pytest.mark.slow
 def test_slow_points_option_without_the_census(tmp_path):
     out = tmp_path / "k.h5"
     train(out, *SMALL, "-slow_points", 3, "-fixed_point_starts", 0, "-slow_point_tol", 0.5)
@@ -267,6 +265,7 @@ def test_one_decay_is_used_for_every_channel_and_checked(tmp_path):
 
 # ---------------------------------------------------------------- data parallelism and restart
 
+@pytest.mark.slow
 def test_one_and_three_ranks_are_bitwise_equal(tmp_path):
     # 300 steps: 3 ranks on 2 shared cores synchronise every step, which is slow when oversubscribed
     short = [*LINEAR, "-steps", 300]
@@ -303,10 +302,11 @@ def test_checkpoint_stop_and_restart_auto_give_the_uninterrupted_run(tmp_path, r
     # the restarts are recorded (carried by the checkpoints) and summary.py reports them
     with h5py.File(out, "r") as f:
         assert int(f.attrs["restarts"]) == 2 and f.attrs["restart_steps"] == "700,1400"
-    proc = subprocess.run([PYTHON, str(SUMMARY), str(out)], capture_output=True, text=True, timeout=120)
+    proc = run_script("summary.py", out)
     assert proc.returncode == 0 and "resumed 2 time(s) from checkpoints, at step 700,1400" in proc.stdout, proc.stdout
 
 
+@pytest.mark.slow
 def test_sigusr1_checkpoints_and_exits_85(tmp_path):
     out = tmp_path / "s.h5"
     ckpt = tmp_path / "s.h5.ckpt.h5"
@@ -317,6 +317,7 @@ def test_sigusr1_checkpoints_and_exits_85(tmp_path):
         while not ckpt.exists() and time.time() < deadline and p.poll() is None:
             time.sleep(0.02)
         assert p.poll() is None, p.communicate()
+        assert ckpt.exists(), "no checkpoint within 60 s: the run is not under way"
         p.send_signal(signal.SIGUSR1)
         stdout, stderr = p.communicate(timeout=60)
     finally:
@@ -332,6 +333,7 @@ def test_sigusr1_checkpoints_and_exits_85(tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_checkpoint_of_another_lr_is_skipped_or_refused(tmp_path):
     out = tmp_path / "f.h5"
     short = [*LINEAR, "-steps", 300, "-checkpoint_interval", 100]
@@ -363,9 +365,10 @@ def test_absurd_lr_diverges_with_one_line_and_keeps_the_loss_curve(tmp_path):
         limit = 1000 * loss[0]
         assert not (np.isfinite(loss[-1]) and loss[-1] <= limit)
         assert np.all(loss[:-1] <= limit) and len(loss) < 200
-        assert int(t["best_step"]) == int(np.argmin(loss))
-        if int(t["best_step"]) == 0:  # the kept network is the one before the first update: W = 0
-            assert not np.any(f["training/W"][()])
+        # lr 100: the first update already diverges, so the best step is 0 and the network kept is the one
+        # before any update: W = 0
+        assert int(t["best_step"]) == int(np.argmin(loss)) == 0
+        assert not np.any(f["training/W"][()])
 
 
 BAD = [
@@ -397,11 +400,7 @@ def test_bad_options_are_one_line_errors(tmp_path, args, fragment):
 # ---------------------------------------------------------------- plot_training.py
 
 def plot(*args):
-    return subprocess.run([PYTHON, str(PLOT), *map(str, args)], capture_output=True, text=True, timeout=120)
-
-
-def assert_png(path):
-    assert path.is_file() and path.read_bytes()[:8] == PNG_MAGIC
+    return run_script("plot_training.py", *args)
 
 
 def test_plot_training_linear_d1_and_relu_d2(runs, tmp_path):
@@ -414,6 +413,7 @@ def test_plot_training_linear_d1_and_relu_d2(runs, tmp_path):
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_plot_training_draws_a_diverged_run(tmp_path):
     out = tmp_path / "div.h5"
     assert train(out, *SMALL, "-phi", "linear", "-optimizer", "sgd", "-lr", 1e6, check=False).returncode == 1
@@ -422,14 +422,12 @@ def test_plot_training_draws_a_diverged_run(tmp_path):
     assert_png(tmp_path / "div.png")
 
 
+@pytest.mark.slow
 def test_plot_training_bad_input_is_one_line(tmp_path):
     (tmp_path / "text.h5").write_text("not hdf5")
     sim = tmp_path / "sim.h5"
     eqrnn("simulate", "-group", "Z8", "-t_final", 0.5, "-quiet", "-output", sim)
     for path, fragment in ((tmp_path / "missing.h5", "no such file"), (tmp_path / "text.h5", "not an HDF5 file"),
                            (sim, "not a training result")):
-        proc = plot(path, "-o", tmp_path / "x.png")
-        lines = [l for l in proc.stderr.splitlines() if l.strip()]
-        assert proc.returncode != 0 and len(lines) == 1, proc.stderr
-        assert lines[0].startswith("plot_training.py: error: ") and fragment in lines[0], lines[0]
+        assert_script_error(plot(path, "-o", tmp_path / "x.png"), "plot_training.py", fragment)
         assert not (tmp_path / "x.png").exists()

@@ -1,0 +1,142 @@
+"""What the Python tests share: where eqrnn and the sources are, the MPI environment, running eqrnn and the
+postprocess scripts, and the checks of their one-line errors and figures.
+
+Test files import the helper functions (`from conftest import eqrnn, ...`) and use the fixtures by name.
+EQRNN_BIN (default build/eqrnn), EQRNN_SOURCE_DIR (default this checkout) and MPIEXEC (default mpirun) are what
+ctest sets.  Markers (pytest.ini): `slow` for tests of 0.75 s or more in the reference run on 2 shared cores, and
+for every test of a module that needs one of its SLOW_FIXTURES (below); `slurm` for the tests that start a real
+SLURM.  `-m "not slow and not slurm"` is the fast tier (with the unit tests, ctest -L fast: under 2 minutes).
+"""
+
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import matplotlib
+
+matplotlib.use("Agg")  # no display on cluster nodes or CI machines
+import matplotlib.image  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+ROOT = Path(os.environ.get("EQRNN_SOURCE_DIR", Path(__file__).resolve().parents[2]))
+EQRNN = os.environ.get("EQRNN_BIN", str(ROOT / "build" / "eqrnn"))
+MPIEXEC = shlex.split(os.environ.get("MPIEXEC", "mpirun"))
+# Open MPI refuses root unless told otherwise (containers), and the tests use more ranks than cores.
+ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+           OMPI_MCA_rmaps_base_oversubscribe="1")
+# The interpreter running the tests has h5py/numpy/matplotlib (the tests import them); python3 on PATH may not.
+PYTHON = sys.executable
+POSTPROCESS = ROOT / "postprocess"
+REQUEUE = 85  # the documented "checkpointed, resume me" exit status
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def pytest_collection_modifyitems(items):
+    """A module's SLOW_FIXTURES take seconds to set up (censuses, trainings): a test that needs one is slow, as
+    choosing it alone would pay for them."""
+    for item in items:
+        if set(getattr(item.module, "SLOW_FIXTURES", ())) & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def eqrnn_binary():
+    """Fail rather than skip: a suite that silently skips proves nothing."""
+    if not os.access(EQRNN, os.X_OK):
+        pytest.fail(f"eqrnn binary not found at {EQRNN}; build it or set EQRNN_BIN")
+    return EQRNN
+
+
+@pytest.fixture
+def outdir(tmp_path_factory):
+    """A fresh folder for figures, beside a module's shared input files."""
+    return tmp_path_factory.mktemp("figures")
+
+
+# ----------------------------------------------------------------------------- eqrnn
+
+
+def eqrnn(*args, ranks=1, cwd=None, check=True):
+    cmd = [EQRNN, *map(str, args)]
+    if ranks > 1:
+        cmd = [*MPIEXEC, "--quiet", "-n", str(ranks), "--oversubscribe", *cmd]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=ENV, cwd=cwd, timeout=600)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{shlex.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def eqrnn_output(out, command, *args, ranks=1, cwd=None):
+    """eqrnn COMMAND ARGS -quiet -output OUT; returns OUT once written.  Later options override earlier ones
+    (and a deck's values), as in PETSc: -output goes last."""
+    eqrnn(command, *args, "-quiet", "-output", out, ranks=ranks, cwd=cwd)
+    assert Path(out).is_file(), f"eqrnn did not write {out}"
+    return out
+
+
+def simulate(out, *args, ranks=1):
+    """eqrnn simulate to OUT, opened for reading."""
+    return h5py.File(eqrnn_output(out, "simulate", *args, ranks=ranks), "r")
+
+
+def read_simulation(path):
+    """The final state, the trajectory and the restart count of a simulation output."""
+    with h5py.File(path, "r") as f:
+        return dict(x=f["final/x"][()], t=f["trajectory/t"][()], X=f["trajectory/x"][()],
+                    restarts=int(f.attrs.get("restarts", 0)))
+
+
+def assert_one_line_error(proc, fragment):
+    """eqrnn's errors: non-zero status, one stderr line 'eqrnn: error: ...' with fragment, no PETSc dump."""
+    assert proc.returncode != 0
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("eqrnn: error: "), lines[0]
+    assert fragment in lines[0], lines[0]
+    assert "PETSC ERROR" not in proc.stdout + proc.stderr
+
+
+# ----------------------------------------------------------------------------- postprocess scripts
+
+
+def run_script(script, *args, cwd=None):
+    """postprocess/SCRIPT ARGS as users run it: a subprocess."""
+    return subprocess.run([PYTHON, str(POSTPROCESS / script), *map(str, args)], capture_output=True, text=True,
+                          env=ENV, cwd=cwd, timeout=300)
+
+
+def assert_script_error(proc, script, fragment=""):
+    """A postprocess script's errors: exit status 2 and exactly one stderr line 'SCRIPT: error: ...' with
+    fragment, no traceback; returns the line."""
+    assert proc.returncode == 2, f"exit {proc.returncode}, stderr: {proc.stderr}"
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, f"expected one stderr line, got:\n{proc.stderr}"
+    assert lines[0].startswith(f"{script}: error: "), lines[0]
+    assert fragment in lines[0], lines[0]
+    assert "Traceback" not in proc.stderr
+    return lines[0]
+
+
+def assert_png(path, min_side=100):
+    """A real, non-blank PNG image of plausible size; returns the decoded RGB pixels."""
+    path = Path(path)
+    assert path.is_file(), f"{path} was not written"
+    assert path.read_bytes()[:8] == PNG_MAGIC, f"{path} is not a PNG"
+    image = matplotlib.image.imread(str(path))[..., :3]
+    height, width = image.shape[:2]
+    assert height > min_side and width > min_side, f"implausible image size {width}x{height}"
+    # a figure has lines, text and colours; a blank or failed one is uniform
+    assert np.std(image) > 0.05, "image looks blank"
+    return image
+
+
+def assert_plot_ok(proc, out, min_side=100):
+    """A plotting script that succeeded: status 0, the written path on stdout, a real figure there."""
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == str(out), "the written path should be printed"
+    assert "Traceback" not in proc.stderr
+    return assert_png(out, min_side)
