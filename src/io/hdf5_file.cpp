@@ -393,8 +393,11 @@ PetscErrorCode Hdf5File::writeAttributes(const std::string &objectPath, const st
     }
     if ((status < 0 || injectedFault(FaultSite::Hdf5Write)) && failed.empty()) failed = a.name;
   }
-  EQRNN_CHECK_ALL(comm_, failed.empty(), PETSC_ERR_FILE_WRITE, "cannot write attribute '%s' on '%s' in '%s'",
-                  failed.c_str(), objectPath.c_str(), path_.c_str());
+  // The name is known only where the write failed; the line printed may come from another rank.
+  const std::string which = failed.empty() ? std::string() : " (attribute '" + failed + "')";
+  EQRNN_CHECK_ALL(comm_, failed.empty(), PETSC_ERR_FILE_WRITE,
+                  "writing the attributes of '%s' in '%s' failed%s", objectPath.c_str(), path_.c_str(),
+                  which.c_str());
   PetscFunctionReturn(0);
 }
 

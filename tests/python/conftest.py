@@ -60,11 +60,11 @@ def outdir(tmp_path_factory):
 # ----------------------------------------------------------------------------- eqrnn
 
 
-def eqrnn(*args, ranks=1, cwd=None, check=True):
+def eqrnn(*args, ranks=1, cwd=None, check=True, timeout=600):
     cmd = [EQRNN, *map(str, args)]
     if ranks > 1:
         cmd = [*MPIEXEC, "--quiet", "-n", str(ranks), "--oversubscribe", *cmd]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=ENV, cwd=cwd, timeout=600)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=ENV, cwd=cwd, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"{shlex.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc

@@ -12,9 +12,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import EQRNN, ENV, MPIEXEC, ROOT, assert_one_line_error, eqrnn
-
-REQUEUE = 85
+from conftest import ENV, EQRNN, MPIEXEC, REQUEUE, ROOT, assert_one_line_error, eqrnn
 
 
 def commands():
@@ -31,6 +29,7 @@ def parameter_table(command):
 
 # ---------------------------------------------------------------- the registry
 
+@pytest.mark.slow
 def test_the_registry_is_what_help_and_errors_list():
     table = commands()
     assert set(table) >= {"simulate", "fixedpoints", "stability", "group", "reduce", "train"}
@@ -52,6 +51,7 @@ def test_list_commands_needs_no_mpi_start_up():
     assert proc.returncode == 0 and proc.stdout.startswith("# command\tresumes"), proc.stderr
 
 
+@pytest.mark.slow
 def test_help_is_compact_and_petsc_options_come_on_request():
     sim = eqrnn("simulate", "-help").stdout
     assert len(sim.splitlines()) < 120, len(sim.splitlines())  # was 578 lines with PETSc's
@@ -80,6 +80,7 @@ TINY = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", sorted(TINY))
 def test_every_parameter_is_read_recorded_and_listed(tmp_path, command):
     """Every parameter of the table, given at its default value, is accepted (no 'unknown option'), appears in
@@ -117,6 +118,7 @@ def documented_options(text):
     return set(re.findall(r"(?<![\w-])-([a-z][a-z0-9_]*[a-z0-9])\b", text))
 
 
+@pytest.mark.slow
 def test_every_option_the_manual_documents_is_accepted_by_its_command():
     """README and docs/commands.md name options in each command's section: each is in that command's table or
     is an option of one of its solvers (a PETSc/SLEPc prefix the command reads)."""
@@ -145,6 +147,7 @@ def test_every_option_the_manual_documents_is_accepted_by_its_command():
 
 # ---------------------------------------------------------------- solver options
 
+@pytest.mark.slow
 def test_solver_options_work_on_the_command_line(tmp_path):
     # -eps_* reach the census' eigensolver (they were refused: the unused-option check ran before it existed).
     few = tmp_path / "few.h5"
@@ -175,6 +178,7 @@ def test_solver_options_work_on_the_command_line(tmp_path):
     assert "SNES Object" in proc.stdout
 
 
+@pytest.mark.slow
 def test_a_misspelled_solver_option_is_an_error():
     assert_one_line_error(eqrnn("simulate", "-group", "Z8", "-t_final", 0.1, "-ts_typo", "rk", check=False),
                           "unknown option -ts_typo")
@@ -212,6 +216,7 @@ def test_a_step_limit_before_t_final_is_an_error(tmp_path, limit):
 
 # ---------------------------------------------------------------- checkpoints belong to one run
 
+@pytest.mark.slow
 def test_a_checkpoint_of_another_run_is_refused_with_the_difference(tmp_path):
     out = tmp_path / "r.h5"
     base = ["simulate", "-group", "Z64", "-J1", 3, "-t_final", 8, "-checkpoint_interval", 2, "-quiet", "-output", out]
@@ -219,11 +224,11 @@ def test_a_checkpoint_of_another_run_is_refused_with_the_difference(tmp_path):
     # The gain is not part of the kernel: before, a run with another gain resumed from this checkpoint.
     proc = eqrnn(*base, "-gain", 2, "-restart", f"{out}.ckpt.h5", check=False)
     assert_one_line_error(proc, "gain 1 -> 2")
+    # -t_final is not part of the identity: a run can be extended.
+    proc = eqrnn(*base, "-t_final", 12, "-restart", "auto")
+    assert "resuming from" in proc.stdout and "t = 2 " in proc.stdout, proc.stdout
     proc = eqrnn(*base, "-gain", 2, "-restart", "auto")
     assert "checkpoint skipped" in proc.stdout and "starting from t = 0" in proc.stdout
-    # -t_final is not part of the identity: a run can be extended.
-    proc = eqrnn(*base[:-5], "-t_final", 12, *base[-4:], "-restart", "auto")
-    assert "resuming from" in proc.stdout
 
 
 # ---------------------------------------------------------------- a failure on one rank
@@ -235,6 +240,7 @@ FAULTS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ranks", [2, 3])
 @pytest.mark.parametrize("fault,extra,fragment", FAULTS, ids=[f[0] for f in FAULTS])
 def test_a_failure_on_one_rank_is_one_error_line_and_no_hang(tmp_path, ranks, fault, extra, fragment):
@@ -251,6 +257,7 @@ def test_a_failure_on_one_rank_is_one_error_line_and_no_hang(tmp_path, ranks, fa
 
 # ---------------------------------------------------------------- the census polishes given states first
 
+@pytest.mark.slow
 def test_start_files_are_polished_into_fixed_points_first(tmp_path):
     sim = tmp_path / "ring.h5"
     eqrnn("simulate", "-group", "Z64", "-J1", 3, "-t_final", 30, "-quiet", "-output", sim)
@@ -291,6 +298,7 @@ def test_the_zero_state_spectrum_scales_with_tau(tmp_path):
     np.testing.assert_allclose(re_[2:], -0.5, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_the_noise_variance_scales_with_tau(tmp_path):
     # J = 0: tau dx = -x dt + sigma dW, an Ornstein-Uhlenbeck process; Euler-Maruyama with step h keeps the
     # stationary variance sigma^2 / (2 tau - h) exactly (docs/mathematics.md section 8).
@@ -306,6 +314,7 @@ def test_the_noise_variance_scales_with_tau(tmp_path):
 
 # ---------------------------------------------------------------- FFTW planners
 
+@pytest.mark.slow
 @pytest.mark.parametrize("group", ["Z97", "Z16xZ12", "D6xZ8"])
 def test_measure_and_patient_planners_give_the_same_run(tmp_path, group):
     base = ("simulate", "-group", group, "-J1", 3, "-t_final", 4, "-save_interval", 0, "-quiet")
@@ -323,9 +332,10 @@ def test_measure_and_patient_planners_give_the_same_run(tmp_path, group):
 
 # ---------------------------------------------------------------- the unit-test harness
 
+@pytest.mark.slow
 def test_a_failure_on_one_rank_of_a_unit_test_is_reported_and_does_not_hang():
     unit = Path(EQRNN).parent / "tests" / "eqrnn_unit_tests"
-    cmd = [MPIEXEC, "-n", "2", "--oversubscribe", str(unit), "--gtest_also_run_disabled_tests",
+    cmd = [*MPIEXEC, "-n", "2", "--oversubscribe", str(unit), "--gtest_also_run_disabled_tests",
            "--gtest_filter=Collective.DISABLED_*"]
     start = time.monotonic()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=60)
