@@ -111,7 +111,8 @@ def test_every_parameter_is_read_recorded_and_listed(tmp_path, command):
 
 MANUAL_SECTIONS = {"simulate": "simulate", "fixedpoints": "fixedpoints", "stability": "stability",
                    "group": "group", "reduce": "reduce", "train": "train"}
-GENERIC = {"options_file_yaml", "options_file", "help", "version", "log_view", "fault_injection", "list"}
+GENERIC = {"options_file_yaml", "options_file", "help", "version", "log_view", "fault_injection", "list",
+           "list-commands"}
 
 
 def documented_options(text):
@@ -143,6 +144,12 @@ def test_every_option_the_manual_documents_is_accepted_by_its_command():
             # Another command's option mentioned in passing (e.g. stability's -state_file in the census text).
             assert any(opt in tables[c] for c in TINY), f"{head}: -{opt} is not an option of any command"
     assert checked > 50, checked
+    # README's tour names options of several commands: each must be one of some command.
+    every = set().union(*tables.values()) | GENERIC
+    solver = {p for c in TINY for p in prefixes[c]}
+    command_lines = [line for line in (ROOT / "README.md").read_text().splitlines() if "eqrnn " in line]
+    for opt in documented_options("\n".join(command_lines)):
+        assert opt in every or any(opt.startswith(p) for p in solver), f"README: -{opt} is no option of eqrnn"
 
 
 # ---------------------------------------------------------------- solver options
@@ -344,3 +351,46 @@ def test_a_failure_on_one_rank_of_a_unit_test_is_reported_and_does_not_hang():
     out = proc.stdout + proc.stderr
     assert "[rank 1]" in out and "the deliberate failure" in out
     assert "DISABLED_AFailureOnAnotherRankIsReported failed on rank 1" in out
+
+
+# ---------------------------------------------------------------- set-up
+
+def test_setup_fails_when_the_build_fails(tmp_path):
+    """In an existing build tree a failed compile leaves the old binaries behind; setup.sh must fail on the
+    build's own status rather than test those. A cmake that fails on --build stands in for a compile error."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "cmake").write_text('#!/bin/sh\n[ "$1" = --build ] && { echo "error: broken.cpp: 1: nope"; exit 2; }\n'
+                                'exec /usr/bin/cmake "$@"\n')
+    (fake / "cmake").chmod(0o755)
+    build = tmp_path / "build"
+    build.mkdir()
+    (build / "CMakeCache.txt").write_text("# configured\n")  # an existing tree: no configure step
+    (build / "eqrnn").write_text("#!/bin/sh\nexit 0\n")       # and an old binary from an earlier build
+    (build / "eqrnn").chmod(0o755)
+    env = dict(ENV, PATH=f"{fake}:{ENV['PATH']}", BUILD_DIR=str(build))
+    proc = subprocess.run(["bash", str(ROOT / "jobs" / "setup.sh")], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert proc.returncode != 0, proc.stdout + proc.stderr
+    assert "the build failed (status 2" in proc.stderr and "broken.cpp" in proc.stdout + proc.stderr
+
+
+def test_an_integer_that_does_not_fit_is_refused(tmp_path):
+    # 2^32 + 1 narrowed silently to 1 (a one-neuron network trained without complaint).
+    proc = eqrnn("train", *TINY["train"], "-n", "4294967297", "-output", tmp_path / "o.h5", check=False)
+    assert_one_line_error(proc, "-n")
+    proc = eqrnn("fixedpoints", "-group", "Z8", "-fp_starts", "4294967296", "-output", tmp_path / "o.h5", check=False)
+    assert_one_line_error(proc, "-fp_starts: 4294967296 is out of range")
+
+
+@pytest.mark.slow
+def test_the_reference_is_generated_from_the_parameter_tables():
+    """docs/reference.md is what docs/make_reference.sh writes from this binary: it cannot drift from the code.
+    (After changing a parameter: bash docs/make_reference.sh > docs/reference.md.)"""
+    proc = subprocess.run(["bash", str(ROOT / "docs" / "make_reference.sh"), EQRNN], capture_output=True, text=True,
+                          env=ENV, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    committed = (ROOT / "docs" / "reference.md").read_text()
+    assert proc.stdout == committed, "docs/reference.md is stale: run bash docs/make_reference.sh > docs/reference.md"
+    for command in commands():
+        assert f"## eqrnn {command}" in committed
