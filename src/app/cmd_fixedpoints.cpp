@@ -244,12 +244,7 @@ PetscErrorCode runFixedPoints(MPI_Comm comm, const FixedPointConfig &config, Fix
   // Resume: re-admit the checkpoint's manifolds in their order (stabilisers, families and spectra are
   // recomputed, deterministically), then continue with the remaining starts.
   CheckpointIdentity id;
-  id.kind       = CheckpointKind::Census;
-  id.group      = net->group().spec();
-  id.neurons    = net->connectivity().size();
-  id.channels   = net->channels();
-  id.parameters = parameterIdentity(config);
-  PetscCall(vecChecksum(net->kernel(), &id.kernelChecksum));
+  PetscCall(networkCheckpointIdentity(*net, CheckpointKind::Census, parameterIdentity(config), &id));
   ResumableRun run(comm, config.output, config.resume, id);
   CensusCheckpoint at;
   bool resumed = false;

@@ -56,12 +56,7 @@ PetscErrorCode runSimulate(MPI_Comm comm, const SimulateConfig &config, Simulate
   PetscCall(net->createVec(x.address()));
   // The run's identity, checked against any checkpoint it resumes from.
   CheckpointIdentity id;
-  id.kind       = CheckpointKind::Simulation;
-  id.group      = net->group().spec();
-  id.neurons    = net->connectivity().size();
-  id.channels   = net->channels();
-  id.parameters = parameterIdentity(config);
-  PetscCall(vecChecksum(net->kernel(), &id.kernelChecksum));
+  PetscCall(networkCheckpointIdentity(*net, CheckpointKind::Simulation, parameterIdentity(config), &id));
   ResumableRun run(comm, config.output, config.resume, id);
   CheckpointState from;
   bool resumed = false;

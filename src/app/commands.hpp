@@ -23,6 +23,10 @@ void declareNetwork(ParameterSet &p, NetworkSpec &spec);
 // -restart, -stop_after_checkpoints and -checkpoint_walltime (not -checkpoint_walltime where
 // `walltime` is false).
 void declareResume(ParameterSet &p, ResumeSettings &s, bool walltime = true);
+// The identity a checkpoint of a network run must match: kind, group, N, channels, the kernel's checksum
+// and the identity parameters of the command's table.
+PetscErrorCode networkCheckpointIdentity(RateNetwork &net, CheckpointKind kind, std::string parameters,
+                                         CheckpointIdentity *id);
 // The attributes and identity of a configuration, from the same table that reads it.
 template <typename Config> std::vector<Attribute> parameterAttributes(const Config &c);
 template <typename Config> std::string parameterIdentity(const Config &c);

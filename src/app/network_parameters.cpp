@@ -88,4 +88,16 @@ void declareResume(ParameterSet &p, ResumeSettings &s, bool walltime) {
       .atLeast(0);
 }
 
+PetscErrorCode networkCheckpointIdentity(RateNetwork &net, CheckpointKind kind, std::string parameters,
+                                         CheckpointIdentity *id) {
+  PetscFunctionBeginUser;
+  id->kind       = kind;
+  id->group      = net.group().spec();
+  id->neurons    = net.connectivity().size();
+  id->channels   = net.channels();
+  id->parameters = std::move(parameters);
+  PetscCall(vecChecksum(net.kernel(), &id->kernelChecksum));
+  PetscFunctionReturn(0);
+}
+
 } // namespace eqrnn

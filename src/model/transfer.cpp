@@ -64,49 +64,34 @@ double TransferFunction::gainDerivative(double x) const {
   return gain > 0 ? derivative(x) / gain * u : 0.0; // f'(g u) u, with phi'(x) = g f'(g u)
 }
 
-PetscErrorCode TransferFunction::apply(Vec x, Vec r) const {
+namespace {
+// out_i = f(x_i) on the local entries (no communication).
+template <typename F> PetscErrorCode mapLocal(Vec x, Vec out, F f) {
   const PetscScalar *xa = nullptr;
-  PetscScalar *ra       = nullptr;
+  PetscScalar *oa       = nullptr;
   PetscInt n            = 0;
   PetscFunctionBeginUser;
   PetscCall(VecGetLocalSize(x, &n));
   PetscCall(VecGetArrayRead(x, &xa));
-  PetscCall(VecGetArray(r, &ra));
+  PetscCall(VecGetArray(out, &oa));
   for (PetscInt i = 0; i < n; ++i)
-    ra[i] = value(xa[i]);
-  PetscCall(VecRestoreArray(r, &ra));
+    oa[i] = f(xa[i]);
+  PetscCall(VecRestoreArray(out, &oa));
   PetscCall(VecRestoreArrayRead(x, &xa));
   PetscFunctionReturn(0);
 }
+} // namespace
 
-PetscErrorCode TransferFunction::applyGainDerivative(Vec x, Vec d) const {
-  const PetscScalar *xa = nullptr;
-  PetscScalar *da       = nullptr;
-  PetscInt n            = 0;
-  PetscFunctionBeginUser;
-  PetscCall(VecGetLocalSize(x, &n));
-  PetscCall(VecGetArrayRead(x, &xa));
-  PetscCall(VecGetArray(d, &da));
-  for (PetscInt i = 0; i < n; ++i)
-    da[i] = gainDerivative(xa[i]);
-  PetscCall(VecRestoreArray(d, &da));
-  PetscCall(VecRestoreArrayRead(x, &xa));
-  PetscFunctionReturn(0);
+PetscErrorCode TransferFunction::apply(Vec x, Vec r) const {
+  return mapLocal(x, r, [this](double v) { return value(v); });
 }
 
 PetscErrorCode TransferFunction::applyDerivative(Vec x, Vec d) const {
-  const PetscScalar *xa = nullptr;
-  PetscScalar *da       = nullptr;
-  PetscInt n            = 0;
-  PetscFunctionBeginUser;
-  PetscCall(VecGetLocalSize(x, &n));
-  PetscCall(VecGetArrayRead(x, &xa));
-  PetscCall(VecGetArray(d, &da));
-  for (PetscInt i = 0; i < n; ++i)
-    da[i] = derivative(xa[i]);
-  PetscCall(VecRestoreArray(d, &da));
-  PetscCall(VecRestoreArrayRead(x, &xa));
-  PetscFunctionReturn(0);
+  return mapLocal(x, d, [this](double v) { return derivative(v); });
+}
+
+PetscErrorCode TransferFunction::applyGainDerivative(Vec x, Vec d) const {
+  return mapLocal(x, d, [this](double v) { return gainDerivative(v); });
 }
 
 } // namespace eqrnn
