@@ -326,13 +326,14 @@ def test_checkpoint_stop_and_restart_auto_give_the_uninterrupted_run(tmp_path, r
     assert not out.exists()  # the output is written at the end of the run only
     with h5py.File(tmp_path / "r.h5.ckpt.h5", "r") as f:
         assert int(f.attrs["step"]) == 700
-    # resumed twice: at 700 (stopping again at the checkpoint of step 1400), then at 1400 to the end
+    # resumed twice: at 700 (stopping again at the checkpoint of step 1400), then at 1400 to the end on 3 ranks
+    # (docs/commands.md: "A resumed run, on any number of ranks, is bitwise the uninterrupted one")
     resume = [*LINEAR, "-checkpoint_interval", 700, "-restart", "auto"]
     proc = train(out, *resume, "-stop_after_checkpoints", 1, check=False)
     assert proc.returncode == REQUEUE and "resuming" in proc.stdout and "at step 700" in proc.stdout, proc.stdout
-    proc = train(out, *resume)
+    proc = train(out, *resume, ranks=3)
     assert "resuming" in proc.stdout and "at step 1400" in proc.stdout, proc.stdout
-    assert_bitwise(read(out), read(runs / "linear.h5"))
+    assert_bitwise(read(out), read(runs / "linear.h5"))  # the uninterrupted run on 1 rank
     # the restarts are recorded (carried by the checkpoints) and summary.py reports them
     with h5py.File(out, "r") as f:
         assert int(f.attrs["restarts"]) == 2 and f.attrs["restart_steps"] == "700,1400"
