@@ -29,6 +29,10 @@ void declareParameters(ParameterSet &p, ReduceConfig &c) {
 }
 
 namespace {
+std::vector<double> toDoubles(const std::vector<PetscInt> &v) {
+  return {v.begin(), v.end()};
+}
+
 PetscErrorCode writeReduced(Hdf5File &file, const ReducedModel &model,
                             const std::vector<ReducedFixedPoint> &fps, const Group &G,
                             const std::vector<Attribute> &summary) {
@@ -49,26 +53,29 @@ PetscErrorCode writeReduced(Hdf5File &file, const ReducedModel &model,
     const std::string path     = "/reduced/fp_" + std::to_string(i);
     PetscCall(file.ensureGroup(path));
     PetscCall(file.writeVector(path + "/x", p.x));
-    PetscCall(
-        file.writeAttributes(path, {{"coordinates", p.a},
-                                    {"residual_reduced", p.residualReduced},
-                                    {"residual_full", p.residualFull},
-                                    {"stabiliser", p.stabiliser.description},
-                                    {"stabiliser_order", static_cast<long long>(p.stabiliser.order)},
-                                    {"orbit_size", static_cast<long long>(p.orbitSize)},
-                                    {"dimension", static_cast<long long>(p.dimension)},
-                                    {"start", static_cast<long long>(p.start)},
-                                    {"family", static_cast<long long>(p.family)},
-                                    {"eigenvalues_real", p.re},
-                                    {"eigenvalues_imag", p.im},
-                                    {"n_unstable", static_cast<long long>(p.nUnstable)},
-                                    {"n_marginal", static_cast<long long>(p.nMarginal)},
-                                    {"classification", std::string(classificationName(p.classification))},
-                                    {"full_eigenvalues_real", p.fullRe},
-                                    {"full_eigenvalues_imag", p.fullIm},
-                                    {"spectrum_mismatch", p.spectrumMismatch},
-                                    {"compared_eigenvalues", static_cast<long long>(p.comparedEigenvalues)},
-                                    {"verified", static_cast<long long>(p.verified ? 1 : 0)}}));
+    PetscCall(file.writeAttributes(
+        path,
+        {{"coordinates", p.a},
+         {"residual_reduced", p.residualReduced},
+         {"residual_full", p.residualFull},
+         {"stabiliser", p.stabiliser.description},
+         {"stabiliser_order", static_cast<long long>(p.stabiliser.order)},
+         {"stabiliser_elements",
+          toDoubles(p.stabiliser.elements.size() <= 4096 ? p.stabiliser.elements : std::vector<PetscInt>{})},
+         {"orbit_size", static_cast<long long>(p.orbitSize)},
+         {"dimension", static_cast<long long>(p.dimension)},
+         {"start", static_cast<long long>(p.start)},
+         {"family", static_cast<long long>(p.family)},
+         {"eigenvalues_real", p.re},
+         {"eigenvalues_imag", p.im},
+         {"n_unstable", static_cast<long long>(p.nUnstable)},
+         {"n_marginal", static_cast<long long>(p.nMarginal)},
+         {"classification", std::string(classificationName(p.classification))},
+         {"full_eigenvalues_real", p.fullRe},
+         {"full_eigenvalues_imag", p.fullIm},
+         {"spectrum_mismatch", p.spectrumMismatch},
+         {"compared_eigenvalues", static_cast<long long>(p.comparedEigenvalues)},
+         {"verified", static_cast<long long>(p.verified ? 1 : 0)}}));
   }
   PetscFunctionReturn(0);
 }

@@ -279,7 +279,14 @@ PetscErrorCode ConvolutionEngine::setupLine(unsigned flags) {
     const ptrdiff_t alloc =
         fftw_mpi_local_size_many_1d(m, M, comm_, FFTW_FORWARD, FFTW_MPI_SCRAMBLED_OUT, &li, &lis, &lo, &los);
     fftw_mpi_local_size_many_1d(m, M, comm_, FFTW_BACKWARD, FFTW_MPI_SCRAMBLED_IN, &bi, &bis, &bo, &bos);
-    complex_.reset(fftw_alloc_complex(static_cast<size_t>(std::max<ptrdiff_t>(alloc, 1))));
+    // FFTW-MPI's measure and patient planners time candidate 1-D plans that write past the allocation
+    // fftw_mpi_local_size_many_1d returns (FFTW 3.3.10: lengths 2q, q prime, on 3 or more ranks, where a rank
+    // that owns nothing is given room for up to m M / 2 values; found under valgrind by the planner tests of
+    // tests/unit/test_convolution.cpp). The plans they choose stay within it, the planning does not; estimate
+    // never touches the array. So the timed planners get the whole transform's length as room (for a ring,
+    // m M values per rank).
+    const ptrdiff_t room = (flags & FFTW_ESTIMATE) ? alloc : std::max<ptrdiff_t>(alloc, m * M);
+    complex_.reset(fftw_alloc_complex(static_cast<size_t>(std::max<ptrdiff_t>(room, 1))));
     forward_  = FftwPlan(fftw_mpi_plan_many_dft(1, &m, M, FFTW_MPI_DEFAULT_BLOCK, FFTW_MPI_DEFAULT_BLOCK,
                                                 complex_.get(), complex_.get(), comm_, FFTW_FORWARD,
                                                 flags | FFTW_MPI_SCRAMBLED_OUT));
@@ -290,7 +297,7 @@ PetscErrorCode ConvolutionEngine::setupLine(unsigned flags) {
     int ok = forward_ && backward_ && bi == lo && bis == los && bo == li && bos == lis;
     PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm_));
     if (!ok) continue;
-    allocComplex_    = alloc;
+    allocComplex_    = room;
     transformLength_ = static_cast<PetscInt>(m);
     lineLocal_       = li;
     lineStart_       = lis;

@@ -100,6 +100,90 @@ def assert_one_line_error(proc, fragment):
     assert "PETSC ERROR" not in proc.stdout + proc.stderr
 
 
+# ----------------------------------------------------------------------------- groups, written out in numpy
+
+
+def group_factors(spec):
+    """[("Z", n) or ("D", n), ...] for a product of cyclic and dihedral factors ("Z16xZ12", "D5xZ8")."""
+    factors = []
+    for f in spec.split("x"):
+        assert f[0] in "ZD" and f[1:].isdigit(), f"{spec}: only Z<n> and D<n> factors are written out here"
+        factors.append((f[0], int(f[1:])))
+    return factors
+
+
+def translation_maps(spec):
+    """Index maps of every left translation, (L_a x)(g) = x(a^-1 g) = x[maps[a]][g] (one channel), built from the
+    group law of docs/mathematics.md section 2 and not from eqrnn: Z_n adds mod n, D_n has
+    (r^j s^e)(r^k s^f) = r^(j + (-1)^e k) s^(e + f), and the element index is (axis coordinates, lexicographic,
+    last factor fastest) * |Q| + (finite parts, lexicographic), an axis per factor, a finite part {e, s} per D_n.
+    Row a of the result is the map of the element with index a."""
+    factors = group_factors(spec)
+    order = int(np.prod([n * (2 if kind == "D" else 1) for kind, n in factors]))
+    # Every element as per-factor (axis coordinate, reflection) pairs, enumerated in factor order.
+    grids = np.meshgrid(*[np.arange(n * (2 if kind == "D" else 1)) for kind, n in factors], indexing="ij")
+    parts = [g.ravel() for g in grids]
+    axis = [p // 2 if kind == "D" else p for p, (kind, _) in zip(parts, factors)]
+    refl = [p % 2 if kind == "D" else np.zeros_like(p) for p, (kind, _) in zip(parts, factors)]
+
+    def index(ax, rf):
+        a = np.zeros_like(ax[0])
+        for c, (_, n) in zip(ax, factors):
+            a = a * n + c
+        q = np.zeros_like(ax[0])
+        for r, (kind, _) in zip(rf, factors):
+            if kind == "D":
+                q = q * 2 + r
+        return a * (2 ** sum(kind == "D" for kind, _ in factors)) + q
+
+    idx = index(axis, refl)
+    assert sorted(idx) == list(range(order))
+    maps = np.empty((order, order), dtype=int)
+    for e in range(order):  # element number e of the enumeration, index idx[e]
+        ax_g, rf_g = [], []
+        for c, r, (kind, n) in zip(axis, refl, factors):
+            ca, ra = c[e], r[e]
+            ia, ir = ((-ca) % n, 0) if (kind == "Z" or ra == 0) else (ca, 1)  # a^-1 (reflections are involutions)
+            sign = -1 if ir else 1
+            ax_g.append((ia + sign * c) % n)  # a^-1 g
+            rf_g.append((ir + r) % 2)
+        src = index(ax_g, rf_g)  # index of a^-1 g, for every g in the enumeration
+        row = np.empty(order, dtype=int)
+        row[idx] = src
+        maps[idx[e]] = row
+    return maps
+
+
+def stabiliser_by_translation(x, maps, tol):
+    """{a : |L_a x - x| <= tol max(1, |x|)}, counted over every element, and the distances (relative)."""
+    scale = max(1.0, float(np.linalg.norm(x)))
+    dist = np.array([np.linalg.norm(x[m] - x) for m in maps]) / scale
+    return set(np.flatnonzero(dist <= tol).tolist()), dist
+
+
+def group_convolution(maps, w):
+    """The matrix of (J r)(g) = (1/|G|) sum_h w(h^-1 g) r(h): row g, column h (maps from translation_maps:
+    maps[h][g] is the index of h^-1 g)."""
+    n = len(maps)
+    return np.array([[w[maps[h][g]] for h in range(n)] for g in range(n)]) / n
+
+
+def abelian_convolution(w, r, shape):
+    """(J r)(g) = (1/|G|) sum_h w(g - h) r(h) on Z_n1 x Z_n2 x ... by FFT (w, r flat, lexicographic)."""
+    W, R = np.fft.fftn(w.reshape(shape)), np.fft.fftn(r.reshape(shape))
+    return np.real(np.fft.ifftn(W * R)).ravel() / np.prod(shape)
+
+
+def cosine_kernel(shape, J0, J1):
+    """w(g) = J0 + J1 sum_i cos(2 pi c_i / n_i) over the axes of order > 1 (docs/mathematics.md section 4)."""
+    grids = np.meshgrid(*[np.arange(n) for n in shape], indexing="ij")
+    w = np.full(shape, float(J0))
+    for c, n in zip(grids, shape):
+        if n > 1:
+            w += J1 * np.cos(2 * np.pi * c / n)
+    return w.ravel()
+
+
 # ----------------------------------------------------------------------------- postprocess scripts
 
 

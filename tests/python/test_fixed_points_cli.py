@@ -1,10 +1,15 @@
 """End-to-end tests of `eqrnn fixedpoints` and `eqrnn stability`: the HDF5 layout, rank-count invariance of the
-census, the stability of a simulated state, and bad input."""
+census, the stability of a simulated state, and bad input. Every saved fixed point of a ring and a torus census is
+re-checked in numpy: its stabiliser counted over all of G with the left translations written out here, and its
+residual |-x + J phi(x)| / max(1, |x|) with J by FFT of the cosine kernel computed from its formula."""
+import re
+
 import h5py
 import numpy as np
 import pytest
 
-from conftest import assert_one_line_error, eqrnn, eqrnn_output
+from conftest import (abelian_convolution, assert_one_line_error, cosine_kernel, eqrnn, eqrnn_output,
+                      stabiliser_by_translation, translation_maps)
 
 
 def census(path, *args, ranks=1):
@@ -16,8 +21,58 @@ def manifolds(f):
     return [fp[f"fp_{i}"] for i in range(int(fp.attrs["count"]))]
 
 
+def factor_subgroup(coords, orders, description):
+    """The elements of a stabiliser written factor by factor ("Z1 x Z16": the subgroup of order 1 of the first
+    factor times that of order 16 of the second; Z_n's subgroup of order a is the multiples of n / a)."""
+    assert re.fullmatch(r"Z\d+( x Z\d+)*", description), description
+    parts = [int(t[1:]) for t in description.split(" x ")]
+    assert len(parts) == len(orders), description
+    keep = np.ones(len(coords[0]), dtype=bool)
+    for c, n, a in zip(coords, orders, parts):
+        assert n % a == 0, description
+        keep &= c % (n // a) == 0
+    return set(np.flatnonzero(keep).tolist())
+
+
+def check_with_numpy(f):
+    """Every manifold of a census of the cosine kernel, tanh, no input, on a product of rings: the stabiliser by
+    brute force over G (|L_a x - x| <= fp_symmetry_tol max(1, |x|)), its order, elements, description and the
+    orbit size; the residual recomputed with J from the kernel's formula, below fp_tol and equal to the file's.
+    Returns the recomputed residuals."""
+    spec = f.attrs["group"]
+    shape = tuple(int(n) for n in f.attrs["state_shape"].split("x"))
+    p = f["parameters"].attrs
+    assert (p["kernel"], p["phi"], p["input"], p["tau"]) == ("cosine", "tanh", "none", 1.0)
+    w = cosine_kernel(shape, p["J0"], p["J1"])
+    maps, tol, order = translation_maps(spec), float(p["fp_symmetry_tol"]), int(np.prod(shape))
+    coords = np.unravel_index(np.arange(order), shape)
+    residuals = []
+    for m in manifolds(f):
+        x = m["x"][:]
+        H, dist = stabiliser_by_translation(x, maps, tol)
+        # no element within a factor 1000 of the tolerance: the count does not hinge on rounding
+        assert np.all((dist <= 1e-3 * tol) | (dist > 1e3 * tol)), np.sort(dist)[:4]
+        assert len(H) == int(m.attrs["stabiliser_order"]), (m.name, sorted(H))
+        assert H == {int(e) for e in m.attrs["stabiliser_elements"]}, m.name
+        assert int(m.attrs["orbit_size"]) * len(H) == order
+        desc = m.attrs["stabiliser"]
+        if desc == "{e}":
+            assert H == {0}
+        elif desc.startswith("G ("):
+            assert len(H) == order
+        else:
+            assert H == factor_subgroup(coords, shape, desc), desc
+        F = -x + abelian_convolution(w, np.tanh(p["gain"] * (x - p["threshold"])), shape)
+        res = np.linalg.norm(F) / max(1.0, np.linalg.norm(x))
+        assert res <= float(p["fp_tol"]), (m.name, res)
+        assert abs(res - m.attrs["residual"]) < 1e-13, (m.name, res, m.attrs["residual"])
+        residuals.append(res)
+    return residuals
+
+
 def test_ring_census_layout_and_values(tmp_path):
     with census(tmp_path / "ring.h5", "-group", "Z64", "-J1", "3", "-fp_stability", "-fp_starts", "2") as f:
+        assert len(check_with_numpy(f)) == int(f["fixed_points"].attrs["count"])
         ms = manifolds(f)
         assert f["fixed_points"].attrs["starts"] >= 3
         zero = [m for m in ms if int(m.attrs["stabiliser_order"]) == 64]
@@ -40,10 +95,21 @@ def test_ring_census_layout_and_values(tmp_path):
             assert list(eig) == sorted(eig, reverse=True)
 
 
+def test_torus_census_stabilisers_and_residuals_recomputed(tmp_path):
+    # Z16 x Z16, J = 2.2 (docs/commands.md, the torus): x = 0 (stabiliser G), stripes along either axis
+    # (Z16 x Z1, Z1 x Z16) and mixed states ({e}), each checked in numpy
+    with census(tmp_path / "torus.h5", "-group", "Z16xZ16", "-J1", "2.2", "-fp_starts", "6") as f:
+        assert len(check_with_numpy(f)) == int(f["fixed_points"].attrs["count"]) >= 4
+        orders = sorted(int(m.attrs["stabiliser_order"]) for m in manifolds(f))
+        assert orders[0] == 1 and orders[-1] == 256 and 16 in orders
+
+
 @pytest.mark.slow
 def test_census_is_the_same_on_1_and_3_ranks(tmp_path):
     args = ("-group", "Z16xZ12", "-J1", "2.5", "-fp_starts", "4", "-fp_stability")
     with census(tmp_path / "a.h5", *args) as a, census(tmp_path / "b.h5", *args, ranks=3) as b:
+        check_with_numpy(a)
+        check_with_numpy(b)
         ma, mb = manifolds(a), manifolds(b)
         assert len(ma) == len(mb) >= 3
         for x, y in zip(ma, mb):

@@ -183,7 +183,7 @@ TEST(FixedPoints, TorusCensusMatchesTheAmplitudeEquations) {
   // stabiliser, saddles with one unstable mode, two marginal ones). For every fixed point the spectrum is
   // that of the exact 4 x 4 reduced Jacobian M_ab = -delta_ab + J <f_a f_b phi'(x*)> on f = (cos th1, sin
   // th1, cos th2, sin th2), plus -1 (docs/mathematics.md section 5).
-  const double J   = 2.2;
+  const double J = 2.2, mu = J / 2 - 1;
   const PetscInt n = 16;
   std::unique_ptr<RateNetwork> net;
   EQ_OK(RateNetwork::create(PETSC_COMM_WORLD, cosineNetwork("Z16xZ16", J), &net));
@@ -228,6 +228,12 @@ TEST(FixedPoints, TorusCensusMatchesTheAmplitudeEquations) {
       ++stripes;
       EXPECT_EQ(s.classification, Classification::Stable);
       EXPECT_EQ(s.nMarginal, 1);
+      // The amplitude equations of docs/commands.md (cubic truncation, relative corrections of order mu =
+      // 0.1; measured -0.088, -0.176): -mu twice across the stripe (cos and sin of the other axis), -2 mu
+      // radial.
+      EXPECT_NEAR(s.re[1], -mu, 0.2 * mu);
+      EXPECT_NEAR(s.re[2], -mu, 0.2 * mu);
+      EXPECT_NEAR(s.re[3], -2 * mu, 0.4 * mu);
       EXPECT_EQ(m.orbitSize, n);
       EXPECT_TRUE(m.stabiliser.description == "Z16 x Z1" || m.stabiliser.description == "Z1 x Z16")
           << m.stabiliser.description;
@@ -236,6 +242,9 @@ TEST(FixedPoints, TorusCensusMatchesTheAmplitudeEquations) {
       EXPECT_EQ(s.classification, Classification::Saddle);
       EXPECT_EQ(s.nUnstable, 1);
       EXPECT_EQ(s.nMarginal, 2);
+      // Amplitude equations: +2 mu / 3 along A - B (measured 0.0648 against 0.0667), -2 mu radial (-0.174).
+      EXPECT_NEAR(s.re[0], 2 * mu / 3, 0.2 * 2 * mu / 3);
+      EXPECT_NEAR(s.re[3], -2 * mu, 0.4 * mu);
       EXPECT_EQ(m.orbitSize, n * n);
       EXPECT_EQ(s.tangentOverlap.size(), 2u);
       for (double o : s.tangentOverlap)

@@ -214,9 +214,11 @@ TEST(ReducedModel, S3TwoDimensionalIrrep) {
   runCensus(PETSC_COMM_WORLD, irrepNetwork("S3", "rho2", {4.0}), 40, &c);
   EXPECT_EQ(c.model->dimension(), 4);
   expectAllVerified(c, 6);
-  int order2 = 0, free = 0;
+  int order2 = 0, free = 0, zeros = 0;
   for (const auto &p : c.fps) {
     if (norm(p.a) < 1e-9) {
+      ++zeros;
+      EXPECT_EQ(p.stabiliser.order, 6);
       for (double re : p.re)
         EXPECT_NEAR(re, 3.0, 1e-12); // -1 + gain on the whole irrep
       continue;
@@ -230,6 +232,7 @@ TEST(ReducedModel, S3TwoDimensionalIrrep) {
       EXPECT_EQ(p.orbitSize, 6);
     }
   }
+  EXPECT_EQ(zeros, 1); // x = 0 is a fixed point (a = 0 is a start), and one orbit
   EXPECT_GT(order2, 0);
   EXPECT_GT(free, 0);
 }
@@ -254,6 +257,67 @@ TEST(ReducedModel, ProductWithARingAndChannels) {
   runCensus(PETSC_COMM_WORLD, spec, 20, &channels);
   EXPECT_EQ(channels.model->dimension(), 8); // C sum d^2 = 2 x 4
   expectAllVerified(channels, 10);
+}
+
+// tau != 1 and a transfer gain != 1 (docs/mathematics.md sections 1.3 and 5.3): the fixed points do not
+// depend on tau, the reduced Jacobian (-I + Jhat B^T diag(phi'(x)) B)/tau scales with 1/tau, its eigenvalues
+// are the leading ones of the full network's (-I + J diag(phi'(x)))/tau as SLEPc computes them, and every
+// further eigenvalue is -1/tau (the N - R directions outside V_K). x = 0: (-1 + gain g)/tau on all of V_K.
+TEST(ReducedModel, TauScalesBothSpectraAndTheRestIsMinusOneOverTau) {
+  const double tau = 2.5, gain = 1.3, g = 3.0;
+  NetworkSpec spec = irrepNetwork("D6", "E1", {g});
+  spec.tau         = tau;
+  spec.phi.gain    = gain;
+  NetworkSpec unit = spec;
+  unit.tau         = 1.0;
+  Census c;
+  runCensus(PETSC_COMM_WORLD, spec, 30, &c);
+  ASSERT_EQ(c.model->dimension(), 4);
+  ASSERT_NO_FATAL_FAILURE(expectAllVerified(c, 12));
+  std::unique_ptr<RateNetwork> unitNet;
+  std::unique_ptr<ReducedModel> unitModel;
+  EQ_OK(RateNetwork::create(PETSC_COMM_WORLD, unit, &unitNet));
+  EQ_OK(ReducedModel::create(*unitNet, ReduceSpec(), &unitModel));
+  const PetscInt R = c.model->dimension(), extra = 3;
+  int zeros = 0, nonzero = 0;
+  for (const auto &p : c.fps) {
+    ASSERT_EQ(p.re.size(), static_cast<std::size_t>(R));
+    // The same state is a fixed point of the tau = 1 network, whose reduced spectrum is tau times this one.
+    std::vector<double> a1, f1, jac1, re1, im1;
+    EQ_OK(unitModel->project(p.x, &a1));
+    EQ_OK(unitModel->residual(a1, &f1));
+    EXPECT_LT(norm(f1), 1e-10 * std::max(1.0, norm(a1))) << "start " << p.start;
+    EQ_OK(unitModel->jacobian(a1, &jac1));
+    ASSERT_TRUE(realMatrixEigenvalues(jac1, static_cast<int>(R), &re1, &im1));
+    for (PetscInt i = 0; i < R; ++i) {
+      EXPECT_NEAR(tau * p.re[i], re1[i], 1e-10) << "start " << p.start << ", eigenvalue " << i;
+      EXPECT_NEAR(tau * p.im[i], im1[i], 1e-10) << "start " << p.start << ", eigenvalue " << i;
+      EXPECT_GE(p.re[i], -1 / tau - 1e-12); // Jhat B^T D B is similar to a positive semidefinite matrix
+    }
+    // SLEPc on the full network, R + 3 eigenvalues: the R reduced ones, then -1/tau (N - R = 8 times).
+    StabilitySpec s;
+    s.nev = R + extra;
+    StabilityResult full;
+    EQ_OK(analyseStability(*c.net, p.x, s, &full));
+    ASSERT_GE(full.re.size(), static_cast<std::size_t>(R + extra)) << "start " << p.start;
+    std::vector<double> expected(p.re);
+    for (PetscInt k = 0; k < extra; ++k)
+      expected.push_back(-1 / tau);
+    std::sort(expected.begin(), expected.end(), std::greater<>());
+    for (PetscInt i = 0; i < R + extra; ++i) {
+      EXPECT_NEAR(full.re[i], expected[i], 1e-8) << "start " << p.start << ", eigenvalue " << i;
+      EXPECT_NEAR(full.im[i], 0.0, 1e-8) << "start " << p.start << ", eigenvalue " << i;
+    }
+    if (norm(p.a) < 1e-9) {
+      ++zeros;
+      for (double re : p.re)
+        EXPECT_NEAR(re, (-1 + gain * g) / tau, 1e-12);
+    } else {
+      ++nonzero;
+    }
+  }
+  EXPECT_EQ(zeros, 1);   // x = 0 is always a fixed point (phi(0) = 0) ...
+  EXPECT_GE(nonzero, 2); // ... and unstable at gain g = 3.9 > 1: the census finds others (and their mirrors)
 }
 
 TEST(ReducedModel, SameOrbitsOnAnyNumberOfRanks) {
@@ -282,10 +346,17 @@ TEST(ReducedModel, RefusesAKernelOutsideTheSupport) {
 }
 
 TEST(GroupFourier, RealTypeIrrepsAreRealOrthogonal) {
-  for (const char *spec : {"S4", "S5", "A5", "D6", "Q8", "A4"}) {
+  // How many irreps of each group are of real type (Frobenius-Schur indicator 1): all of S_n, A5 and D_n;
+  // Q8 has four real characters and the quaternionic 2-d irrep; A4 the trivial and the 3-d irrep, and two
+  // complex characters (omega, omega^2 on the 3-cycles).
+  const std::pair<const char *, int> groups[] = {{"S4", 5}, {"S5", 7}, {"A5", 5},
+                                                 {"D6", 6}, {"Q8", 4}, {"A4", 2}};
+  for (const auto &[spec, realCount] : groups) {
     const Group G        = makeGroup(spec);
     const GroupFactor &f = G.factor(0);
+    int real             = 0;
     for (int k = 0; k < f.irrepCount(); ++k) {
+      real += f.irrepIsReal(k) ? 1 : 0;
       const int d = f.irrepDim(k);
       std::vector<Complex> rho(static_cast<std::size_t>(d * d));
       double imag = 0;
@@ -299,10 +370,10 @@ TEST(GroupFourier, RealTypeIrrepsAreRealOrthogonal) {
       else
         EXPECT_GT(imag, 0.1) << spec << " irrep " << k << " (complex or quaternionic type)";
     }
-    if (f.tableAvailable()) {
-      const IrrepErrors e = verifyIrreps(f.table(), f.irreps());
-      EXPECT_LT(std::max({e.schur, e.homomorphism, e.unitarity, e.characterOrthogonality}), 1e-12) << spec;
-    }
+    EXPECT_EQ(real, realCount) << spec;
+    ASSERT_TRUE(f.tableAvailable()) << spec; // every group here is small enough for its table
+    const IrrepErrors e = verifyIrreps(f.table(), f.irreps());
+    EXPECT_LT(std::max({e.schur, e.homomorphism, e.unitarity, e.characterOrthogonality}), 1e-12) << spec;
   }
 }
 
@@ -353,8 +424,10 @@ TEST(ReducedModel, NonSymmetricBlockKernel) {
   runCensus(PETSC_COMM_WORLD, spec, 30, &c);
   EXPECT_EQ(c.model->dimension(), 4);
   expectAllVerified(c, 16);
+  int zeros = 0;
   for (const auto &p : c.fps)
     if (norm(p.a) < 1e-9) {
+      ++zeros;
       // x = 0: eigenvalues -1 + eig(W), each twice (E1 appears twice in the regular representation).
       ASSERT_EQ(p.re.size(), 4u);
       for (std::size_t i = 0; i < 4; ++i) {
@@ -362,6 +435,7 @@ TEST(ReducedModel, NonSymmetricBlockKernel) {
         EXPECT_NEAR(std::abs(p.im[i]), std::sqrt(0.6 * 1.0 - 0.35 * 0.35), 1e-12);
       }
     }
+  EXPECT_EQ(zeros, 1); // a = 0 is a start and always a fixed point: the analytic check above must have run
 }
 
 TEST(GroupFourier, SeparableTransformEqualsTheDefinition) {

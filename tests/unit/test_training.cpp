@@ -239,11 +239,16 @@ TEST(Training, LinearNullInitialisationLearnsTheLeakyIntegratorInsideSpanDE) {
   AnalysisResult r;
   EQ_OK(analyseNetwork(PETSC_COMM_WORLD, s, a, p, &r));
   EXPECT_LT(r.singular[2], 1e-10 * r.singular[0]); // rank <= 2
-  EXPECT_NEAR(r.eigRe[0], gamma, 1e-4);
+  // From this seed (11) SGD converges to rounding within the 2000 steps: eigenvalues {gamma, 0, 0, ...}
+  // (measured: 0.995 to 1e-15, then 1.2e-15 and below), loss 1e-32, test relative error 8e-30 on 200 steps.
+  // docs/commands.md quotes the command line's default seed 1, slower by then:
+  // tests/python/test_train_cli.py.
+  EXPECT_NEAR(r.eigRe[0], gamma, 1e-10);
   EXPECT_EQ(r.eigIm[0], 0.0);
-  EXPECT_LT(std::hypot(r.eigRe[1], r.eigIm[1]), 1e-3);
-  EXPECT_LT(t->state().loss.back(), 1e-10);
-  EXPECT_LT(r.testRelativeError[0], 1e-4); // length 200 after training on length 3
+  for (std::size_t k = 1; k < r.eigRe.size(); ++k)
+    EXPECT_LT(std::hypot(r.eigRe[k], r.eigIm[k]), 1e-10) << "eigenvalue " << k;
+  EXPECT_LT(t->state().loss.back(), 1e-24);
+  EXPECT_LT(r.testRelativeError[0], 1e-20); // length 200 after training on length 3
   // Adam rescales the gradient entry by entry and leaves the subspace.
   s.optimizer.kind = OptimizerKind::Adam;
   s.optimizer.lr   = 1e-2;
@@ -565,10 +570,11 @@ TEST(TrainedFixedPoints, TrainedLinearIntegratorHasTheOriginWithMuGamma) {
   EXPECT_LT(maxAbs(fp.h), 1e-9);
   EXPECT_LT(maxAbs(fp.readout), 1e-9);
   ASSERT_GE(fp.re.size(), 2u);
-  EXPECT_NEAR(fp.re[0], gamma, 1e-4);
+  EXPECT_NEAR(fp.re[0], gamma, 1e-10);      // as in LinearNullInitialisationLearns... (the same training)
   EXPECT_NEAR(fp.re[0], r.eigRe[0], 1e-10); // SLEPc on A = W against LAPACK's dgeev of W
   EXPECT_EQ(fp.im[0], 0.0);
-  EXPECT_LT(std::hypot(fp.re[1], fp.im[1]), 1e-3);
+  for (std::size_t k = 1; k < fp.re.size(); ++k)
+    EXPECT_LT(std::hypot(fp.re[k], fp.im[k]), 1e-10) << "eigenvalue " << k;
   EXPECT_EQ(fp.nMarginal, 1); // |gamma - 1| = 0.005 < 0.01
   EXPECT_EQ(fp.nUnstable, 0);
 }
@@ -733,6 +739,169 @@ TEST(SlowPoints, ReluLineAttractorHasSpeedZeroOnTheLineAndTheAnalyticSpeedOffIt)
   EXPECT_EQ(code, PETSC_ERR_ARG_WRONG);
 }
 
+namespace {
+// h = tanh(W h) + b (authors' form) with W = 1.5 N(0, 1/n) (gain 1.5 > 1: several fixed points) and a small
+// bias, n = 30, and the census' starts: h = 0 and 12 random states of RMS 0.5 and 2.
+struct TanhNetwork {
+  PetscInt n = 30;
+  ModelSpec m;
+  Parameters p;
+  std::vector<std::vector<double>> starts;
+  TanhNetwork() {
+    m = modelOf(n, Activation::Tanh);
+    std::vector<double> W(static_cast<std::size_t>(n * n));
+    for (std::size_t k = 0; k < W.size(); ++k)
+      W[k] = 1.5 * counterNormal(61, 1, k) / std::sqrt(static_cast<double>(n));
+    p      = constructedNetwork(m, W);
+    p.b    = randomState(n, 62, 0.1);
+    starts = {std::vector<double>(static_cast<std::size_t>(n), 0.0)};
+    for (std::uint64_t k = 1; k <= 12; ++k)
+      starts.push_back(randomState(n, 70 + k, k % 2 ? 0.5 : 2.0));
+  }
+  // F(h) = -h + tanh(W h) + b and its Jacobian -I + diag(tanh'(W h)) W (row-major), written out here.
+  std::vector<double> residual(const std::vector<double> &h, std::vector<double> *jac = nullptr) const {
+    std::vector<double> f(h.size());
+    if (jac) jac->assign(h.size() * h.size(), 0.0);
+    for (PetscInt i = 0; i < n; ++i) {
+      double a = 0;
+      for (PetscInt j = 0; j < n; ++j)
+        a += p.W[i + j * n] * h[j];
+      const double t = std::tanh(a);
+      f[i]           = -h[i] + t + p.b[i];
+      if (jac)
+        for (PetscInt j = 0; j < n; ++j)
+          (*jac)[i * n + j] = (1 - t * t) * p.W[i + j * n] - (i == j ? 1.0 : 0.0);
+    }
+    return f;
+  }
+};
+
+double norm2(const std::vector<double> &v) {
+  return std::sqrt(dotProduct(v, v));
+}
+
+// Solves A x = r (A row-major n x n, Gaussian elimination with partial pivoting); false if singular.
+bool solveDense(std::vector<double> A, std::vector<double> r, std::vector<double> *x) {
+  const std::size_t n = r.size();
+  for (std::size_t c = 0; c < n; ++c) {
+    std::size_t piv = c;
+    for (std::size_t i = c + 1; i < n; ++i)
+      if (std::abs(A[i * n + c]) > std::abs(A[piv * n + c])) piv = i;
+    if (A[piv * n + c] == 0.0) return false;
+    for (std::size_t j = 0; j < n; ++j)
+      std::swap(A[c * n + j], A[piv * n + j]);
+    std::swap(r[c], r[piv]);
+    for (std::size_t i = c + 1; i < n; ++i) {
+      const double l = A[i * n + c] / A[c * n + c];
+      for (std::size_t j = c; j < n; ++j)
+        A[i * n + j] -= l * A[c * n + j];
+      r[i] -= l * r[c];
+    }
+  }
+  x->assign(n, 0.0);
+  for (std::size_t c = n; c-- > 0;) {
+    double v = r[c];
+    for (std::size_t j = c + 1; j < n; ++j)
+      v -= A[c * n + j] * (*x)[j];
+    (*x)[c] = v / A[c * n + c];
+  }
+  return true;
+}
+} // namespace
+
+namespace {
+// Unstable directions of h -> tanh(W h) + b at h: |mu| > 1 + 1e-6 for mu in the whole spectrum of
+// diag(tanh'(W h)) W (LAPACK dgeev).
+PetscInt unstableDirections(const TanhNetwork &net, const std::vector<double> &h) {
+  const PetscInt n = net.n;
+  std::vector<double> A(static_cast<std::size_t>(n * n)), re, im; // column-major for LAPACK
+  for (PetscInt i = 0; i < n; ++i) {
+    double a = 0;
+    for (PetscInt j = 0; j < n; ++j)
+      a += net.p.W[i + j * n] * h[j];
+    const double t = std::tanh(a);
+    for (PetscInt j = 0; j < n; ++j)
+      A[i + j * n] = (1 - t * t) * net.p.W[i + j * n];
+  }
+  EXPECT_EQ(eigenvalues(PETSC_COMM_SELF, n, A, &re, &im), 0);
+  PetscInt unstable = 0;
+  for (std::size_t k = 0; k < re.size(); ++k)
+    unstable += std::hypot(re[k], im[k]) > 1 + 1e-6 ? 1 : 0;
+  return unstable;
+}
+} // namespace
+
+// docs/commands.md (fixed points of trained networks, "a tanh network ..."): a search written here (plain
+// Newton with step halving, its own residual, Jacobian and dense solver) from 400 random starts of RMS 0.25
+// to 4 finds 7 fixed points, 2 stable and 5 with unstable directions (the same 7 from 4000 starts). The
+// census from its 13 starts finds 5 of them: both stable ones and 3 saddles, each a fixed point by this
+// residual, with the unstable counts of the LAPACK spectrum (among the eigenvalues it computes).
+TEST(TrainedFixedPoints, TanhNetworkCensusFindsFiveOfItsSevenFixedPointsAndBothStableOnes) {
+  const TanhNetwork net;
+  const PetscInt n = net.n;
+  // The independent search.
+  std::vector<std::vector<double>> found;
+  int converged         = 0;
+  const double scales[] = {0.25, 0.5, 1.0, 2.0, 4.0};
+  for (std::uint64_t k = 0; k < 400; ++k) {
+    std::vector<double> h = randomState(n, 1000 + k, scales[k % 5]), jac, step;
+    bool ok               = false;
+    for (int it = 0; it < 100 && !ok; ++it) {
+      const auto f = net.residual(h, &jac);
+      if (norm2(f) <= 1e-12 * std::max(1.0, norm2(h))) {
+        ok = true;
+        break;
+      }
+      if (!solveDense(jac, f, &step)) break;
+      double lambda = 1;
+      std::vector<double> trial(h.size());
+      for (int half = 0; half < 30; ++half, lambda /= 2) {
+        for (std::size_t i = 0; i < h.size(); ++i)
+          trial[i] = h[i] - lambda * step[i];
+        if (norm2(net.residual(trial)) < norm2(f)) break;
+      }
+      h = trial;
+    }
+    if (!ok) continue;
+    ++converged;
+    if (std::none_of(found.begin(), found.end(),
+                     [&](const std::vector<double> &q) { return maxAbsDiff(h, q) < 1e-8; }))
+      found.push_back(h);
+  }
+  EXPECT_GT(converged, 200) << "the independent search must mostly converge to say anything";
+  ASSERT_EQ(found.size(), 7u);
+  std::vector<PetscInt> unstable;
+  for (const auto &h : found)
+    unstable.push_back(unstableDirections(net, h));
+  EXPECT_EQ(std::count(unstable.begin(), unstable.end(), 0), 2);
+  // The census.
+  TrainedFixedPoints census;
+  EQ_OK(trainedFixedPoints(PETSC_COMM_WORLD, net.m, net.p, net.starts, FixedPointSpec(), &census));
+  EXPECT_EQ(census.starts, 13);
+  EXPECT_EQ(census.failed, 0);
+  ASSERT_EQ(census.points.size(), 5u);
+  std::vector<char> inCensus(found.size(), 0);
+  int withUnstable = 0;
+  for (const TrainedFixedPoint &fp : census.points) {
+    EXPECT_LT(norm2(net.residual(fp.h)), 1e-9 * std::max(1.0, norm2(fp.h))) << "start " << fp.start;
+    const auto match = std::find_if(found.begin(), found.end(),
+                                    [&](const std::vector<double> &q) { return maxAbsDiff(fp.h, q) < 1e-8; });
+    ASSERT_NE(match, found.end()) << "census fixed point of start " << fp.start << " not found independently";
+    const std::size_t q = static_cast<std::size_t>(match - found.begin());
+    EXPECT_EQ(inCensus[q], 0) << "two census entries for one fixed point";
+    inCensus[q] = 1;
+    // The census examines its -trained_eps_nev (6, one more for a complex pair) leading eigenvalues.
+    EXPECT_EQ(fp.nUnstable, std::min<PetscInt>(unstable[q], static_cast<PetscInt>(fp.re.size())))
+        << "start " << fp.start;
+    withUnstable += unstable[q] > 0 ? 1 : 0;
+  }
+  EXPECT_EQ(withUnstable, 3);
+  for (std::size_t q = 0; q < found.size(); ++q)
+    if (unstable[q] == 0) {
+      EXPECT_TRUE(inCensus[q]) << "the census missed a stable fixed point";
+    }
+}
+
 TEST(TrainedFixedPoints, CensusIsTheSameOnAnyNumberOfRanks) {
   // All ranks together against each rank alone: a trained ReLU network with Dale's law and a trained bias
   // (fixed points away from 0), starts from its test sequences; a tanh network with several isolated fixed
@@ -762,25 +931,13 @@ TEST(TrainedFixedPoints, CensusIsTheSameOnAnyNumberOfRanks) {
   EXPECT_EQ(slowWorld.points.size(), 7u);
   ASSERT_NO_FATAL_FAILURE(expectSameSlowPoints(slowWorld, slowSelf, "trained relu"));
 
-  const PetscInt n = 30;
-  ModelSpec m      = modelOf(n, Activation::Tanh);
-  std::vector<double> W(static_cast<std::size_t>(n * n));
-  for (std::size_t k = 0; k < W.size(); ++k)
-    W[k] = 1.5 * counterNormal(61, 1, k) / std::sqrt(static_cast<double>(n));
-  Parameters p = constructedNetwork(m, W);
-  p.b          = randomState(n, 62, 0.1);
-  starts       = {std::vector<double>(n, 0.0)};
-  for (std::uint64_t k = 1; k <= 12; ++k)
-    starts.push_back(randomState(n, 70 + k, k % 2 ? 0.5 : 2.0));
-  EQ_OK(trainedFixedPoints(PETSC_COMM_WORLD, m, p, starts, FixedPointSpec(), &world));
-  EQ_OK(trainedFixedPoints(PETSC_COMM_SELF, m, p, starts, FixedPointSpec(), &self));
-  // 5 when written: 2 stable, 3 with unstable directions (h = 0's neighbour among them).
-  const auto unstable = std::count_if(world.points.begin(), world.points.end(),
-                                      [](const TrainedFixedPoint &q) { return q.nUnstable > 0; });
-  EXPECT_GE(world.points.size(), 4u);
-  EXPECT_GE(unstable, 1);
-  EXPECT_GE(static_cast<long>(world.points.size()) - unstable, 1);
+  const TanhNetwork tanh;
+  EQ_OK(trainedFixedPoints(PETSC_COMM_WORLD, tanh.m, tanh.p, tanh.starts, FixedPointSpec(), &world));
+  EQ_OK(trainedFixedPoints(PETSC_COMM_SELF, tanh.m, tanh.p, tanh.starts, FixedPointSpec(), &self));
+  EXPECT_EQ(world.points.size(), 5u); // TanhNetworkCensusFindsFiveOfItsSeven... checks them
   ASSERT_NO_FATAL_FAILURE(expectSameCensus(world, self, "tanh"));
+  ModelSpec m;
+  Parameters p;
 
   const LineAttractor line;
   m = modelOf(line.n, Activation::Relu);
