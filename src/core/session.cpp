@@ -1,6 +1,5 @@
 #include "core/session.hpp"
 
-#include "core/collective.hpp"
 #include <slepcsys.h>
 #include <fftw3-mpi.h>
 #include <hdf5.h>

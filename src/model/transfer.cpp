@@ -12,15 +12,6 @@ const std::vector<std::pair<const char *, TransferKind>> &transferNames() {
   return names;
 }
 
-bool TransferFunction::parse(const std::string &name, TransferKind *kind) {
-  for (const auto &[n, k] : transferNames())
-    if (name == n) {
-      *kind = k;
-      return true;
-    }
-  return false;
-}
-
 std::string TransferFunction::name() const {
   for (const auto &[n, k] : transferNames())
     if (kind == k) return n;

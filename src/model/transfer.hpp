@@ -17,7 +17,6 @@ struct TransferFunction {
   TransferKind kind = TransferKind::Tanh;
   double gain = 1.0, threshold = 0.0;
 
-  static bool parse(const std::string &name, TransferKind *kind);
   std::string name() const;
   double value(double x) const;
   double derivative(double x) const;

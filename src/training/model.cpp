@@ -14,20 +14,6 @@ std::string activationName(Activation a) {
   return TransferFunction{a}.name();
 }
 
-bool parseForm(const std::string &s, ModelForm *f) {
-  if (s == "authors")
-    *f = ModelForm::Authors;
-  else if (s == "common")
-    *f = ModelForm::Common;
-  else
-    return false;
-  return true;
-}
-
-bool parseActivation(const std::string &s, Activation *a) {
-  return TransferFunction::parse(s, a);
-}
-
 void Parameters::resize(PetscInt n_, PetscInt D_) {
   n = n_;
   D = D_;

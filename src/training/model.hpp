@@ -38,8 +38,6 @@ struct ModelSpec {
 
 std::string formName(ModelForm f);
 std::string activationName(Activation a);
-bool parseForm(const std::string &s, ModelForm *f);
-bool parseActivation(const std::string &s, Activation *a);
 
 // phi and phi' at a pre-activation a (the scalar reference; the engine has vectorised copies).
 struct Phi {
