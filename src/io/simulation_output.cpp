@@ -24,18 +24,12 @@ PetscErrorCode provenanceAttributes(MPI_Comm comm, std::vector<Attribute> *attrs
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCall(PetscOptionsGetAll(nullptr, &all));
-  gethostname(host, sizeof(host) - 1);
-  // Every rank must write identical attribute values: take rank 0's host and clock.
-  std::string started = isoTimeNow();
-  char stamp[32]      = {0};
-  std::snprintf(stamp, sizeof(stamp), "%s", started.c_str());
-  PetscCallMPI(MPI_Bcast(stamp, sizeof(stamp), MPI_CHAR, 0, comm));
-  PetscCallMPI(MPI_Bcast(host, sizeof(host), MPI_CHAR, 0, comm));
+  gethostname(host, sizeof(host) - 1); // each rank's own: writeAttributes writes rank 0's values
   attrs->push_back({"eqrnn_version", std::string(kVersion)});
   attrs->push_back({"git_commit", std::string(kGitCommit)});
   attrs->push_back({"mpi_size", static_cast<long long>(size)});
   attrs->push_back({"host", std::string(host)});
-  attrs->push_back({"started", std::string(stamp)});
+  attrs->push_back({"started", isoTimeNow()});
   attrs->push_back({"options", std::string(all ? all : "")});
   PetscCall(PetscFree(all));
   PetscFunctionReturn(0);
@@ -117,13 +111,11 @@ PetscErrorCode SimulationOutput::resume(MPI_Comm comm, const std::string &path, 
   PetscCall(file_.writeAttributes("/trajectory", {{"count", static_cast<long long>(samples_)}}));
   PetscCall(file_.readNumber("/", "restarts", &restarts, &found));
   PetscCall(file_.readString("/", "restart_times", &times, &found));
-  char stamp[64] = {0}, when[32] = {0};
+  char stamp[64] = {0};
   std::snprintf(stamp, sizeof(stamp), "%s%.17g", times.empty() ? "" : ",", t);
-  std::snprintf(when, sizeof(when), "%s", isoTimeNow().c_str());
-  PetscCallMPI(MPI_Bcast(when, sizeof(when), MPI_CHAR, 0, comm)); // one clock for every rank's attribute
   PetscCall(file_.writeAttributes("/", {{"restarts", static_cast<long long>(restarts) + 1},
                                         {"restart_times", times + stamp},
-                                        {"last_restart", std::string(when)}}));
+                                        {"last_restart", isoTimeNow()}})); // rank 0's clock (writeAttributes)
   PetscCall(flush()); // the truncation and the restart count reach the disk before any new sample
   PetscFunctionReturn(0);
 }
@@ -140,12 +132,7 @@ PetscErrorCode SimulationOutput::sample(double t, Vec x) {
 PetscErrorCode SimulationOutput::finish(Vec x, const std::vector<Attribute> &summary) {
   std::vector<Attribute> attrs = summary;
   PetscFunctionBeginUser;
-  attrs.push_back({"finished", isoTimeNow()});
-  // rank 0's clock for identical values everywhere
-  char stamp[32] = {0};
-  std::snprintf(stamp, sizeof(stamp), "%s", std::get<std::string>(attrs.back().value).c_str());
-  PetscCallMPI(MPI_Bcast(stamp, sizeof(stamp), MPI_CHAR, 0, file_.comm()));
-  attrs.back().value = std::string(stamp);
+  attrs.push_back({"finished", isoTimeNow()}); // rank 0's clock (writeAttributes)
   PetscCall(file_.writeVector("/final/x", x));
   PetscCall(file_.writeAttributes("/", attrs));
   PetscCall(file_.close());
