@@ -124,8 +124,10 @@ def test_kill_minus_9_at_20_random_instants(tmp_path):
     rng = random.Random(20261123)
     out = tmp_path / "k.h5"
     kills = checked = 0
-    for _ in range(60):
-        if kills == 20:
+    for _ in range(80):
+        # The resumes below must start from a checkpoint: a last kill that lands before the first checkpoint of
+        # a fresh start leaves none, and then the run is killed once more.
+        if kills >= 20 and any(tmp_path.glob("k.h5.ckpt*.h5")):
             break
         p = subprocess.Popen([*MPIEXEC, "--quiet", "-n", "2", "--oversubscribe", EQRNN, "simulate",
                               *map(str, args), "-output", str(out), "-restart", "auto"],
@@ -140,7 +142,7 @@ def test_kill_minus_9_at_20_random_instants(tmp_path):
         assert p.wait() == 0, p.stderr.read()
         for f in tmp_path.glob("k.h5*"):  # it finished before the kill: start over and kill it again
             f.unlink()
-    assert kills == 20
+    assert kills >= 20 and any(tmp_path.glob("k.h5.ckpt*.h5"))
     # Only kills before the first checkpoint of a run go unchecked: the first comes at 5 % of it (t = 2 of 40),
     # resumed runs keep theirs.  Most kills must have been checked, or the test proves nothing about them.
     assert checked >= 10, f"only {checked} of the 20 kills came after a checkpoint"
