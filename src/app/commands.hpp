@@ -8,6 +8,7 @@
 #include "io/hdf5_file.hpp"
 #include "model/initial_state.hpp"
 #include "model/rate_network.hpp"
+#include "solvers/continuation.hpp"
 #include "solvers/fixed_points.hpp"
 #include "solvers/simulator.hpp"
 #include "training/analysis.hpp"
@@ -91,6 +92,21 @@ PetscErrorCode runStability(MPI_Comm comm, const StabilityConfig &config, Manifo
 // /fixed_points/fp_<i> (stability writes the same layout with one entry).
 PetscErrorCode writeManifold(Hdf5File &file, std::size_t i, const Manifold &m);
 PetscErrorCode printManifold(MPI_Comm comm, std::size_t i, const Manifold &m);
+
+// ---- continue ---------------------------------------------------------------------------------------------
+
+struct ContinueConfig {
+  NetworkSpec network;
+  ContinuationSpec cont;
+  std::string parameter = "J1"; // parsed into cont.parameter by validate()
+  bool quiet            = false;
+  std::string output    = "eqrnn_continue.h5";
+};
+void declareParameters(ParameterSet &p, ContinueConfig &c);
+PetscErrorCode validate(MPI_Comm comm, ContinueConfig &c);
+// The diagram of `config`, written under /continuation in config.output.
+PetscErrorCode runContinue(MPI_Comm comm, const ContinueConfig &config, ContinuationResult *result);
+PetscErrorCode writeContinuation(Hdf5File &file, const ContinueConfig &config, const ContinuationResult &r);
 
 // ---- group and reduce -------------------------------------------------------------------------------------
 

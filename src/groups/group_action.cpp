@@ -5,9 +5,7 @@
 
 namespace eqrnn {
 
-namespace {
-// y_c(g) = x_c(source(g)) for the locally owned (g, c); C channels when the length is |G| C.
-template <typename Source> PetscErrorCode permute(const Group &group, Vec x, Vec y, Source source) {
+PetscErrorCode permute(const Group &group, Vec x, Vec y, const std::function<PetscInt(PetscInt)> &source) {
   PetscInt lo = 0, hi = 0, size = 0;
   PetscFunctionBeginUser;
   PetscCall(VecGetSize(y, &size));
@@ -29,7 +27,6 @@ template <typename Source> PetscErrorCode permute(const Group &group, Vec x, Vec
   PetscCall(VecScatterEnd(scatter, x, y, INSERT_VALUES, SCATTER_FORWARD));
   PetscFunctionReturn(0);
 }
-} // namespace
 
 PetscErrorCode translate(const Group &group, PetscInt a, Vec x, Vec y) {
   const PetscInt ainv = group.inverse(a);

@@ -3,9 +3,12 @@
 // permutation, not the hot path (use it for equivariance checks, orbit generation, tests).
 #include "groups/group.hpp"
 #include <petscvec.h>
+#include <functional>
 
 namespace eqrnn {
 
+// y_c(g) = x_c(source(g)) for every element g and channel c (a permutation of the group index).
+PetscErrorCode permute(const Group &group, Vec x, Vec y, const std::function<PetscInt(PetscInt)> &source);
 // y = L_a x. x and y share a layout; y must not alias x.
 PetscErrorCode translate(const Group &group, PetscInt a, Vec x, Vec y);
 // y = R_b x, (R_b x)(g) = x(g b): the right translation (a symmetry of the network only for class-function

@@ -240,6 +240,98 @@ PetscErrorCode readVector(MPI_Comm comm, const std::string &path, const std::str
   PetscFunctionReturn(0);
 }
 
+namespace {
+// One dataset of `type` written whole by rank 0 (the others select nothing but take part). Collective.
+PetscErrorCode writeWhole(Hdf5File &file, const std::string &path, const std::vector<hsize_t> &dims, hid_t type,
+                          const void *data) {
+  PetscMPIInt rank = 0;
+  MPI_Comm comm    = file.comm();
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  const auto slash = path.rfind('/');
+  if (slash != std::string::npos && slash > 0) PetscCall(file.ensureGroup(path.substr(0, slash)));
+  bool present = false;
+  PetscCall(allRanks(comm, linkExists(file.id(), path), &present));
+  if (present) H5Ldelete(file.id(), path.c_str(), H5P_DEFAULT);
+  hsize_t total = 1;
+  for (hsize_t d : dims)
+    total *= d;
+  H5Dataspace fspace(dims.empty() ? H5Screate(H5S_SCALAR)
+                                  : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
+  H5Dataset ds(H5Dcreate2(file.id(), path.c_str(), type, fspace, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  EQRNN_CHECK_ALL(comm, ds.valid(), PETSC_ERR_FILE_WRITE, "cannot create dataset '%s'", path.c_str());
+  bool ok = true;
+  if (total > 0) {
+    H5Dataspace mspace(H5Scopy(fspace));
+    if (rank != 0) {
+      H5Sselect_none(fspace);
+      H5Sselect_none(mspace);
+    }
+    H5Plist dxpl(H5Pcreate(H5P_DATASET_XFER));
+    H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
+    ok = H5Dwrite(ds, type, mspace, fspace, dxpl, data) >= 0;
+  }
+  EQRNN_CHECK_ALL(comm, ok && !injectedFault(FaultSite::Hdf5Write), PETSC_ERR_FILE_WRITE,
+                  "writing dataset '%s' failed", path.c_str());
+  PetscFunctionReturn(0);
+}
+} // namespace
+
+PetscErrorCode writeArray(Hdf5File &file, const std::string &path, const std::vector<hsize_t> &dims,
+                          const double *data) {
+  return writeWhole(file, path, dims, H5T_NATIVE_DOUBLE, data);
+}
+
+PetscErrorCode writeArray(Hdf5File &file, const std::string &path, const std::vector<hsize_t> &dims,
+                          const long long *data) {
+  return writeWhole(file, path, dims, H5T_NATIVE_LLONG, data);
+}
+
+PetscErrorCode writeStrings(Hdf5File &file, const std::string &path, const std::vector<std::string> &values) {
+  // Fixed-length strings: parallel HDF5 cannot write variable-length data collectively.
+  std::size_t width = 1;
+  for (const auto &v : values)
+    width = std::max(width, v.size() + 1);
+  std::vector<char> packed(values.size() * width, '\0');
+  for (std::size_t i = 0; i < values.size(); ++i)
+    std::copy(values[i].begin(), values[i].end(), packed.begin() + static_cast<std::ptrdiff_t>(i * width));
+  H5Type type(H5Tcopy(H5T_C_S1));
+  H5Tset_size(type, width);
+  H5Tset_strpad(type, H5T_STR_NULLTERM);
+  H5Tset_cset(type, H5T_CSET_UTF8);
+  return writeWhole(file, path, {static_cast<hsize_t>(values.size())}, type, packed.data());
+}
+
+PetscErrorCode readArray(Hdf5File &file, const std::string &path, std::vector<double> *data, bool *found,
+                         std::vector<hsize_t> *dims) {
+  MPI_Comm comm = file.comm();
+  PetscFunctionBeginUser;
+  bool present = false;
+  *found       = false;
+  data->clear();
+  PetscCall(allRanks(comm, linkExists(file.id(), path), &present));
+  if (!present) PetscFunctionReturn(0);
+  H5Dataset ds(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT));
+  EQRNN_CHECK_ALL(comm, ds.valid(), PETSC_ERR_FILE_READ, "cannot open dataset '%s'", path.c_str());
+  H5Dataspace space(H5Dget_space(ds));
+  const int rank = H5Sget_simple_extent_ndims(space);
+  EQRNN_CHECK_ALL(comm, rank >= 0 && rank <= 8, PETSC_ERR_FILE_READ, "dataset '%s' has rank %d", path.c_str(),
+                  rank);
+  std::vector<hsize_t> d(static_cast<std::size_t>(rank));
+  if (rank > 0) H5Sget_simple_extent_dims(space, d.data(), nullptr);
+  hsize_t total = 1;
+  for (hsize_t x : d)
+    total *= x;
+  data->resize(static_cast<std::size_t>(total));
+  const bool ok =
+      total == 0 || H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data->data()) >= 0;
+  EQRNN_CHECK_ALL(comm, ok, PETSC_ERR_FILE_READ, "reading dataset '%s' failed", path.c_str());
+  if (dims) *dims = d;
+  *found = true;
+  PetscFunctionReturn(0);
+}
+
+
 PetscErrorCode Hdf5File::create(MPI_Comm comm, const std::string &path, Hdf5File *f) {
   PetscFunctionBeginUser;
   H5Plist fapl = mpioWriteAccess(comm);

@@ -17,6 +17,19 @@ PetscErrorCode readVector(MPI_Comm comm, const std::string &path, const std::str
 PetscErrorCode datasetLength(MPI_Comm comm, const std::string &path, const std::string &dataset,
                              PetscInt *length);
 
+class Hdf5File;
+// Small datasets written whole by rank 0 (prod(dims) values, C order; dims empty: a scalar), replacing one
+// that exists. Collective.
+PetscErrorCode writeArray(Hdf5File &file, const std::string &path, const std::vector<hsize_t> &dims,
+                          const double *data);
+PetscErrorCode writeArray(Hdf5File &file, const std::string &path, const std::vector<hsize_t> &dims,
+                          const long long *data);
+// Strings as a fixed-length (the longest) UTF-8 string dataset.
+PetscErrorCode writeStrings(Hdf5File &file, const std::string &path, const std::vector<std::string> &values);
+// Reads dataset `path` whole on every rank (as doubles); *found = false when it is missing. Collective.
+PetscErrorCode readArray(Hdf5File &file, const std::string &path, std::vector<double> *data, bool *found,
+                         std::vector<hsize_t> *dims = nullptr);
+
 class Hdf5File {
 public:
   // Creates (truncating) `path` for parallel writing.

@@ -9,13 +9,6 @@
 namespace eqrnn::training {
 
 namespace {
-bool exists(hid_t file, const std::string &path) {
-  std::size_t pos = 0;
-  while ((pos = path.find('/', pos + 1)) != std::string::npos)
-    if (H5Lexists(file, path.substr(0, pos).c_str(), H5P_DEFAULT) <= 0) return false;
-  return H5Lexists(file, path.c_str(), H5P_DEFAULT) > 0;
-}
-
 // Order-dependent checksum of the bits of a sequence of arrays (the same on every rank: they are replicated).
 struct Checksum {
   std::uint64_t sum = 0, index = 0;
@@ -78,69 +71,6 @@ std::string joinSteps(const std::vector<long long> &steps) {
   return out;
 }
 
-PetscErrorCode writeArray(Hdf5File &file, const std::string &path, const std::vector<hsize_t> &dims,
-                          const double *data) {
-  PetscMPIInt rank = 0;
-  MPI_Comm comm    = file.comm();
-  PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  const auto slash = path.rfind('/');
-  if (slash != std::string::npos && slash > 0) PetscCall(file.ensureGroup(path.substr(0, slash)));
-  bool present = false;
-  PetscCall(allRanks(comm, exists(file.id(), path), &present));
-  if (present) H5Ldelete(file.id(), path.c_str(), H5P_DEFAULT);
-  hsize_t total = 1;
-  for (hsize_t d : dims)
-    total *= d;
-  H5Dataspace fspace(dims.empty() ? H5Screate(H5S_SCALAR)
-                                  : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
-  H5Dataset ds(
-      H5Dcreate2(file.id(), path.c_str(), H5T_NATIVE_DOUBLE, fspace, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-  EQRNN_CHECK_ALL(comm, ds.valid(), PETSC_ERR_FILE_WRITE, "cannot create dataset '%s'", path.c_str());
-  bool ok = true;
-  if (total > 0) {
-    H5Dataspace mspace(H5Scopy(fspace));
-    if (rank != 0) {
-      H5Sselect_none(fspace);
-      H5Sselect_none(mspace);
-    }
-    H5Plist dxpl(H5Pcreate(H5P_DATASET_XFER));
-    H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
-    ok = H5Dwrite(ds, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, data) >= 0;
-  }
-  EQRNN_CHECK_ALL(comm, ok && !injectedFault(FaultSite::Hdf5Write), PETSC_ERR_FILE_WRITE,
-                  "writing dataset '%s' failed", path.c_str());
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode readArray(Hdf5File &file, const std::string &path, std::vector<double> *data, bool *found,
-                         std::vector<hsize_t> *dims) {
-  MPI_Comm comm = file.comm();
-  PetscFunctionBeginUser;
-  bool present = false;
-  *found       = false;
-  data->clear();
-  PetscCall(allRanks(comm, exists(file.id(), path), &present));
-  if (!present) PetscFunctionReturn(0);
-  H5Dataset ds(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT));
-  EQRNN_CHECK_ALL(comm, ds.valid(), PETSC_ERR_FILE_READ, "cannot open dataset '%s'", path.c_str());
-  H5Dataspace space(H5Dget_space(ds));
-  const int rank = H5Sget_simple_extent_ndims(space);
-  EQRNN_CHECK_ALL(comm, rank >= 0 && rank <= 8, PETSC_ERR_FILE_READ, "dataset '%s' has rank %d", path.c_str(),
-                  rank);
-  std::vector<hsize_t> d(static_cast<std::size_t>(rank));
-  if (rank > 0) H5Sget_simple_extent_dims(space, d.data(), nullptr);
-  hsize_t total = 1;
-  for (hsize_t x : d)
-    total *= x;
-  data->resize(static_cast<std::size_t>(total));
-  const bool ok =
-      total == 0 || H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data->data()) >= 0;
-  EQRNN_CHECK_ALL(comm, ok, PETSC_ERR_FILE_READ, "reading dataset '%s' failed", path.c_str());
-  if (dims) *dims = d;
-  *found = true;
-  PetscFunctionReturn(0);
-}
 
 PetscErrorCode writeTrainingCheckpoint(ResumableRun &run, const TrainSpec &spec, const TrainState &state) {
   TrainState &s   = const_cast<TrainState &>(state); // blocksOf hands out pointers; nothing is modified here

@@ -14,12 +14,8 @@
 
 namespace eqrnn::training {
 
-// Writes `data` (prod(dims) doubles, C order; dims empty: a scalar) as dataset `path`. Collective.
-PetscErrorCode writeArray(Hdf5File &file, const std::string &path, const std::vector<hsize_t> &dims,
-                          const double *data);
-// Reads dataset `path` whole on every rank; *found = false when it is missing. Collective.
-PetscErrorCode readArray(Hdf5File &file, const std::string &path, std::vector<double> *data, bool *found,
-                         std::vector<hsize_t> *dims = nullptr);
+using eqrnn::readArray; // io/hdf5_file.hpp
+using eqrnn::writeArray;
 
 // "700,1400": the steps a run was resumed at, as the root attribute restart_steps (simulate writes its
 // restart_times the same way).

@@ -1,0 +1,125 @@
+#pragma once
+// Pseudo-arclength continuation of fixed-point branches of an equivariant network, with bifurcation
+// detection per isotypic component and equivariant branch switching (docs/mathematics.md, "Continuation").
+//
+// Unknowns u = (x, lambda, c_1 .. c_p): the state, the parameter, and one speed per phase condition. The
+// corrector solves, matrix-free by Newton-Krylov (SNES, prefix -cont_; the Jacobian shell applies the
+// network's linearisation, one group convolution),
+//     F(x, lambda) + sum_i c_i T_i x = 0,                         (T_i: generator of translations on axis i)
+//     w <t_x, x - x0> + t_lambda (lambda - lambda0) = ds,          (arclength, w = 1/N)
+//     w <T_i xhat, x - xhat> = 0,   i = 1 .. p                     (phase conditions, xhat the predictor)
+// The phase conditions remove the (near-)marginal translation modes of lattice attractors from the Newton
+// system, so the corrector converges quadratically and the branch does not slide along its orbit; c_i is 0
+// at equilibria and the drift speed of a relative equilibrium.
+//
+// At every accepted point the leading eigenvalues (SLEPc, prefix -cont_; warm-started) are grouped into
+// multiplets, and each multiplet is labelled by its character on a fixed set of elements of the branch's
+// isotropy group H (its isotypic component). One continuous test function per component, the largest real
+// part in it, is followed; a sign change is located by the Illinois (regula falsi) iteration along the
+// arclength, as is a sign change of the tangent's lambda component (a fold). Whole multiplets therefore
+// cross together, and a crossing of two eigenvalues at once is found as surely as a simple one.
+//
+// At a branch point the critical eigenspace W carries a representation of H; the axial lines (subgroups K
+// of H with dim Fix_W(K) = 1, the equivariant branching lemma) are found from the fixed spaces of
+// candidate elements, one per conjugacy class under H, and each starts a branch inside Fix(K).
+#include "analysis/symmetry.hpp"
+#include "model/linearisation.hpp"
+#include <petscsnes.h>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace eqrnn {
+
+enum class BifurcationType { Fold, Branch, Hopf };
+const char *bifurcationTypeName(BifurcationType t); // "fold", "branch", "hopf"
+
+// How a branch was started.
+enum class BranchOrigin { Start, StartFile, Pitchfork, Transcritical };
+const char *branchOriginName(BranchOrigin o); // "trivial", "start_file", "pitchfork", "transcritical"
+
+struct ContinuationSpec {
+  NetworkParameter parameter;
+  double minimum = 0, maximum = 0; // the range of the parameter
+  double ds = 0.05, dsMin = 1e-5, dsMax = 0.2;
+  PetscInt maxSteps = 400; // per direction of a branch
+  PetscInt nev      = 8;   // eigenvalues per point
+  double marginalTol = 1e-6, clusterTol = 1e-7;
+  double locateTol   = 1e-10; // bifurcation points located to this (relative to max(1, |lambda|))
+  PetscInt depth = 2, maxBranches = 24;
+  PetscInt saveEvery = 0;    // keep the state every this many points (0: none)
+  double tol         = 1e-10; // corrector: |G(u)| <= tol max(1, |x|)
+  PetscInt maxIterations = 10;
+  double inputTime       = 0;
+  double symmetryTol     = 1e-7; // relative, for isotropy
+  bool phaseConditions   = true;
+  bool startAtZero       = true; // the first branch starts from x = 0 (Newton-corrected)
+  std::vector<std::string> startFiles;
+  PetscInt symmetriseMax = 512;  // project accepted points onto Fix(H) when |H| is at most this
+  PetscInt candidateMax  = 2048; // all of H are candidates for axial subgroups up to this order
+};
+
+struct BranchPoint {
+  double parameter = 0, norm = 0, mean = 0;
+  std::vector<double> fourier; // per cyclic axis of order > 2: largest 2 |xhat(k e_i)|, k != 0
+  PetscInt nUnstable = 0, nMarginal = 0, iterations = 0;
+  std::vector<double> re, im; // leading eigenvalues, real part descending
+  std::vector<double> speed;  // c_i
+};
+
+struct Branch {
+  PetscInt parent = -1, bornAt = -1, depth = 0;
+  BranchOrigin origin = BranchOrigin::Start;
+  Isotropy isotropy;
+  Stabiliser stabiliser;
+  PetscInt orbitSize = 1;
+  std::vector<PetscInt> phaseAxes;
+  std::vector<BranchPoint> points;
+  std::vector<VecHandle> states;
+  std::vector<PetscInt> statePoints;
+  std::string endReason;
+};
+
+struct Bifurcation {
+  BifurcationType type = BifurcationType::Branch;
+  double parameter = 0, amplitude = 0;
+  PetscInt branch = 0, multiplicity = 0;
+  std::string irrep;
+  std::vector<PetscInt> started;
+  PetscInt sameAs = -1; // an earlier row at the same point (orbit-aware), where nothing is started again
+  VecHandle x;
+};
+
+struct ContinuationResult {
+  std::vector<Branch> branches;
+  std::vector<Bifurcation> bifurcations;
+  std::vector<std::string> notFollowed; // what was not continued, and why
+  std::string symmetry;                 // NetworkSymmetry::describe()
+  double wallSeconds = 0;
+  PetscInt steps     = 0; // accepted points, all branches
+};
+
+class Continuation {
+public:
+  static PetscErrorCode create(RateNetwork &net, const ContinuationSpec &spec, std::unique_ptr<Continuation> *out);
+  Continuation(const Continuation &)            = delete;
+  Continuation &operator=(const Continuation &) = delete;
+  ~Continuation();
+
+  // The whole diagram: the start branches, then every branch switched to, breadth first, to spec.depth.
+  // `progress` is called after each finished branch.
+  PetscErrorCode run(ContinuationResult *result,
+                     const std::function<PetscErrorCode(const ContinuationResult &)> &progress = nullptr);
+  // Reads the solvers' options (-cont_snes_*, -cont_ksp_*, -cont_eps_*) without solving.
+  static PetscErrorCode readSolverOptions(MPI_Comm comm);
+  NetworkSymmetry &symmetry() { return *symmetry_; }
+
+private:
+  struct Impl;
+  Continuation() = default;
+  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<NetworkSymmetry> symmetry_;
+};
+
+} // namespace eqrnn
