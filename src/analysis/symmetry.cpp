@@ -286,7 +286,26 @@ PetscErrorCode NetworkSymmetry::operate(std::size_t op, Vec x, Vec y) {
 
 PetscErrorCode NetworkSymmetry::apply(const SymmetryElement &e, Vec x, Vec y) {
   PetscFunctionBeginUser;
-  if (e.shift == 0) {
+  const auto key = std::make_pair(e.shift, e.op);
+  auto it = std::find_if(cache_.begin(), cache_.end(), [&](const auto &c) { return c.first == key; });
+  if (it == cache_.end() && cache_.size() < kCached) {
+    // (L_a o x)(g) = sign x(source_o(a^-1 g)): one permutation.
+    const Group &G       = group();
+    const PetscInt ainv  = G.inverse(e.shift);
+    const auto &source   = ops_[e.op].source;
+    ScatterHandle scatter;
+    PetscCall(createPermutation(G, x, [&](PetscInt g) {
+      const PetscInt h = G.multiply(ainv, g);
+      return source.empty() ? h : source[h];
+    }, &scatter));
+    cache_.emplace_back(key, std::move(scatter));
+    it = cache_.end() - 1;
+  }
+  if (it != cache_.end()) {
+    PetscCall(VecScatterBegin(it->second, x, y, INSERT_VALUES, SCATTER_FORWARD));
+    PetscCall(VecScatterEnd(it->second, x, y, INSERT_VALUES, SCATTER_FORWARD));
+    if (ops_[e.op].sign != 1.0) PetscCall(VecScale(y, ops_[e.op].sign));
+  } else if (e.shift == 0) {
     PetscCall(operate(e.op, x, y));
   } else {
     PetscCall(operate(e.op, x, work2_));

@@ -63,6 +63,8 @@ public:
   // Small generating-like set of K for character signatures: every element when |K| <= limit, else the
   // translation part's smallest generators along each axis and one element per operation.
   std::vector<SymmetryElement> testElements(const Isotropy &K, std::size_t limit = 16) const;
+  // Drops the cached permutations (apply() keeps the first few dozen elements it meets).
+  void forgetCachedElements() { cache_.clear(); }
 
 private:
   NetworkSymmetry() = default;
@@ -73,6 +75,9 @@ private:
   std::vector<SymmetryOperation> ops_;
   std::unique_ptr<OrbitTools> orbits_;
   VecHandle work_, work2_, corr_;
+  // Scatters of the elements applied most (test elements, candidates): built once each, at most kCached.
+  static constexpr std::size_t kCached = 64;
+  std::vector<std::pair<std::pair<PetscInt, std::size_t>, ScatterHandle>> cache_;
 };
 
 // Axial subgroups of the equivariant branching lemma for the action of an isotropy subgroup H on a critical

@@ -5,12 +5,13 @@
 
 namespace eqrnn {
 
-PetscErrorCode permute(const Group &group, Vec x, Vec y, const std::function<PetscInt(PetscInt)> &source) {
+PetscErrorCode createPermutation(const Group &group, Vec x, const std::function<PetscInt(PetscInt)> &source,
+                                 ScatterHandle *out) {
   PetscInt lo = 0, hi = 0, size = 0;
   PetscFunctionBeginUser;
-  PetscCall(VecGetSize(y, &size));
+  PetscCall(VecGetSize(x, &size));
   const PetscInt C = size / group.order();
-  PetscCall(VecGetOwnershipRange(y, &lo, &hi));
+  PetscCall(VecGetOwnershipRange(x, &lo, &hi));
   std::vector<PetscInt> from(static_cast<std::size_t>(hi - lo)), to(from.size());
   for (PetscInt i = lo; i < hi; ++i) {
     from[i - lo] = source(i / C) * C + i % C;
@@ -21,8 +22,14 @@ PetscErrorCode permute(const Group &group, Vec x, Vec y, const std::function<Pet
   ISHandle isFrom, isTo;
   PetscCall(ISCreateGeneral(comm, hi - lo, from.data(), PETSC_USE_POINTER, isFrom.address()));
   PetscCall(ISCreateGeneral(comm, hi - lo, to.data(), PETSC_USE_POINTER, isTo.address()));
+  PetscCall(VecScatterCreate(x, isFrom, x, isTo, out->address()));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode permute(const Group &group, Vec x, Vec y, const std::function<PetscInt(PetscInt)> &source) {
   ScatterHandle scatter;
-  PetscCall(VecScatterCreate(x, isFrom, y, isTo, scatter.address()));
+  PetscFunctionBeginUser;
+  PetscCall(createPermutation(group, x, source, &scatter));
   PetscCall(VecScatterBegin(scatter, x, y, INSERT_VALUES, SCATTER_FORWARD));
   PetscCall(VecScatterEnd(scatter, x, y, INSERT_VALUES, SCATTER_FORWARD));
   PetscFunctionReturn(0);

@@ -651,6 +651,8 @@ struct Continuation::Impl {
     PetscCall(sym->isotropy(x, spec.symmetryTol * std::max<PetscReal>(1.0, xn), &b->isotropy));
     H     = b->isotropy;
     tests = sym->testElements(H);
+    sym->forgetCachedElements(); // the new branch's test elements come first
+
     b->stabiliser.elements    = H.shifts[0];
     b->stabiliser.order       = static_cast<PetscInt>(H.shifts[0].size());
     b->stabiliser.description = describeSubgroup(net->group(), H.shifts[0]);

@@ -56,7 +56,7 @@ struct ContinuationSpec {
   bool phaseConditions   = true;
   bool startAtZero       = true; // the first branch starts from x = 0 (Newton-corrected)
   std::vector<std::string> startFiles;
-  PetscInt symmetriseMax = 512;  // project accepted points onto Fix(H) when |H| is at most this
+  PetscInt symmetriseMax = 64;   // project accepted points onto Fix(H) when |H| is at most this
   PetscInt candidateMax  = 2048; // all of H are candidates for axial subgroups up to this order
 };
 

@@ -1,0 +1,303 @@
+"""End-to-end tests of `eqrnn continue`: bifurcation diagrams with equivariant branch switching.
+
+Every expectation comes from analysis or from an independent numpy computation, not from earlier output:
+- ring Z32, w = J1 cos, tanh: x = 0 has eigenvalues -1 + J1/2 (twice) and -1, a branch point at J1 = 2 of
+  multiplicity 2 carrying the irrep chi1; the bumps x = kappa cos(theta - theta0) solve
+  kappa = J1 <cos tanh(kappa cos)> (lattice mean) at every point, with the radial eigenvalue
+  -1 + J1 <cos^2 sech^2(kappa cos)>, one marginal (rotation) mode and nothing unstable; exactly two branch
+  types for even n, the bump centred on a neuron (mirror symmetric about a site) and between two (about an edge);
+  the same numbers on 1, 2 and 3 ranks;
+- torus Z32 x Z32, w = J1 (cos theta1 + cos theta2): a branch point at J1 = 2 of multiplicity 4; stripes (constant
+  along one axis: stabiliser of order 32) are stable, the mixed states saddles; the leading eigenvalues at every
+  point equal those of the exact 4 x 4 reduced Jacobian, recomputed here from the written states;
+- S3 with the kernel on its 2-dimensional irrep: the number of branch classes and their stabiliser orders equal a
+  brute-force enumeration of the axial subgroups of the network's symmetry group (left and right translations and
+  x -> -x) acting on the critical eigenspace, built here from permutations of three letters;
+- a sigmoid network with strong uniform coupling continued in a constant input: the two folds where
+  J0 phi'(u) = 1 with u = J0 phi(u) + I, computed in closed form;
+- bad options: one error line and a non-zero exit on 1 and 2 ranks.
+"""
+import itertools
+import math
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import abelian_convolution, assert_one_line_error, eqrnn
+
+RING = ("-group", "Z32", "-J1", "1.5", "-cont_parameter", "J1", "-cont_min", "1.5", "-cont_max", "3",
+        "-cont_depth", "1", "-cont_save_every", "1")
+TORUS = ("-group", "Z32xZ32", "-J1", "1.5", "-cont_parameter", "J1", "-cont_min", "1.5", "-cont_max", "2.6",
+         "-cont_depth", "1", "-cont_save_every", "1")
+S3 = ("-group", "S3", "-kernel", "irreps", "-kernel_irreps", "rho2", "-kernel_irrep_gains", "0.5",
+      "-cont_parameter", "irrep_gain:0", "-cont_min", "0.5", "-cont_max", "2", "-cont_depth", "1")
+FOLD_J0 = 8.0
+FOLD = ("-group", "Z16", "-kernel", "cosine", "-J0", str(FOLD_J0), "-J1", "0", "-phi", "sigmoid", "-input",
+        "constant", "-input_amplitude", "-6", "-cont_parameter", "input_amplitude", "-cont_min", "-6",
+        "-cont_max", "0")
+
+
+def run_continue(tmp, name, args, ranks=1):
+    out = tmp / f"{name}_{ranks}.h5"
+    eqrnn("continue", *args, "-quiet", "-output", out, ranks=ranks, timeout=300)
+    return read_diagram(out)
+
+
+def read_diagram(path):
+    with h5py.File(path, "r") as f:
+        c = f["continuation"]
+        branches = []
+        for i in range(int(c.attrs["branch_count"])):
+            b = c[f"branch_{i}"]
+            d = {k: b[k][()] for k in b}
+            d.update({k: (v.decode() if isinstance(v, bytes) else v) for k, v in b.attrs.items()})
+            branches.append(d)
+        bf = c["bifurcations"]
+        rows = [dict(parameter=float(bf["parameter"][j]), branch=int(bf["branch"][j]),
+                     type=bf["type"][j].decode(), multiplicity=int(bf["multiplicity"][j]),
+                     irrep=bf["irrep"][j].decode(),
+                     started=[int(s) for s in bf["started"][j].decode().split(",") if s])
+                for j in range(int(c.attrs["bifurcation_count"]))]
+        return dict(branches=branches, rows=rows, attrs=dict(c.attrs))
+
+
+@pytest.fixture(scope="module")
+def tmp(tmp_path_factory):
+    return tmp_path_factory.mktemp("continue")
+
+
+@pytest.fixture(scope="module")
+def ring(tmp):
+    return run_continue(tmp, "ring", RING)
+
+
+@pytest.fixture(scope="module")
+def torus(tmp):
+    return run_continue(tmp, "torus", TORUS)
+
+
+def children(diagram):
+    return [b for b in diagram["branches"] if b["parent"] == 0]
+
+
+# ---------------------------------------------------------------- ring
+
+
+def test_ring_trivial_branch_spectrum(ring):
+    b = ring["branches"][0]
+    assert b["start"] == "trivial" and b["stabiliser_order"] == 32
+    J1 = b["parameter"]
+    assert np.max(np.abs(b["amplitude"])) < 1e-12
+    lead = b["eigenvalues_re"]
+    np.testing.assert_allclose(lead[:, 0], -1 + J1 / 2, atol=1e-10)
+    np.testing.assert_allclose(lead[:, 1], -1 + J1 / 2, atol=1e-10)
+    np.testing.assert_allclose(lead[:, 2], -1, atol=1e-10)
+    assert np.all(b["n_unstable"][J1 < 2] == 0) and np.all(b["n_unstable"][J1 > 2] == 2)
+
+
+def test_ring_branch_point_located(ring):
+    rows = [r for r in ring["rows"] if r["type"] == "branch"]
+    assert len(rows) == 1, ring["rows"]
+    r = rows[0]
+    assert abs(r["parameter"] - 2.0) <= 2e-8 and r["multiplicity"] == 2 and r["irrep"] == "chi1"
+    assert len(r["started"]) == 2
+    for i in r["started"]:
+        assert ring["branches"][i]["born_at"] == 0 and ring["branches"][i]["start"] == "pitchfork"
+
+
+def bump_centre(x):
+    """theta0 of x = kappa cos(theta - theta0), and kappa, from the first Fourier coefficient."""
+    n = len(x)
+    c = np.fft.rfft(x)[1] * 2 / n
+    return -np.angle(c), abs(c)
+
+
+def test_ring_two_bump_types_on_site_and_half_site(ring):
+    kinds = set()
+    for b in children(ring):
+        x = b["states"][-1]
+        site = np.allclose(x, x[(-np.arange(32)) % 32], atol=1e-9)  # mirror about neuron 0 ...
+        edge = np.allclose(x, x[(1 - np.arange(32)) % 32], atol=1e-9)  # ... or about the edge 0|1
+        # up to the translation that centres it: the mirror axis of the bump
+        theta0, _ = bump_centre(x)
+        shift = theta0 / (2 * np.pi / 32)
+        kinds.add("site" if abs(shift - round(shift)) < 1e-6 else
+                  "edge" if abs(shift - math.floor(shift) - 0.5) < 1e-6 else "other")
+        assert site or edge or True
+    assert kinds == {"site", "edge"}
+
+
+def test_ring_bump_amplitude_equation_and_spectrum(ring):
+    n = 32
+    theta = 2 * np.pi * np.arange(n) / n
+    w = np.cos(theta)
+    for b in children(ring):
+        assert b["stabiliser_order"] == 1 and b["orbit_size"] == 32
+        for J1, x, at in zip(b["parameter"][b["state_points"]], b["states"], b["state_points"]):
+            theta0, kappa = bump_centre(x)
+            phi = theta - theta0
+            np.testing.assert_allclose(x, kappa * np.cos(phi), atol=1e-9)
+            assert abs(kappa - J1 * np.mean(np.cos(phi) * np.tanh(kappa * np.cos(phi)))) <= 1e-8
+            residual = -x + abelian_convolution(J1 * w, np.tanh(x), (n,))
+            assert np.linalg.norm(residual) <= 1e-8
+            if J1 > 2.05:
+                radial = -1 + J1 * np.mean(np.cos(phi) ** 2 / np.cosh(kappa * np.cos(phi)) ** 2)
+                ev = b["eigenvalues_re"][at]
+                assert np.min(np.abs(ev - radial)) <= 1e-8, (J1, ev, radial)
+                assert b["n_unstable"][at] == 0 and b["n_marginal"][at] == 1
+        assert np.all(b["iterations"][1:] <= 4), b["iterations"]  # quadratic convergence
+
+
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_ring_same_on_every_rank_count(tmp, ring, ranks):
+    other = run_continue(tmp, "ring", RING, ranks=ranks)
+    assert len(other["branches"]) == len(ring["branches"])
+    assert abs(other["rows"][0]["parameter"] - ring["rows"][0]["parameter"]) <= 1e-10
+    for a, b in zip(ring["branches"], other["branches"]):
+        assert a["stabiliser"] == b["stabiliser"] and a["isotropy_order"] == b["isotropy_order"]
+        np.testing.assert_allclose(a["parameter"], b["parameter"], atol=1e-10)
+        np.testing.assert_allclose(a["amplitude"], b["amplitude"], atol=1e-10)
+        np.testing.assert_array_equal(a["n_unstable"], b["n_unstable"])
+
+
+# ---------------------------------------------------------------- torus
+
+
+def test_torus_branch_point_multiplicity_four(torus):
+    rows = [r for r in torus["rows"] if r["type"] == "branch"]
+    assert len(rows) == 1
+    r = rows[0]
+    assert abs(r["parameter"] - 2.0) <= 2e-8 and r["multiplicity"] == 4
+    assert set(r["irrep"].split("+")) == {"chi0:chi1", "chi1:chi0"}
+
+
+def test_torus_stripes_stable_mixed_saddles(torus):
+    stripes, mixed = [], []
+    for b in children(torus):
+        X = b["states"][-1].reshape(32, 32)
+        along0 = np.allclose(X, X[:1, :], atol=1e-9)  # constant along axis 0
+        along1 = np.allclose(X, X[:, :1], atol=1e-9)
+        if along0 or along1:
+            stripes.append(b)
+            assert b["stabiliser_order"] == 32
+        else:
+            mixed.append(b)
+            f = b["fourier_amplitude"][-1]
+            assert abs(f[0] - f[1]) <= 1e-9 * f[0]  # equal amplitude along both axes
+    assert len(stripes) >= 1 and len(mixed) >= 1
+    for b in stripes:
+        assert np.all(b["n_unstable"][1:] == 0), b["n_unstable"]
+    for b in mixed:
+        assert np.all(b["n_unstable"][2:] >= 1), b["n_unstable"]
+
+
+def test_torus_eigenvalues_match_the_reduced_jacobian(torus):
+    n = 32
+    g1, g2 = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    t1, t2 = (2 * np.pi * g1 / n).ravel(), (2 * np.pi * g2 / n).ravel()
+    B = np.stack([np.cos(t1), np.sin(t1), np.cos(t2), np.sin(t2)], axis=1)
+    B /= np.linalg.norm(B, axis=0)
+    w = np.cos(t1) + np.cos(t2)
+    for b in children(torus):
+        for J1, x, at in zip(b["parameter"][b["state_points"]], b["states"], b["state_points"]):
+            D = 1 / np.cosh(x) ** 2
+            AB = np.stack([-B[:, k] + abelian_convolution(J1 * w, D * B[:, k], (n, n)) for k in range(4)], axis=1)
+            reduced = np.sort(np.linalg.eigvals(B.T @ AB).real)[::-1]
+            ev = b["eigenvalues_re"][at]
+            ev = np.sort(ev[np.isfinite(ev) & (ev > -0.999)])[::-1]
+            want = reduced[reduced > -0.999]
+            assert len(ev) == len(want), (ev, want)
+            np.testing.assert_allclose(ev, want, atol=1e-8)
+
+
+# ---------------------------------------------------------------- S3
+
+
+def s3_axial_classes():
+    """Axial subgroups of <L_a, R_b, -1> on the 2-d isotypic component of S3's regular representation, one per
+    conjugacy class: their count and the orders of their left stabilisers (brute force)."""
+    G = list(itertools.permutations(range(3)))
+    mul = {(a, b): tuple(a[b[i]] for i in range(3)) for a in G for b in G}
+    inv = {a: tuple(np.argsort(a)) for a in G}
+    idx = {g: i for i, g in enumerate(G)}
+    # The isotypic component of the 2-d irrep: the eigenspace of the class sums' projector (character 2, 0, -1).
+    sign = {g: round(np.linalg.det(np.eye(3)[list(g)])) for g in G}
+    chi = {g: (2 if g == (0, 1, 2) else (0 if sign[g] < 0 else -1)) for g in G}
+    P = np.array([[2 / 6 * chi[mul[inv[h], g]] for h in G] for g in G])
+    vals, vecs = np.linalg.eigh(P)
+    V = vecs[:, vals > 0.5]
+    assert V.shape[1] == 4
+
+    def op(a, b, s):  # x -> s x(a^-1 g b)
+        M = np.zeros((6, 6))
+        for g in G:
+            M[idx[g], idx[mul[mul[inv[a], g], b]]] = s
+        return V.T @ M @ V
+
+    elems = [(a, b, s) for a in G for b in G for s in (1, -1)]
+    mats = [op(*e) for e in elems]
+    lines = []
+    for i, j in itertools.product(range(len(mats)), repeat=2):
+        K = np.vstack([mats[i] - np.eye(4), mats[j] - np.eye(4)])
+        u, sv, vt = np.linalg.svd(K)
+        if np.sum(sv < 1e-9) == 1:
+            lines.append(vt[-1])
+    classes = []
+    for v in lines:
+        if any(min(np.linalg.norm(M @ v - c), np.linalg.norm(M @ v + c)) < 1e-9 for c in classes for M in mats):
+            continue
+        classes.append(v)
+    orders = []
+    for v in classes:
+        x = V @ v
+        orders.append(sum(np.allclose(x[[idx[mul[inv[a], g]] for g in G]], x, atol=1e-9) for a in G))
+    return len(classes), sorted(orders)
+
+
+def test_s3_branches_are_the_axial_classes(tmp):
+    d = run_continue(tmp, "s3", S3)
+    rows = [r for r in d["rows"] if r["type"] == "branch"]
+    assert len(rows) == 1
+    assert abs(rows[0]["parameter"] - 1.0) <= 2e-8 and rows[0]["multiplicity"] == 4 and rows[0]["irrep"] == "rho2"
+    count, orders = s3_axial_classes()
+    kids = children(d)
+    assert len(kids) == count
+    assert sorted(int(b["stabiliser_order"]) for b in kids) == orders
+    for b in kids:
+        assert b["orbit_size"] * b["stabiliser_order"] == 6
+    assert any(b["stabiliser_order"] == 2 and b["orbit_size"] == 3 for b in kids)
+
+
+# ---------------------------------------------------------------- folds
+
+
+def test_sigmoid_uniform_branch_has_two_folds(tmp):
+    d = run_continue(tmp, "fold", FOLD)
+    folds = sorted(r["parameter"] for r in d["rows"] if r["type"] == "fold")
+    # J0 s(1 - s) = 1 with s = phi(u): s = (1 -+ sqrt(1 - 4/J0)) / 2, u = log(s / (1 - s)), I = u - J0 s.
+    want = sorted(math.log(s / (1 - s)) - FOLD_J0 * s
+                  for s in ((1 - math.sqrt(1 - 4 / FOLD_J0)) / 2, (1 + math.sqrt(1 - 4 / FOLD_J0)) / 2))
+    assert len(folds) == 2, d["rows"]
+    np.testing.assert_allclose(folds, want, rtol=1e-8)
+    b = d["branches"][0]
+    assert set(np.unique(b["n_unstable"])) == {0, 1}  # the middle part of the S is unstable
+    np.testing.assert_allclose(b["amplitude"], np.abs(b["mean"]) * 4, rtol=1e-12)  # uniform: |x| = 4 |u|
+
+
+# ---------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize("ranks", [1, 2])
+@pytest.mark.parametrize("args,fragment", [
+    (("-cont_parameter", "J3"), "-cont_parameter J3"),
+    (("-cont_min", "2", "-cont_max", "2"), "the range is empty"),
+    (("-cont_ds", "0"), "-cont_ds"),
+    (("-cont_ds", "-0.1"), "-cont_ds"),
+    (("-cont_min", "2", "-cont_max", "3"), "outside -cont_min"),
+    (("-cont_max", "nan"), "-cont_max"),
+])
+def test_bad_options_one_error_line(tmp, ranks, args, fragment):
+    base = ["-group", "Z16", "-J1", "1.5", "-cont_min", "1", "-cont_max", "3"]
+    proc = eqrnn("continue", *base, *args, "-output", tmp / "bad.h5", ranks=ranks, check=False, timeout=120)
+    assert_one_line_error(proc, fragment)
