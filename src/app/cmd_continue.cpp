@@ -6,6 +6,8 @@
 #include "solvers/continuation.hpp"
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <sstream>
 
 namespace eqrnn {
 
@@ -58,14 +60,19 @@ void declareParameters(ParameterSet &p, ContinueConfig &c) {
       .identity();
   p.integer("cont_save_every", &s.saveEvery, "Write the state every this many points (0: none)").atLeast(0);
   p.real("cont_input_time", &s.inputTime, "Time at which the input is taken").identity();
-  p.section("output");
+  p.section("output and checkpoints");
   p.flag("quiet", &c.quiet, "No branch lines (the output file is written all the same)");
   p.text("output", &c.output, "Output HDF5 file (its folder is created)");
+  p.integer("checkpoint_branches", &c.checkpointBranches,
+            "Checkpoint after every this many finished branches (0: only on a signal or -checkpoint_walltime)")
+      .atLeast(0);
+  declareResume(p, c.resume);
 }
 
 PetscErrorCode validate(MPI_Comm comm, ContinueConfig &c) {
   std::string error;
   PetscFunctionBeginUser;
+  c.cont.quiet = c.quiet;
   PetscCheck(parseNetworkParameter(c.parameter, c.network.kernel.irreps, &c.cont.parameter, &error), comm,
              PETSC_ERR_USER_INPUT, "-cont_parameter %s: %s", c.parameter.c_str(), error.c_str());
   PetscCheck(c.cont.minimum < c.cont.maximum, comm, PETSC_ERR_USER_INPUT,
@@ -201,6 +208,261 @@ PetscErrorCode writeContinuation(Hdf5File &file, const ContinueConfig &config, c
   PetscFunctionReturn(0);
 }
 
+
+namespace {
+// The checkpoint: the diagram so far in the output's own layout (/continuation), and under /ckpt what a
+// resumed run needs besides: the states of the located points (orbit-aware comparison of later ones), the
+// branches still to do, and the branches' saved states.
+PetscErrorCode writeContinuationCheckpoint(ResumableRun &run, const ContinueConfig &config,
+                                           const ContinuationResult &r, const std::deque<PendingBranch> &queue) {
+  PetscFunctionBeginUser;
+  PetscCall(run.write([&](Hdf5File &f) -> PetscErrorCode {
+    unsigned long long total = 0, sum = 0;
+    PetscFunctionBeginUser;
+    PetscCall(writeContinuation(f, config, r));
+    for (std::size_t j = 0; j < r.bifurcations.size(); ++j) {
+      const Bifurcation &b   = r.bifurcations[j];
+      const std::string path = "/ckpt/row_" + std::to_string(j);
+      std::string started;
+      for (PetscInt i : b.started)
+        started += (started.empty() ? "" : ",") + std::to_string(i);
+      PetscCall(f.writeVector(path, b.x));
+      PetscCall(vecChecksum(b.x, &sum));
+      total += sum;
+      PetscCall(f.writeAttributes(path, {{"type", std::string(bifurcationTypeName(b.type))},
+                                         {"irrep", b.irrep},
+                                         {"started", started}}));
+    }
+    for (std::size_t i = 0; i < r.branches.size(); ++i)
+      for (std::size_t k = 0; k < r.branches[i].states.size(); ++k) {
+        const std::string path = "/ckpt/branch_" + std::to_string(i) + "_state_" + std::to_string(k);
+        PetscCall(f.writeVector(path, r.branches[i].states[k]));
+        PetscCall(vecChecksum(r.branches[i].states[k], &sum));
+        total += sum;
+      }
+    for (std::size_t k = 0; k < queue.size(); ++k) {
+      const PendingBranch &q = queue[k];
+      const std::string path = "/ckpt/pending_" + std::to_string(k);
+      PetscCall(f.writeVector(path, q.x));
+      PetscCall(vecChecksum(q.x, &sum));
+      total += sum;
+      if (q.direction) {
+        PetscCall(f.writeVector(path + "_direction", q.direction));
+        PetscCall(vecChecksum(q.direction, &sum));
+        total += sum;
+      }
+      PetscCall(f.writeAttributes(path, {{"parent", static_cast<long long>(q.parent)},
+                                         {"row", static_cast<long long>(q.row)},
+                                         {"depth", static_cast<long long>(q.depth)},
+                                         {"origin", static_cast<long long>(q.origin)},
+                                         {"lambda", q.lambda},
+                                         {"has_direction", static_cast<long long>(q.direction ? 1 : 0)}}));
+    }
+    PetscCall(f.writeAttributes("/", {{"branches_done", static_cast<long long>(r.branches.size())},
+                                      {"pending", static_cast<long long>(queue.size())},
+                                      {"x_checksum", std::to_string(total)}}));
+    PetscFunctionReturn(0);
+  }));
+  PetscFunctionReturn(0);
+}
+
+struct ContinuationCheckpoint {
+  ContinuationResult result;
+  std::deque<PendingBranch> queue;
+};
+
+// Reads one branch of the /continuation layout back.
+PetscErrorCode readBranch(Hdf5File &f, const std::string &g, Branch *b, std::string *damage) {
+  std::map<std::string, std::vector<double>> data;
+  std::map<std::string, std::vector<hsize_t>> dims;
+  PetscFunctionBeginUser;
+  for (const char *name : {"parameter", "amplitude", "mean", "n_unstable", "n_marginal", "iterations",
+                           "eigenvalues_re", "eigenvalues_im", "fourier_amplitude", "speed", "state_points"}) {
+    bool found = false;
+    PetscCall(readArray(f, g + "/" + name, &data[name], &found, &dims[name]));
+    if (!found) data.erase(name);
+  }
+  double v[6] = {0};
+  bool ok[6]  = {false};
+  const char *numbers[6] = {"stabiliser_order", "orbit_size", "isotropy_order", "parent", "born_at", "depth"};
+  for (int k = 0; k < 6; ++k)
+    PetscCall(f.readNumber(g, numbers[k], &v[k], &ok[k]));
+  std::string stabiliser, isotropy, start, end, axes;
+  bool s1 = false, s2 = false, s3 = false, s4 = false, s5 = false;
+  PetscCall(f.readString(g, "stabiliser", &stabiliser, &s1));
+  PetscCall(f.readString(g, "isotropy", &isotropy, &s2));
+  PetscCall(f.readString(g, "start", &start, &s3));
+  PetscCall(f.readString(g, "end_reason", &end, &s4));
+  PetscCall(f.readString(g, "phase_axes", &axes, &s5));
+  if (!(ok[0] && ok[1] && ok[2] && ok[3] && ok[4] && ok[5] && s1 && s2 && s3 && s4 && s5) ||
+      !data.count("parameter") || !data.count("eigenvalues_re")) {
+    *damage = g + " incomplete";
+    PetscFunctionReturn(0);
+  }
+  b->stabiliser.order       = static_cast<PetscInt>(v[0]);
+  b->stabiliser.description = stabiliser;
+  b->orbitSize              = static_cast<PetscInt>(v[1]);
+  b->isotropy.order         = static_cast<PetscInt>(v[2]);
+  b->isotropy.description   = isotropy;
+  b->parent                 = static_cast<PetscInt>(v[3]);
+  b->bornAt                 = static_cast<PetscInt>(v[4]);
+  b->depth                  = static_cast<PetscInt>(v[5]);
+  b->endReason              = end;
+  for (BranchOrigin o : {BranchOrigin::Start, BranchOrigin::StartFile, BranchOrigin::Pitchfork,
+                         BranchOrigin::Transcritical})
+    if (start == branchOriginName(o)) b->origin = o;
+  for (const auto &a : splitList(axes, ','))
+    if (!a.empty()) b->phaseAxes.push_back(std::stoi(a));
+  const std::size_t P = data["parameter"].size();
+  // Rows of a 2-D dataset, trailing NaN padding dropped.
+  auto row = [&](const char *name, std::size_t i) {
+    std::vector<double> out;
+    if (!data.count(name)) return out;
+    const std::size_t w = dims[name].size() == 2 ? dims[name][1] : 0;
+    out.assign(data[name].begin() + static_cast<std::ptrdiff_t>(i * w),
+               data[name].begin() + static_cast<std::ptrdiff_t>((i + 1) * w));
+    while (!out.empty() && std::isnan(out.back()))
+      out.pop_back();
+    return out;
+  };
+  for (std::size_t i = 0; i < P; ++i) {
+    BranchPoint pt;
+    pt.parameter  = data["parameter"][i];
+    pt.norm       = data["amplitude"][i];
+    pt.mean       = data["mean"][i];
+    pt.nUnstable  = static_cast<PetscInt>(data["n_unstable"][i]);
+    pt.nMarginal  = static_cast<PetscInt>(data["n_marginal"][i]);
+    pt.iterations = static_cast<PetscInt>(data["iterations"][i]);
+    pt.fourier    = row("fourier_amplitude", i);
+    pt.re         = row("eigenvalues_re", i);
+    pt.im         = row("eigenvalues_im", i);
+    pt.speed      = row("speed", i);
+    pt.im.resize(pt.re.size(), 0.0); // an imaginary part 0 is not padding
+    b->points.push_back(std::move(pt));
+  }
+  if (data.count("state_points"))
+    for (double at : data["state_points"])
+      b->statePoints.push_back(static_cast<PetscInt>(at));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode resumeContinuation(ResumableRun &run, RateNetwork &net, ContinuationCheckpoint *chosen,
+                                  bool *resumed) {
+  auto staged = std::make_shared<ContinuationCheckpoint>();
+  PetscFunctionBeginUser;
+  auto read = [&](Hdf5File &f, const std::string &path, double *position, std::string *damage) -> PetscErrorCode {
+    double done = 0, pending = 0, branches = 0, rows = 0, steps = 0, wall = 0;
+    bool a = false, b = false, c = false, d = false, e = false, w = false, nf = false, xs = false;
+    std::string notFollowed, xsum;
+    unsigned long long total = 0, sum = 0;
+    PetscFunctionBeginUser;
+    staged = std::make_shared<ContinuationCheckpoint>();
+    ContinuationResult &r = staged->result;
+    PetscCall(f.readNumber("/", "branches_done", &done, &a));
+    PetscCall(f.readNumber("/", "pending", &pending, &b));
+    PetscCall(f.readString("/", "x_checksum", &xsum, &xs));
+    PetscCall(f.readNumber("/continuation", "branch_count", &branches, &c));
+    PetscCall(f.readNumber("/continuation", "bifurcation_count", &rows, &d));
+    PetscCall(f.readNumber("/continuation", "steps", &steps, &e));
+    PetscCall(f.readNumber("/continuation", "wall_seconds", &wall, &w));
+    PetscCall(f.readString("/continuation", "not_followed", &notFollowed, &nf));
+    if (!(a && b && c && d && e && w && nf && xs) || done != branches) {
+      *damage = "fields missing";
+      PetscFunctionReturn(0);
+    }
+    r.steps       = static_cast<PetscInt>(steps);
+    r.wallSeconds = wall;
+    std::istringstream lines(notFollowed);
+    for (std::string line; std::getline(lines, line);)
+      if (!line.empty()) r.notFollowed.push_back(line);
+    for (long long i = 0; i < static_cast<long long>(branches) && damage->empty(); ++i) {
+      Branch br;
+      PetscCall(readBranch(f, "/continuation/branch_" + std::to_string(i), &br, damage));
+      for (std::size_t k = 0; k < br.statePoints.size() && damage->empty(); ++k) {
+        VecHandle x;
+        PetscCall(net.createVec(x.address()));
+        PetscCall(readVector(run.comm(), path, "/ckpt/branch_" + std::to_string(i) + "_state_" + std::to_string(k), x));
+        PetscCall(vecChecksum(x, &sum));
+        total += sum;
+        br.states.push_back(std::move(x));
+      }
+      r.branches.push_back(std::move(br));
+    }
+    std::vector<double> parameter, amplitude, branch, multiplicity, sameAs;
+    bool found[5] = {false};
+    const std::string g = "/continuation/bifurcations";
+    PetscCall(readArray(f, g + "/parameter", &parameter, &found[0]));
+    PetscCall(readArray(f, g + "/amplitude", &amplitude, &found[1]));
+    PetscCall(readArray(f, g + "/branch", &branch, &found[2]));
+    PetscCall(readArray(f, g + "/multiplicity", &multiplicity, &found[3]));
+    PetscCall(readArray(f, g + "/same_as", &sameAs, &found[4]));
+    for (long long j = 0; j < static_cast<long long>(rows) && damage->empty(); ++j) {
+      Bifurcation row;
+      const std::string rp = "/ckpt/row_" + std::to_string(j);
+      std::string type, irrep, started;
+      bool t1 = false, t2 = false, t3 = false;
+      PetscCall(f.readString(rp, "type", &type, &t1));
+      PetscCall(f.readString(rp, "irrep", &irrep, &t2));
+      PetscCall(f.readString(rp, "started", &started, &t3));
+      if (!(t1 && t2 && t3) || static_cast<long long>(parameter.size()) <= j) {
+        *damage = rp + " incomplete";
+        break;
+      }
+      for (BifurcationType t : {BifurcationType::Fold, BifurcationType::Branch, BifurcationType::Hopf})
+        if (type == bifurcationTypeName(t)) row.type = t;
+      row.parameter    = parameter[j];
+      row.amplitude    = amplitude[j];
+      row.branch       = static_cast<PetscInt>(branch[j]);
+      row.multiplicity = static_cast<PetscInt>(multiplicity[j]);
+      row.sameAs       = static_cast<PetscInt>(sameAs[j]);
+      row.irrep        = irrep;
+      for (const auto &sidx : splitList(started, ','))
+        if (!sidx.empty()) row.started.push_back(std::stoi(sidx));
+      PetscCall(net.createVec(row.x.address()));
+      PetscCall(readVector(run.comm(), path, rp, row.x));
+      PetscCall(vecChecksum(row.x, &sum));
+      total += sum;
+      r.bifurcations.push_back(std::move(row));
+    }
+    for (long long k = 0; k < static_cast<long long>(pending) && damage->empty(); ++k) {
+      PendingBranch q;
+      const std::string qp = "/ckpt/pending_" + std::to_string(k);
+      double v[6] = {0};
+      bool ok[6]  = {false};
+      const char *names[6] = {"parent", "row", "depth", "origin", "lambda", "has_direction"};
+      for (int i = 0; i < 6; ++i)
+        PetscCall(f.readNumber(qp, names[i], &v[i], &ok[i]));
+      if (!(ok[0] && ok[1] && ok[2] && ok[3] && ok[4] && ok[5])) {
+        *damage = qp + " incomplete";
+        break;
+      }
+      q.parent = static_cast<PetscInt>(v[0]);
+      q.row    = static_cast<PetscInt>(v[1]);
+      q.depth  = static_cast<PetscInt>(v[2]);
+      q.origin = static_cast<BranchOrigin>(static_cast<int>(v[3]));
+      q.lambda = v[4];
+      PetscCall(net.createVec(q.x.address()));
+      PetscCall(readVector(run.comm(), path, qp, q.x));
+      PetscCall(vecChecksum(q.x, &sum));
+      total += sum;
+      if (v[5] != 0) {
+        PetscCall(net.createVec(q.direction.address()));
+        PetscCall(readVector(run.comm(), path, qp + "_direction", q.direction));
+        PetscCall(vecChecksum(q.direction, &sum));
+        total += sum;
+      }
+      staged->queue.push_back(std::move(q));
+    }
+    if (damage->empty() && xsum != std::to_string(total)) *damage = "the states do not match their checksum";
+    *position = done;
+    PetscFunctionReturn(0);
+  };
+  auto keep = [&] { std::swap(*chosen, *staged); };
+  PetscCall(run.resume(read, keep, resumed));
+  PetscFunctionReturn(0);
+}
+} // namespace
+
 PetscErrorCode runContinue(MPI_Comm comm, const ContinueConfig &config, ContinuationResult *result) {
   std::unique_ptr<RateNetwork> net;
   std::unique_ptr<Continuation> cont;
@@ -221,7 +483,34 @@ PetscErrorCode runContinue(MPI_Comm comm, const ContinueConfig &config, Continua
     PetscCall(PetscPrintf(comm, "eqrnn: continuing in %s from %g over [%g, %g]; symmetry %s\n",
                           networkParameterName(config.cont.parameter).c_str(), start, config.cont.minimum,
                           config.cont.maximum, cont->symmetry().describe().c_str()));
-  PetscCall(cont->run(result));
+  CheckpointIdentity id;
+  PetscCall(networkCheckpointIdentity(*net, CheckpointKind::Continuation, parameterIdentity(config), &id));
+  ResumableRun run(comm, config.output, config.resume, id);
+  ContinuationCheckpoint at;
+  bool resumed = false;
+  PetscCall(resumeContinuation(run, *net, &at, &resumed));
+  if (resumed) {
+    *result = std::move(at.result);
+    PetscCall(PetscPrintf(comm, "eqrnn: resuming the continuation from %s: %zu branch(es) done, %zu to do\n",
+                          run.chosen().c_str(), result->branches.size(), at.queue.size()));
+  }
+  PetscInt finished = 0;
+  auto progress = [&](const ContinuationResult &r, const std::deque<PendingBranch> &queue, bool *stop) -> PetscErrorCode {
+    bool write = false;
+    PetscFunctionBeginUser;
+    ++finished;
+    const bool scheduled = config.checkpointBranches > 0 && finished % config.checkpointBranches == 0;
+    PetscCall(run.due(scheduled, &write));
+    if (!write || queue.empty()) PetscFunctionReturn(0);
+    PetscCall(writeContinuationCheckpoint(run, config, r, queue));
+    *stop = run.stopRequested();
+    PetscFunctionReturn(0);
+  };
+  PetscCall(cont->run(result, progress, resumed ? &at.queue : nullptr));
+  if (result->stopped) {
+    PetscCall(file.close());
+    PetscFunctionReturn(0);
+  }
   PetscCall(writeContinuation(file, config, *result));
   PetscCall(file.writeAttributes("/", {{"finished", isoTimeNow()}}));
   PetscCall(file.close());
@@ -234,10 +523,14 @@ public:
   void declare(ParameterSet &p) override { declareParameters(p, config_); }
   PetscErrorCode validate(MPI_Comm comm) override { return eqrnn::validate(comm, config_); }
   PetscErrorCode listSolverOptions(MPI_Comm comm) override { return Continuation::readSolverOptions(comm); }
-  PetscErrorCode run(MPI_Comm comm, const ParameterSet &, int *) override {
+  PetscErrorCode run(MPI_Comm comm, const ParameterSet &, int *status) override {
     ContinuationResult result;
     PetscFunctionBeginUser;
     PetscCall(runContinue(comm, config_, &result));
+    if (result.stopped) {
+      *status = kExitRequeue;
+      PetscFunctionReturn(0);
+    }
     PetscCall(PetscPrintf(comm,
                           "eqrnn: %zu branch(es), %zu bifurcation point(s), %" PetscInt_FMT
                           " points in %.2f s; written to %s\n",
@@ -253,7 +546,7 @@ private:
 
 EQRNN_REGISTER_COMMAND(ContinueCommand, "continue",
                        "bifurcation diagram: pseudo-arclength continuation, stability, equivariant branch switching",
-                       25, false, "", "plot_bifurcation.py", {"-cont_snes_", "-cont_ksp_", "-cont_pc_", "-cont_eps_",
+                       25, true, "-checkpoint_branches 1", "plot_bifurcation.py", {"-cont_snes_", "-cont_ksp_", "-cont_pc_", "-cont_eps_",
                                                               "-cont_st_", "-cont_bv_", "-cont_rg_"});
 
 } // namespace eqrnn

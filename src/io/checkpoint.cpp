@@ -29,6 +29,8 @@ const char *checkpointKindName(CheckpointKind kind) {
     return "census";
   case CheckpointKind::Training:
     return "training";
+  case CheckpointKind::Continuation:
+    return "continuation";
   }
   return "?";
 }

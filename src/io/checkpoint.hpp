@@ -21,9 +21,9 @@ namespace eqrnn {
 // Exit status of a run that checkpointed and stopped early (signal, -stop_after_checkpoints): "requeue me".
 constexpr int kExitRequeue = 85;
 
-enum class CheckpointKind { Simulation, Census, Training };
+enum class CheckpointKind { Simulation, Census, Training, Continuation };
 const char *
-checkpointKindName(CheckpointKind kind); // "simulation", "census", "training" (the `kind` attribute)
+checkpointKindName(CheckpointKind kind); // "simulation", "census", "training", "continuation" (the `kind` attribute)
 
 struct CheckpointIdentity {
   CheckpointKind kind = CheckpointKind::Simulation;

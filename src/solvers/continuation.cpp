@@ -92,13 +92,6 @@ struct State {
   double tl = 0;
 };
 
-struct Pending {
-  PetscInt parent = -1, row = -1, depth = 0;
-  BranchOrigin origin = BranchOrigin::Start;
-  VecHandle x, direction; // start state, and the axial direction (switched branches)
-  double lambda = 0;
-  std::string file;
-};
 
 std::string characterLabel(const std::vector<double> &chi) {
   std::ostringstream o;
@@ -598,7 +591,7 @@ struct Continuation::Impl {
 
   // ---- the diagram ------------------------------------------------------------------------------------------
   ContinuationResult *result = nullptr;
-  std::deque<Pending> queue;
+  std::deque<PendingBranch> queue;
 
   struct Trace {
     std::vector<BranchPoint> points;
@@ -743,7 +736,8 @@ struct Continuation::Impl {
     }
     result->bifurcations.push_back(std::move(row));
     const PetscInt index = static_cast<PetscInt>(result->bifurcations.size()) - 1;
-    PetscCall(PetscPrintf(comm, "eqrnn: %s point at %s = %.10g on branch %" PetscInt_FMT " (multiplicity %" PetscInt_FMT
+    if (!spec.quiet)
+      PetscCall(PetscPrintf(comm, "eqrnn: %s point at %s = %.10g on branch %" PetscInt_FMT " (multiplicity %" PetscInt_FMT
                                 ", irrep %s)%s\n",
                           bifurcationTypeName(type), networkParameterName(spec.parameter).c_str(), at.lambda, bi,
                           critical.count, result->bifurcations.back().irrep.c_str(),
@@ -914,7 +908,7 @@ struct Continuation::Impl {
                                       std::to_string(spec.maxBranches) + ")");
         continue;
       }
-      Pending next;
+      PendingBranch next;
       next.parent = bi;
       next.row    = row;
       next.depth  = b.depth + 1;
@@ -961,10 +955,7 @@ struct Continuation::Impl {
       if (H.order > 1 && H.order <= spec.symmetriseMax) PetscCall(sym->average(H, next.x));
       Spectrum ns;
       PetscCall(spectrum(next, &curSpec, &ns));
-      if (getenv("EQRNN_DEBUG_CONT")) {
-        for (const auto &kv : ns.leading) PetscCall(PetscPrintf(comm, "  lambda %g label %s re %g count %d\n", next.lambda, kv.first.c_str(), ns.multiplets[kv.second].re, (int)ns.multiplets[kv.second].count));
-      }
-      PetscCall(detect(bi, cur, curSpec, next, ns, ds, lastSign));
+        PetscCall(detect(bi, cur, curSpec, next, ns, ds, lastSign));
       BranchPoint pt;
       PetscCall(summarise(next, ns, its, &pt));
       tr->points.push_back(std::move(pt));
@@ -996,7 +987,7 @@ struct Continuation::Impl {
   }
 
   // Continues one pending branch in its one or two directions.
-  PetscErrorCode traceBranch(Pending &pending) {
+  PetscErrorCode traceBranch(PendingBranch &pending) {
     PetscFunctionBeginUser;
     const PetscInt bi = static_cast<PetscInt>(result->branches.size());
     result->branches.emplace_back();
@@ -1113,7 +1104,8 @@ struct Continuation::Impl {
       // "decreasing"/"increasing" name the sides by the start tangent's parameter direction.
       b.endReason = "one side: " + traces[1].end + "; other side: " + traces[0].end;
     }
-    PetscCall(PetscPrintf(comm,
+    if (!spec.quiet)
+      PetscCall(PetscPrintf(comm,
                           "eqrnn: branch %" PetscInt_FMT " (%s, isotropy order %" PetscInt_FMT ", stabiliser %s): %zu "
                           "points, %s\n",
                           bi, branchOriginName(b.origin), b.isotropy.order, b.stabiliser.description.c_str(),
@@ -1146,46 +1138,55 @@ PetscErrorCode Continuation::create(RateNetwork &net, const ContinuationSpec &sp
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode Continuation::run(ContinuationResult *result,
-                                 const std::function<PetscErrorCode(const ContinuationResult &)> &progress) {
+PetscErrorCode Continuation::run(ContinuationResult *result, const Progress &progress,
+                                 std::deque<PendingBranch> *resumed) {
   Impl &m = *impl_;
   PetscFunctionBeginUser;
   double start = MPI_Wtime();
   PetscCall(rootValue(m.comm, &start));
-  *result          = ContinuationResult();
+  if (!resumed) *result = ContinuationResult();
   m.result         = result;
   result->symmetry = m.sym->describe();
   double lambda0   = 0;
   PetscCall(m.net->parameter(m.spec.parameter, &lambda0));
   m.currentLambda = lambda0;
-  if (m.spec.startAtZero) {
-    Pending first;
-    first.lambda = lambda0;
-    PetscCall(m.net->createVec(first.x.address()));
-    PetscCall(VecSet(first.x, 0.0));
-    m.queue.push_back(std::move(first));
-  }
-  for (const auto &file : m.spec.startFiles) {
-    Pending next;
-    next.origin = BranchOrigin::StartFile;
-    next.lambda = lambda0;
-    next.file   = file;
-    PetscCall(m.net->createVec(next.x.address()));
-    const auto colon = file.rfind(':');
-    const bool named = colon != std::string::npos && colon + 1 < file.size() && file[colon + 1] == '/';
-    PetscCall(readVector(m.comm, named ? file.substr(0, colon) : file, named ? file.substr(colon + 1) : "/final/x",
-                         next.x));
-    m.queue.push_back(std::move(next));
+  m.queue.clear();
+  if (resumed) {
+    m.queue = std::move(*resumed);
+  } else {
+    if (m.spec.startAtZero) {
+      PendingBranch first;
+      first.lambda = lambda0;
+      PetscCall(m.net->createVec(first.x.address()));
+      PetscCall(VecSet(first.x, 0.0));
+      m.queue.push_back(std::move(first));
+    }
+    for (const auto &file : m.spec.startFiles) {
+      PendingBranch next;
+      next.origin = BranchOrigin::StartFile;
+      next.lambda = lambda0;
+      PetscCall(m.net->createVec(next.x.address()));
+      const auto colon = file.rfind(':');
+      const bool named = colon != std::string::npos && colon + 1 < file.size() && file[colon + 1] == '/';
+      PetscCall(readVector(m.comm, named ? file.substr(0, colon) : file, named ? file.substr(colon + 1) : "/final/x",
+                           next.x));
+      m.queue.push_back(std::move(next));
+    }
   }
   while (!m.queue.empty()) {
-    Pending next = std::move(m.queue.front());
+    PendingBranch next = std::move(m.queue.front());
     m.queue.pop_front();
     PetscCall(m.traceBranch(next));
-    if (progress) PetscCall(progress(*result));
+    bool stop = false;
+    if (progress) PetscCall(progress(*result, m.queue, &stop));
+    if (stop) {
+      result->stopped = true;
+      break;
+    }
   }
   double end = MPI_Wtime();
   PetscCall(rootValue(m.comm, &end));
-  result->wallSeconds = end - start;
+  result->wallSeconds += end - start; // a resumed run adds to the time of the runs before it
   PetscFunctionReturn(0);
 }
 

@@ -25,6 +25,7 @@
 #include "analysis/symmetry.hpp"
 #include "model/linearisation.hpp"
 #include <petscsnes.h>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -58,6 +59,7 @@ struct ContinuationSpec {
   std::vector<std::string> startFiles;
   PetscInt symmetriseMax = 64;   // project accepted points onto Fix(H) when |H| is at most this
   PetscInt candidateMax  = 2048; // all of H are candidates for axial subgroups up to this order
+  bool quiet             = false; // no line per branch and per located point
 };
 
 struct BranchPoint {
@@ -91,6 +93,14 @@ struct Bifurcation {
   VecHandle x;
 };
 
+// A branch waiting to be continued: a start state, or a branch point and the axial direction to leave it by.
+struct PendingBranch {
+  PetscInt parent = -1, row = -1, depth = 0;
+  BranchOrigin origin = BranchOrigin::Start;
+  VecHandle x, direction; // direction: switched branches only (unit length in the w-norm)
+  double lambda = 0;
+};
+
 struct ContinuationResult {
   std::vector<Branch> branches;
   std::vector<Bifurcation> bifurcations;
@@ -98,6 +108,7 @@ struct ContinuationResult {
   std::string symmetry;                 // NetworkSymmetry::describe()
   double wallSeconds = 0;
   PetscInt steps     = 0; // accepted points, all branches
+  bool stopped       = false; // stopped early by the progress callback (checkpointed)
 };
 
 class Continuation {
@@ -108,9 +119,12 @@ public:
   ~Continuation();
 
   // The whole diagram: the start branches, then every branch switched to, breadth first, to spec.depth.
-  // `progress` is called after each finished branch.
-  PetscErrorCode run(ContinuationResult *result,
-                     const std::function<PetscErrorCode(const ContinuationResult &)> &progress = nullptr);
+  // `progress` is called after each finished branch with the branches still to do; it may ask to stop (a
+  // checkpoint was written). With `resumed`, *result holds the branches done so far and `resumed` the queue.
+  using Progress = std::function<PetscErrorCode(const ContinuationResult &, const std::deque<PendingBranch> &,
+                                                bool *stop)>;
+  PetscErrorCode run(ContinuationResult *result, const Progress &progress = nullptr,
+                     std::deque<PendingBranch> *resumed = nullptr);
   // Reads the solvers' options (-cont_snes_*, -cont_ksp_*, -cont_eps_*) without solving.
   static PetscErrorCode readSolverOptions(MPI_Comm comm);
   NetworkSymmetry &symmetry() { return *symmetry_; }

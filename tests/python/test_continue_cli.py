@@ -301,3 +301,36 @@ def test_bad_options_one_error_line(tmp, ranks, args, fragment):
     base = ["-group", "Z16", "-J1", "1.5", "-cont_min", "1", "-cont_max", "3"]
     proc = eqrnn("continue", *base, *args, "-output", tmp / "bad.h5", ranks=ranks, check=False, timeout=120)
     assert_one_line_error(proc, fragment)
+
+
+# ---------------------------------------------------------------- restart
+
+
+def datasets(path):
+    out = {}
+    with h5py.File(path, "r") as f:
+        f["continuation"].visititems(lambda k, v: out.__setitem__(k, v[()]) if isinstance(v, h5py.Dataset) else None)
+        attrs = {k: str(v) for k, v in f["continuation"].attrs.items() if k != "wall_seconds"}
+    return out, attrs
+
+
+@pytest.mark.parametrize("resume_ranks", [1, 2])
+def test_restart_gives_the_same_diagram(tmp, resume_ranks):
+    ref = tmp / "restart_ref.h5"
+    eqrnn("continue", *TORUS, "-quiet", "-output", ref, timeout=300)
+    out = tmp / f"restart_{resume_ranks}.h5"
+    stopped = eqrnn("continue", *TORUS, "-quiet", "-output", out, "-stop_after_checkpoints", "2", check=False,
+                    timeout=300)
+    assert stopped.returncode == 85, stopped.stderr
+    assert (tmp / f"restart_{resume_ranks}.h5.ckpt.h5").is_file()
+    eqrnn("continue", *TORUS, "-quiet", "-output", out, "-restart", "auto", ranks=resume_ranks, timeout=300)
+    (a, aa), (b, ba) = datasets(ref), datasets(out)
+    assert aa == ba and a.keys() == b.keys()
+    for k in a:
+        if a[k].dtype.kind == "f":
+            if resume_ranks == 1:  # bitwise on the same rank count
+                np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+            else:
+                np.testing.assert_allclose(a[k], b[k], atol=1e-9, rtol=0, err_msg=k)
+        else:
+            np.testing.assert_array_equal(a[k], b[k], err_msg=k)
