@@ -512,7 +512,7 @@ PetscErrorCode runContinue(MPI_Comm comm, const ContinueConfig &config, Continua
     PetscFunctionReturn(0);
   }
   PetscCall(writeContinuation(file, config, *result));
-  PetscCall(file.writeAttributes("/", {{"finished", isoTimeNow()}}));
+  PetscCall(file.writeAttributes("/", {{"command", std::string("continue")}, {"finished", isoTimeNow()}}));
   PetscCall(file.close());
   PetscFunctionReturn(0);
 }

@@ -925,13 +925,15 @@ struct Continuation::Impl {
   PetscErrorCode traceDirection(PetscInt bi, State cur, Spectrum curSpec, Trace *tr) {
     double ds = spec.ds;
     std::map<std::string, int> lastSign;
-    VecHandle px, diff;
+    VecHandle px, diff, zero;
     VecHandle startX;
     const double startLambda = cur.lambda;
     PetscFunctionBeginUser;
     PetscCall(copyOf(cur.x, &startX));
     PetscCall(VecDuplicate(cur.x, px.address()));
     PetscCall(VecDuplicate(cur.x, diff.address()));
+    PetscCall(VecDuplicate(cur.x, zero.address()));
+    PetscCall(VecSet(zero, 0.0));
     for (const auto &kv : curSpec.leading)
       if (std::abs(curSpec.multiplets[kv.second].re) > spec.marginalTol)
         lastSign[kv.first] = curSpec.multiplets[kv.second].re > 0 ? 1 : -1;
@@ -952,6 +954,22 @@ struct Continuation::Impl {
         }
         continue;
       }
+      // A step out of the range ends the branch on its boundary: the point there, solved at fixed parameter.
+      const bool leaving = next.lambda < spec.minimum || next.lambda > spec.maximum;
+      if (leaving) {
+        const double bound = next.lambda < spec.minimum ? spec.minimum : spec.maximum;
+        const double w     = (bound - cur.lambda) / (next.lambda - cur.lambda);
+        State clipped;
+        bool inside     = false;
+        PetscInt inIts  = 0;
+        PetscCall(VecAXPBYPCZ(px, 1.0 - w, w, 0.0, cur.x, next.x));
+        PetscCall(correct(cur, zero, 1.0, bound - cur.lambda, px, bound, &clipped, &inside, &inIts));
+        if (inside) PetscCall(tangentOk(&clipped, cur.tx, cur.tl, &inside));
+        if (inside) {
+          next = std::move(clipped);
+          its  = inIts;
+        }
+      }
       if (H.order > 1 && H.order <= spec.symmetriseMax) PetscCall(sym->average(H, next.x));
       Spectrum ns;
       PetscCall(spectrum(next, &curSpec, &ns));
@@ -968,8 +986,8 @@ struct Continuation::Impl {
       }
       cur     = std::move(next);
       curSpec = std::move(ns);
-      if (cur.lambda < spec.minimum || cur.lambda > spec.maximum) {
-        tr->end = "left the range";
+      if (leaving) {
+        tr->end = cur.lambda <= spec.minimum ? "reached -cont_min" : "reached -cont_max";
         break;
       }
       PetscReal dx = 0;
