@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Writes docs/reference.md from the parameter tables of the eqrnn binary given (default build/eqrnn): every
 # option of every command, with its default, type, range and meaning. The test suite checks that the committed
-# file is what this script writes (tests/python/test_reference.py), so the reference cannot drift from the code.
+# file is what this script writes (tests/python/test_commands.py), so the reference cannot drift from the code.
 #   bash docs/make_reference.sh [EQRNN] > docs/reference.md
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -20,7 +20,8 @@
 #   EQRNN_NRANKS          MPI ranks (default: SLURM_NTASKS, else 1)
 #   EQRNN_LAUNCHER        how to start the ranks (default: "mpirun --quiet -n $EQRNN_NRANKS"; e.g. "srun")
 #   EQRNN_CHECKPOINT_OPTS checkpoint options (default: the command's own, from `eqrnn -list-commands`:
-#                         simulate and train "-checkpoint_walltime 300", fixedpoints "-checkpoint_starts 10")
+#                         simulate and train "-checkpoint_walltime 300", fixedpoints "-checkpoint_starts 10",
+#                         continue "-checkpoint_branches 1")
 #   EQRNN_MAX_REQUEUES    stop requeueing after this many restarts of the job (default 20)
 #   EQRNN_KEEP_CHECKPOINTS=1  keep OUTPUT.ckpt*.h5 after a complete run (default: removed, the output is whole)
 #   EQRNN_PLOT=0          no figure after a complete run (default: a PNG next to OUTPUT, drawn by the

@@ -141,7 +141,6 @@ std::vector<SymmetryElement> Isotropy::elements() const {
 
 PetscErrorCode NetworkSymmetry::create(RateNetwork &net, double inputTime, std::unique_ptr<NetworkSymmetry> *out) {
   std::unique_ptr<NetworkSymmetry> s(new NetworkSymmetry());
-  VecHandle x, fx, y, fy, ofx;
   PetscFunctionBeginUser;
   s->net_          = &net;
   const Group &G   = net.group();
@@ -193,17 +192,6 @@ PetscErrorCode NetworkSymmetry::create(RateNetwork &net, double inputTime, std::
   }
   const bool odd = net.spec().phi.isOdd();
 
-  PetscCall(net.createVec(x.address()));
-  PetscCall(VecDuplicate(x, fx.address()));
-  PetscCall(VecDuplicate(x, y.address()));
-  PetscCall(VecDuplicate(x, fy.address()));
-  PetscCall(VecDuplicate(x, ofx.address()));
-  PetscCall(fillProbe(x));
-  PetscCall(net.rhs(inputTime, x, fx));
-  PetscReal scale = 0, xn = 0;
-  PetscCall(VecNorm(fx, NORM_2, &scale));
-  PetscCall(VecNorm(x, NORM_2, &xn));
-  scale += xn;
   for (const auto &p : perms)
     for (unsigned mask = 0; mask <= negatable; ++mask) {
       if ((mask & ~negatable) != 0) continue;
@@ -245,16 +233,43 @@ PetscErrorCode NetworkSymmetry::create(RateNetwork &net, double inputTime, std::
           }
           // Keep o only if F(o x) = o F(x) for the probe state.
           s->ops_.push_back(op);
-          PetscCall(s->operate(s->ops_.size() - 1, x, y));
-          PetscCall(net.rhs(inputTime, y, fy));
-          PetscCall(s->operate(s->ops_.size() - 1, fx, ofx));
-          PetscCall(VecAXPY(fy, -1.0, ofx));
-          PetscReal defect = 0;
-          PetscCall(VecNorm(fy, NORM_2, &defect));
-          if (!(defect <= 1e-9 * scale)) s->ops_.pop_back();
+          bool commutes = false;
+          PetscCall(s->commutes(s->ops_.size() - 1, inputTime, &commutes));
+          if (!commutes) s->ops_.pop_back();
         }
     }
   *out = std::move(s);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode NetworkSymmetry::commutes(std::size_t op, double inputTime, bool *yes) {
+  VecHandle x, fx, y, fy, ofx;
+  PetscFunctionBeginUser;
+  PetscCall(net_->createVec(x.address()));
+  for (VecHandle *v : {&fx, &y, &fy, &ofx})
+    PetscCall(VecDuplicate(x, v->address()));
+  PetscCall(fillProbe(x));
+  PetscCall(net_->rhs(inputTime, x, fx));
+  PetscReal scale = 0, xn = 0, defect = 0;
+  PetscCall(VecNorm(fx, NORM_2, &scale));
+  PetscCall(VecNorm(x, NORM_2, &xn));
+  PetscCall(operate(op, x, y));
+  PetscCall(net_->rhs(inputTime, y, fy));
+  PetscCall(operate(op, fx, ofx));
+  PetscCall(VecAXPY(fy, -1.0, ofx));
+  PetscCall(VecNorm(fy, NORM_2, &defect));
+  *yes = defect <= 1e-9 * (scale + xn);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode NetworkSymmetry::keepCommuting(double inputTime) {
+  PetscFunctionBeginUser;
+  for (std::size_t o = ops_.size(); o-- > 1;) {
+    bool yes = false;
+    PetscCall(commutes(o, inputTime, &yes));
+    if (!yes) ops_.erase(ops_.begin() + static_cast<std::ptrdiff_t>(o));
+  }
+  cache_.clear();
   PetscFunctionReturn(0);
 }
 

@@ -41,6 +41,9 @@ class NetworkSymmetry {
 public:
   // The symmetries of `net` with its input taken at `inputTime`.
   static PetscErrorCode create(RateNetwork &net, double inputTime, std::unique_ptr<NetworkSymmetry> *out);
+  // Drops the operations that do not commute with the network as it is now (a parameter changed since
+  // create(): an input or a threshold breaks x -> -x). The identity always stays.
+  PetscErrorCode keepCommuting(double inputTime);
   NetworkSymmetry(const NetworkSymmetry &)            = delete;
   NetworkSymmetry &operator=(const NetworkSymmetry &) = delete;
 
@@ -69,6 +72,7 @@ public:
 private:
   NetworkSymmetry() = default;
   PetscErrorCode operate(std::size_t op, Vec x, Vec y); // y = o x
+  PetscErrorCode commutes(std::size_t op, double inputTime, bool *yes); // F(o x) = o F(x) on the probe
   // c(a) = <x, L_a y> for every a, gathered on every rank (length |G|).
   PetscErrorCode correlationAll(Vec x, Vec y, std::vector<double> *c);
   RateNetwork *net_ = nullptr;

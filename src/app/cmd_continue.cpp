@@ -533,7 +533,7 @@ public:
     }
     PetscCall(PetscPrintf(comm,
                           "eqrnn: %zu branch(es), %zu bifurcation point(s), %" PetscInt_FMT
-                          " points in %.2f s; written to %s\n",
+                          " steps in %.2f s; written to %s\n",
                           result.branches.size(), result.bifurcations.size(), result.steps, result.wallSeconds,
                           config_.output.c_str()));
     PetscFunctionReturn(0);

@@ -101,7 +101,7 @@ struct ContinueConfig {
   std::string parameter = "J1"; // parsed into cont.parameter by validate()
   bool quiet            = false;
   std::string output    = "eqrnn_continue.h5";
-  PetscInt checkpointBranches = 1; // checkpoint after every this many finished branches (0: never)
+  PetscInt checkpointBranches = 0; // checkpoint after every this many finished branches (0: never)
   ResumeSettings resume;
 };
 void declareParameters(ParameterSet &p, ContinueConfig &c);

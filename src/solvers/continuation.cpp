@@ -1116,12 +1116,14 @@ struct Continuation::Impl {
       b.statePoints.push_back(static_cast<PetscInt>(st.first));
       b.states.push_back(std::move(st.second));
     }
-    b.endReason = nd == 2 ? "decreasing side: " + traces[1].end + "; increasing side: " + traces[0].end
-                          : traces[0].end;
-    if (nd == 2 && !switched) {
-      // "decreasing"/"increasing" name the sides by the start tangent's parameter direction.
-      b.endReason = "one side: " + traces[1].end + "; other side: " + traces[0].end;
-    }
+    // The sides in the order of the points: a start branch's first side is the one of decreasing parameter (its
+    // tangent's parameter component is positive), a transcritical branch's the side of -direction.
+    if (nd == 1)
+      b.endReason = traces[0].end;
+    else if (switched)
+      b.endReason = "-direction side: " + traces[1].end + "; +direction side: " + traces[0].end;
+    else
+      b.endReason = "decreasing side: " + traces[1].end + "; increasing side: " + traces[0].end;
     if (!spec.quiet)
       PetscCall(PetscPrintf(comm,
                           "eqrnn: branch %" PetscInt_FMT " (%s, isotropy order %" PetscInt_FMT ", stabiliser %s): %zu "
@@ -1152,6 +1154,16 @@ PetscErrorCode Continuation::create(RateNetwork &net, const ContinuationSpec &sp
     PetscCall(net.createVec(v->address()));
   PetscCall(NetworkSymmetry::create(net, spec.inputTime, &c->symmetry_));
   m.sym = c->symmetry_.get();
+  // The symmetry of the whole family: what holds at the start and at both ends of the range (an input or a
+  // threshold switched on along the way breaks x -> -x; Gamma must not be that of the start alone).
+  double start = 0;
+  PetscCall(net.parameter(spec.parameter, &start));
+  for (double value : {spec.minimum, spec.maximum}) {
+    if (spec.parameter.kind == ParameterKind::Gain && value <= 0) continue;
+    PetscCall(net.setParameter(spec.parameter, value));
+    PetscCall(m.sym->keepCommuting(spec.inputTime));
+  }
+  PetscCall(net.setParameter(spec.parameter, start));
   *out  = std::move(c);
   PetscFunctionReturn(0);
 }

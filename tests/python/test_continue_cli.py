@@ -285,6 +285,19 @@ def test_sigmoid_uniform_branch_has_two_folds(tmp):
     np.testing.assert_allclose(b["amplitude"], np.abs(b["mean"]) * 4, rtol=1e-12)  # uniform: |x| = 4 |u|
 
 
+def test_symmetry_of_the_whole_range(tmp):
+    """Continued in a constant input from 0, tanh loses x -> -x: the uniform branch x = u, u = tanh(u) J0 + I,
+    must follow the input (with the sign kept in Gamma it would be projected onto x = 0)."""
+    d = run_continue(tmp, "input", ("-group", "Z8", "-J0", "0.5", "-J1", "0", "-input", "constant",
+                                    "-input_amplitude", "0", "-cont_parameter", "input_amplitude",
+                                    "-cont_min", "-1", "-cont_max", "1"))
+    b = d["branches"][0]
+    assert "-x" not in d["attrs"]["symmetry"]
+    assert b["parameter"].min() <= -1 + 1e-12 and b["parameter"].max() >= 1 - 1e-12
+    u = b["mean"]
+    np.testing.assert_allclose(u, 0.5 * np.tanh(u) + b["parameter"], atol=1e-9)
+
+
 # ---------------------------------------------------------------- errors
 
 
@@ -319,11 +332,13 @@ def test_restart_gives_the_same_diagram(tmp, resume_ranks):
     ref = tmp / "restart_ref.h5"
     eqrnn("continue", *TORUS, "-quiet", "-output", ref, timeout=300)
     out = tmp / f"restart_{resume_ranks}.h5"
-    stopped = eqrnn("continue", *TORUS, "-quiet", "-output", out, "-stop_after_checkpoints", "2", check=False,
+    stopped = eqrnn("continue", *TORUS, "-quiet", "-output", out, "-checkpoint_branches", "1",
+                    "-stop_after_checkpoints", "2", check=False,
                     timeout=300)
     assert stopped.returncode == 85, stopped.stderr
     assert (tmp / f"restart_{resume_ranks}.h5.ckpt.h5").is_file()
-    eqrnn("continue", *TORUS, "-quiet", "-output", out, "-restart", "auto", ranks=resume_ranks, timeout=300)
+    eqrnn("continue", *TORUS, "-quiet", "-output", out, "-checkpoint_branches", "1", "-restart", "auto",
+          ranks=resume_ranks, timeout=300)
     (a, aa), (b, ba) = datasets(ref), datasets(out)
     assert aa == ba and a.keys() == b.keys()
     for k in a:
