@@ -32,6 +32,7 @@ TORUS = ("-group", "Z32xZ32", "-J1", "1.5", "-cont_parameter", "J1", "-cont_min"
          "-cont_depth", "1", "-cont_save_every", "1")
 S3 = ("-group", "S3", "-kernel", "irreps", "-kernel_irreps", "rho2", "-kernel_irrep_gains", "0.5",
       "-cont_parameter", "irrep_gain:0", "-cont_min", "0.5", "-cont_max", "2", "-cont_depth", "1")
+SLOW_FIXTURES = ("torus",)  # Z32 x Z32, five branches: several seconds
 FOLD_J0 = 8.0
 FOLD = ("-group", "Z16", "-kernel", "cosine", "-J0", str(FOLD_J0), "-J1", "0", "-phi", "sigmoid", "-input",
         "constant", "-input_amplitude", "-6", "-cont_parameter", "input_amplitude", "-cont_min", "-6",
@@ -149,6 +150,7 @@ def test_ring_bump_amplitude_equation_and_spectrum(ring):
         assert np.all(b["iterations"][1:] <= 4), b["iterations"]  # quadratic convergence
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ranks", [2, 3])
 def test_ring_same_on_every_rank_count(tmp, ring, ranks):
     other = run_continue(tmp, "ring", RING, ranks=ranks)
@@ -327,6 +329,7 @@ def datasets(path):
     return out, attrs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("resume_ranks", [1, 2])
 def test_restart_gives_the_same_diagram(tmp, resume_ranks):
     ref = tmp / "restart_ref.h5"
