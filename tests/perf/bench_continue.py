@@ -49,7 +49,7 @@ EQRNN = os.environ.get("EQRNN_BIN", os.path.join(ROOT, "build", "eqrnn"))
 MPIEXEC = os.environ.get("MPIEXEC", "mpirun")
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
            OMPI_MCA_rmaps_base_oversubscribe="1", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-FINAL_LINE = re.compile(r"eqrnn: (\d+) branch\(es\), (\d+) bifurcation point\(s\), (\d+) points in ([0-9.eE+-]+) s")
+FINAL_LINE = re.compile(r"eqrnn: (\d+) branch\(es\), (\d+) bifurcation point\(s\), (\d+) steps in ([0-9.eE+-]+) s")
 PARAMETER_TOL = 1e-9  # relative: a point at its branch's birth parameter is the branch point
 
 
