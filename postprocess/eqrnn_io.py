@@ -169,7 +169,18 @@ def read_manifold(fixed_points, i, n):
         n_unstable=int(group.attrs.get("n_unstable", 0)),
         n_marginal=int(group.attrs.get("n_marginal", 0)),
         eigenvalues=real + 1j * imag,
+        family=optional_int(group.attrs, "family"),
+        # the census's grouping under the network's whole symmetry group (None in older files and for stability)
+        symmetry_class=optional_int(group.attrs, "symmetry_class"),
+        lattice_orbit=optional_int(group.attrs, "lattice_orbit"),
+        isotropy=as_str(group.attrs["isotropy"]) if "isotropy" in group.attrs else None,
+        isotropy_order=optional_int(group.attrs, "isotropy_order"),
     )
+
+
+def optional_int(attrs, name):
+    """An integer attribute, None when absent."""
+    return int(attrs[name]) if name in attrs else None
 
 
 def load_fixed_points(path):
@@ -191,4 +202,6 @@ def load_fixed_points(path):
             raise InputError(f"{path}: /fixed_points holds no manifolds (count = {count})")
         manifolds = [read_manifold(fixed_points, i, n) for i in range(count)]
         params = string_parameters(h5)
-    return dict(path=path, group=group, shape=shape, params=params, manifolds=manifolds)
+        # Gamma's description and order ("Z32 x| {e, -x, ...} (order 128)"); None in older files and for stability
+        symmetry = as_str(fixed_points.attrs["symmetry"]) if "symmetry" in fixed_points.attrs else None
+    return dict(path=path, group=group, shape=shape, params=params, manifolds=manifolds, symmetry=symmetry)

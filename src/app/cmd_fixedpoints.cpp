@@ -171,24 +171,30 @@ PetscErrorCode writeManifold(Hdf5File &file, std::size_t i, const Manifold &m) {
     if (s.im[k] != 0.0)
       PetscCall(file.writeVector(path + "/eigenvectors/im_" + std::to_string(k), s.vectorsIm[k]));
   }
-  PetscCall(file.writeAttributes(
-      path,
-      {{"residual", m.residual},
-       {"stabiliser", m.stabiliser.description},
-       {"stabiliser_order", static_cast<long long>(m.stabiliser.order)},
-       {"stabiliser_elements",
-        toDoubles(m.stabiliser.elements.size() <= 4096 ? m.stabiliser.elements : std::vector<PetscInt>{})},
-       {"orbit_size", static_cast<long long>(m.orbitSize)},
-       {"start", static_cast<long long>(m.start)},
-       {"family", static_cast<long long>(m.family)},
-       {"eigenvalues_real", s.re},
-       {"eigenvalues_imag", s.im},
-       {"n_unstable", static_cast<long long>(s.nUnstable)},
-       {"n_marginal", static_cast<long long>(s.nMarginal)},
-       {"tangent_overlap", s.tangentOverlap},
-       {"tangent_axes", toDoubles(s.tangentAxes)},
-       {"classification",
-        std::string(classificationName(m.hasStability ? s.classification : Classification::NotComputed))}}));
+  std::vector<Attribute> attrs{
+      {"residual", m.residual},
+      {"stabiliser", m.stabiliser.description},
+      {"stabiliser_order", static_cast<long long>(m.stabiliser.order)},
+      {"stabiliser_elements",
+       toDoubles(m.stabiliser.elements.size() <= 4096 ? m.stabiliser.elements : std::vector<PetscInt>{})},
+      {"orbit_size", static_cast<long long>(m.orbitSize)},
+      {"start", static_cast<long long>(m.start)},
+      {"family", static_cast<long long>(m.family)},
+      {"eigenvalues_real", s.re},
+      {"eigenvalues_imag", s.im},
+      {"n_unstable", static_cast<long long>(s.nUnstable)},
+      {"n_marginal", static_cast<long long>(s.nMarginal)},
+      {"tangent_overlap", s.tangentOverlap},
+      {"tangent_axes", toDoubles(s.tangentAxes)},
+      {"classification",
+       std::string(classificationName(m.hasStability ? s.classification : Classification::NotComputed))}};
+  if (m.symmetryClass >= 0) { // the census's grouping under Gamma (FixedPointFinder::classify)
+    attrs.push_back({"symmetry_class", static_cast<long long>(m.symmetryClass)});
+    attrs.push_back({"lattice_orbit", static_cast<long long>(m.latticeOrbit)});
+    attrs.push_back({"isotropy", m.isotropy.description});
+    attrs.push_back({"isotropy_order", static_cast<long long>(m.isotropy.order)});
+  }
+  PetscCall(file.writeAttributes(path, attrs));
   PetscFunctionReturn(0);
 }
 
@@ -207,12 +213,18 @@ PetscErrorCode printManifold(MPI_Comm comm, std::size_t i, const Manifold &m) {
       stab += lead;
     }
   }
+  std::string cls, iso;
+  if (m.symmetryClass >= 0) {
+    cls = ", class " + std::to_string(m.symmetryClass) + ", lattice orbit " + std::to_string(m.latticeOrbit);
+    iso = ", isotropy order " + std::to_string(m.isotropy.order); // its description is in the file
+  }
   PetscCall(PetscPrintf(comm,
                         "eqrnn: manifold %zu (family %" PetscInt_FMT
-                        "): max|x| = %.4g, residual %.2e, stabiliser %s (order %" PetscInt_FMT
-                        "), orbit of %" PetscInt_FMT " points%s\n",
-                        i, m.family, static_cast<double>(amp), m.residual, m.stabiliser.description.c_str(),
-                        m.stabiliser.order, m.orbitSize, stab.c_str()));
+                        "%s): max|x| = %.4g, residual %.2e, stabiliser %s (order %" PetscInt_FMT
+                        ")%s, orbit of %" PetscInt_FMT " points%s\n",
+                        i, m.family, cls.c_str(), static_cast<double>(amp), m.residual,
+                        m.stabiliser.description.c_str(), m.stabiliser.order, iso.c_str(), m.orbitSize,
+                        stab.c_str()));
   PetscFunctionReturn(0);
 }
 
@@ -289,14 +301,25 @@ PetscErrorCode runFixedPoints(MPI_Comm comm, const FixedPointConfig &config, Fix
   result->starts      = starts;
   result->wallSeconds = MPI_Wtime() - t0;
   PetscCall(rootValue(comm, &result->wallSeconds)); // one clock for the file and the line printed
+  // One class per state up to the whole symmetry group Gamma and the continuous families (not timed: the
+  // census's wall_seconds stays the starts' time).
+  FixedPointFinder::Classes classes;
+  PetscCall(finder->classify(&classes));
   auto &ms = finder->manifolds();
   for (std::size_t i = 0; i < ms.size(); ++i)
     PetscCall(printManifold(comm, i, ms[i]));
+  PetscCall(PetscPrintf(comm,
+                        "eqrnn: %" PetscInt_FMT " symmetry class(es), %" PetscInt_FMT
+                        " lattice orbit(s), %zu G-orbit(s) under %s\n",
+                        classes.classes, classes.latticeOrbits, ms.size(), classes.symmetry.c_str()));
   PetscCall(writeCensus(file, ms,
                         {{"starts", static_cast<long long>(starts)},
                          {"failed_starts", static_cast<long long>(result->failed)},
                          {"repeat_starts", static_cast<long long>(result->repeats)},
-                         {"wall_seconds", result->wallSeconds}}));
+                         {"wall_seconds", result->wallSeconds},
+                         {"symmetry_classes", static_cast<long long>(classes.classes)},
+                         {"lattice_orbits", static_cast<long long>(classes.latticeOrbits)},
+                         {"symmetry", classes.symmetry}}));
   PetscCall(file.writeAttributes(
       "/", {{"finished", isoTimeNow()}, {"convolution", std::string(net->connectivity().strategyName())}}));
   PetscCall(file.close());

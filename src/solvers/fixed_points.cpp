@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <numeric>
 
 namespace eqrnn {
 
@@ -260,6 +261,96 @@ PetscErrorCode FixedPointFinder::consider(Vec x, double res, PetscInt start, Sta
 PetscErrorCode FixedPointFinder::continuousDistance(Vec x, Manifold &m, double *distance) {
   PetscFunctionBeginUser;
   PetscCall(continuousOrbitDistance(*m.orbit, x, distance));
+  PetscFunctionReturn(0);
+}
+
+namespace {
+// Union-find with the smaller root kept: a class's root is its first member.
+PetscInt findRoot(std::vector<PetscInt> &parent, PetscInt i) {
+  while (parent[i] != i)
+    i = parent[i] = parent[parent[i]];
+  return i;
+}
+void unite(std::vector<PetscInt> &parent, PetscInt a, PetscInt b) {
+  a = findRoot(parent, a);
+  b = findRoot(parent, b);
+  if (a != b) parent[std::max(a, b)] = std::min(a, b);
+}
+} // namespace
+
+PetscErrorCode FixedPointFinder::classify(Classes *out) {
+  const Group &G = net_->group();
+  bool hasAxis   = false;
+  for (PetscInt n : G.axisOrders())
+    hasAxis = hasAxis || n > 2;
+  VecHandle moved;
+  PetscFunctionBeginUser;
+  if (!symmetry_) PetscCall(NetworkSymmetry::create(*net_, spec_.inputTime, &symmetry_));
+  NetworkSymmetry &sym = *symmetry_;
+  const std::size_t M  = manifolds_.size();
+  std::vector<PetscReal> norms(M);
+  for (std::size_t i = 0; i < M; ++i) {
+    PetscCall(VecNorm(manifolds_[i].x, NORM_2, &norms[i]));
+    PetscCall(sym.isotropy(manifolds_[i].x, spec_.symmetryTol * std::max<PetscReal>(1.0, norms[i]),
+                           &manifolds_[i].isotropy));
+  }
+  // Lattice orbits: min over h in Gamma of |x_r - h x_j| within -fp_same_tol, r the first member of each
+  // orbit so far (a symmetry keeps the norm, so norms further apart than the tolerance cannot match).
+  std::vector<std::size_t> firsts;
+  for (std::size_t j = 0; j < M; ++j) {
+    Manifold &m    = manifolds_[j];
+    m.latticeOrbit = -1;
+    for (std::size_t k = 0; k < firsts.size() && m.latticeOrbit < 0; ++k) {
+      const std::size_t r = firsts[k];
+      const double scale =
+          spec_.sameTol * std::max({1.0, static_cast<double>(norms[j]), static_cast<double>(norms[r])});
+      if (std::abs(norms[j] - norms[r]) > scale) continue;
+      double d = 0;
+      PetscCall(sym.match(manifolds_[r].x, m.x, nullptr, false, &d));
+      if (d <= scale) m.latticeOrbit = static_cast<PetscInt>(k);
+    }
+    if (m.latticeOrbit < 0) {
+      m.latticeOrbit = static_cast<PetscInt>(firsts.size());
+      firsts.push_back(j);
+    }
+  }
+  // Classes: lattice orbits joined by a common family, and by a fractional translate of h x_j close to x_i
+  // for some operation h of Gamma (the family test composed with Gamma: e.g. the half-site copy of a state's
+  // mirror image). Union-find over the lattice orbits; norm rejection as in the family test.
+  std::vector<PetscInt> parent(firsts.size());
+  std::iota(parent.begin(), parent.end(), 0);
+  std::map<PetscInt, PetscInt> familyOrbit;
+  for (const Manifold &m : manifolds_) {
+    auto it = familyOrbit.emplace(m.family, m.latticeOrbit).first;
+    unite(parent, it->second, m.latticeOrbit);
+  }
+  if (hasAxis && M > 1) {
+    PetscCall(VecDuplicate(manifolds_[0].x, moved.address()));
+    for (std::size_t j = 1; j < M; ++j)
+      for (std::size_t i = 0; i < j; ++i) {
+        Manifold &a = manifolds_[i], &b = manifolds_[j];
+        if (findRoot(parent, a.latticeOrbit) == findRoot(parent, b.latticeOrbit)) continue;
+        const double scale = spec_.familyTol * std::max<PetscReal>(1.0, norms[j]);
+        if (std::abs(norms[i] - norms[j]) > 10 * scale) continue;
+        for (std::size_t o = 0; o < sym.operations().size(); ++o) {
+          double d = 0;
+          PetscCall(sym.apply({0, o}, b.x, moved));
+          PetscCall(continuousOrbitDistance(*a.orbit, moved, &d));
+          if (d <= scale) {
+            unite(parent, a.latticeOrbit, b.latticeOrbit);
+            break;
+          }
+        }
+      }
+  }
+  std::map<PetscInt, PetscInt> classOfRoot;
+  for (Manifold &m : manifolds_) {
+    const PetscInt root = findRoot(parent, m.latticeOrbit);
+    m.symmetryClass     = classOfRoot.emplace(root, static_cast<PetscInt>(classOfRoot.size())).first->second;
+  }
+  out->symmetry      = sym.describe();
+  out->latticeOrbits = static_cast<PetscInt>(firsts.size());
+  out->classes       = static_cast<PetscInt>(classOfRoot.size());
   PetscFunctionReturn(0);
 }
 

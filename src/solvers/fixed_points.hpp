@@ -4,9 +4,11 @@
 // so that later starts find new manifolds: F is multiplied by M(x) = prod_i (d_i(x)^-p + alpha), d_i the
 // distance from x to the nearest point of the i-th known orbit (computed for all group elements at once by
 // FFT correlation). Each new solution is classified: stabiliser, orbit size, and optionally the SLEPc
-// spectrum (analysis/stability.hpp).
+// spectrum (analysis/stability.hpp). After the census the manifolds are grouped into symmetry classes under
+// the network's whole symmetry group Gamma (analysis/symmetry.hpp) and the continuous families.
 #include "analysis/orbit.hpp"
 #include "analysis/stability.hpp"
+#include "analysis/symmetry.hpp"
 #include "model/linearisation.hpp"
 #include <petscsnes.h>
 #include <functional>
@@ -39,7 +41,12 @@ struct Manifold {
   PetscInt orbitSize = 1;
   PetscInt start     = -1; // which start found it
   PetscInt family    = 0;  // manifolds that are fractional translates of each other (one continuous manifold)
-  bool hasStability  = false;
+  // Set by FixedPointFinder::classify (-1: not classified, as in eqrnn stability):
+  PetscInt latticeOrbit = -1; // manifolds related by an element of Gamma (an orbit of the lattice's symmetry)
+  PetscInt symmetryClass = -1; // lattice orbits joined by fractional translations (families), also composed
+                               // with an element of Gamma
+  Isotropy isotropy;           // {h in Gamma : h x = x}
+  bool hasStability = false;
   StabilityResult stability;
 };
 
@@ -75,6 +82,14 @@ public:
   void requestStop() { stop_ = true; }
   // All starts (from `first` on), calling `progress` after each one.
   PetscErrorCode census(PetscInt first, const std::function<PetscErrorCode(const StartOutcome &)> &progress);
+  // Groups the manifolds found so far: isotropy in Gamma, lattice orbits, symmetry classes (numbered by first
+  // manifold, in order). Returns Gamma's description and the two counts. Collective, the same on any number
+  // of ranks.
+  struct Classes {
+    std::string symmetry; // NetworkSymmetry::describe()
+    PetscInt latticeOrbits = 0, classes = 0;
+  };
+  PetscErrorCode classify(Classes *out);
   // The undeflated residual function F(x) = -x + J phi(x) + I.
   PetscErrorCode residual(Vec x, Vec f);
 
@@ -102,6 +117,7 @@ private:
   std::vector<VecHandle> fileStarts_;
   CensusSpec spec_;
   std::unique_ptr<OrbitTools> orbits_;
+  std::unique_ptr<NetworkSymmetry> symmetry_; // built by classify()
   PetscHandle<SNES, SNESDestroy> snes_;
   MatHandle jacobian_;
   VecHandle f_, fUndeflated_, gradient_, work_, shifted_;

@@ -10,12 +10,13 @@ thing taken away.
 """
 
 import shutil
+import sys
 
 import h5py
 import numpy as np
 import pytest
 
-from conftest import assert_plot_ok, assert_script_error, eqrnn_output, run_script
+from conftest import POSTPROCESS, assert_plot_ok, assert_script_error, eqrnn_output, run_script
 
 SCRIPTS = ("plot_fixed_points", "plot_spectrum")
 MAX_PANELS = 12  # plot_fixed_points.MAX_PANELS
@@ -61,6 +62,23 @@ def assert_figure(run, out):
 def coloured_pixels(image):
     """Pixels that are neither white, black nor grey: markers, lines and image cells."""
     return int(np.count_nonzero(image.max(axis=-1) - image.min(axis=-1) > 0.2))
+
+
+def symmetry_classes(path):
+    with h5py.File(path, "r") as h5:
+        return [int(h5[f"fixed_points/fp_{i}"].attrs["symmetry_class"]) for i in range(count(path))]
+
+
+def legacy_copy(path, out):
+    """The census as an older eqrnn wrote it: no symmetry_class, lattice_orbit, isotropy on the manifolds."""
+    shutil.copyfile(path, out)
+    with h5py.File(out, "r+") as h5:
+        for i in range(int(h5["fixed_points"].attrs["count"])):
+            for name in ("symmetry_class", "lattice_orbit", "isotropy", "isotropy_order"):
+                del h5[f"fixed_points/fp_{i}"].attrs[name]
+        for name in ("symmetry_classes", "lattice_orbits", "symmetry"):
+            del h5["fixed_points"].attrs[name]
+    return out
 
 
 def assert_error(run, script):
@@ -116,24 +134,88 @@ def test_title_option(h5files, outdir, script):
     assert default.read_bytes() != titled.read_bytes()
 
 
-def test_one_panel_per_manifold(h5files, outdir):
+def test_one_panel_per_class(h5files, outdir):
     images = {}
     for name in ("ring", "torus", "three"):
         out = outdir / f"{name}.png"
         images[name] = assert_figure(plot("plot_fixed_points", h5files[name], "-o", out), out)
-    # 2-3 panels in one row against rows of 4 (4-5 manifolds); 1 row against 3 (9-12 manifolds)
+    # 2 panels (zero, bump) in one row against 3 (zero, stripes, mixed); 1 row against 2 (8 classes)
+    assert len(set(symmetry_classes(h5files["ring"]))) == 2 and len(set(symmetry_classes(h5files["torus"]))) == 3
+    assert 4 < len(set(symmetry_classes(h5files["three"]))) <= 8
     assert images["ring"].shape[1] < 0.9 * images["torus"].shape[1]
+    assert images["three"].shape[0] > 1.5 * images["ring"].shape[0]
+    # the torus's 4-7 manifolds make 3 panels, one row: less than the 2 rows of panels per manifold
+    legacy = outdir / "torus_legacy.png"
+    old = assert_figure(plot("plot_fixed_points", legacy_copy(h5files["torus"], outdir / "legacy.h5"), "-o", legacy),
+                        legacy)
+    assert old.shape[0] > 1.5 * images["torus"].shape[0]
+
+
+def test_one_panel_per_manifold_without_classes(h5files, outdir):
+    # files of an older eqrnn (and of eqrnn stability) have no symmetry_class: the old layout, one panel each
+    images = {}
+    for name in ("ring", "three"):
+        out = outdir / f"{name}_legacy.png"
+        images[name] = assert_figure(
+            plot("plot_fixed_points", legacy_copy(h5files[name], outdir / f"{name}_legacy.h5"), "-o", out), out)
+    # 2-3 panels in one row against 3 rows (9-12 manifolds)
     assert images["three"].shape[0] > 2 * images["ring"].shape[0]
 
 
+def test_class_captions(h5files):
+    """The panels' grouping and captions, from the script's own functions on the real files: the classes, their
+    G-orbit and lattice-orbit counts, and the representative (largest isotropy subgroup in Γ)."""
+    sys.path.insert(0, str(POSTPROCESS))
+    try:
+        import plot_fixed_points as script
+        from eqrnn_io import load_fixed_points
+    finally:
+        sys.path.remove(str(POSTPROCESS))
+    data = load_fixed_points(h5files["torus"])
+    assert data["symmetry"].startswith("Z16xZ16 x| {e, ") and data["symmetry"].endswith("(order 4096)")
+    classes = script.symmetry_classes(data["manifolds"])
+    assert [c["index"] for c in classes] == [0, 1, 2]
+    assert sum(len(c["members"]) for c in classes) == len(data["manifolds"])
+    zero, stripes, mixed = classes
+    assert [m["index"] for m in zero["members"]] == [0] and zero["representative"]["isotropy_order"] == 4096
+    # stripes along either axis: one lattice orbit (related by the swap), two families
+    assert len(stripes["members"]) >= 2 and len({m["family"] for m in stripes["members"]}) == 2
+    assert {m["stabiliser"] for m in stripes["members"]} == {"Z16 x Z1", "Z1 x Z16"}
+    rep = mixed["representative"]
+    assert rep["isotropy_order"] == max(m["isotropy_order"] for m in mixed["members"]) == 16
+    title = script.class_title(mixed)
+    n, k = len(mixed["members"]), mixed["lattice_orbits"]
+    assert f"class 2 (fp_{rep['index']}): saddle, 1 unstable, 2 marginal" in title
+    assert f"{n} G-orbit{'s' * (n != 1)} in {k} lattice orbit{'s' * (k != 1)}" in title
+    assert "stabiliser {e}, isotropy order 16" in title
+    # the ring: x = 0 and the bump, whose lattice copies are one class
+    ring = script.symmetry_classes(load_fixed_points(h5files["ring"])["manifolds"])
+    assert len(ring) == 2 and ring[1]["representative"]["isotropy_order"] == 4  # reflection, x -> -x with L(32)
+    # no classes: None (the per-manifold layout)
+    for m in data["manifolds"]:
+        m["symmetry_class"] = None
+    assert script.symmetry_classes(data["manifolds"]) is None
+
+
 def test_panels_are_capped(h5files, outdir):
-    capped, full = outdir / "many.png", outdir / "three.png"
-    many = assert_figure(plot("plot_fixed_points", h5files["many"], "-o", capped), capped)
-    three = assert_figure(plot("plot_fixed_points", h5files["three"], "-o", full), full)
-    # more than 12 manifolds still give 3 rows of 4, not 4 rows; the extra title line
-    # ("... left out") makes the capped figure a little taller, a 4th row would add ~400 px
-    assert many.shape[1] == three.shape[1]
-    assert abs(many.shape[0] - three.shape[0]) < 0.1 * three.shape[0]
+    # more than MAX_PANELS classes: each manifold of the "many" census made its own class
+    classes = outdir / "many_classes.h5"
+    shutil.copyfile(h5files["many"], classes)
+    with h5py.File(classes, "r+") as h5:
+        for i in range(count(classes)):
+            h5[f"fixed_points/fp_{i}"].attrs["symmetry_class"] = i
+            h5[f"fixed_points/fp_{i}"].attrs["lattice_orbit"] = i
+    for many_file, three_file, tag in ((legacy_copy(h5files["many"], outdir / "many_legacy.h5"),
+                                        legacy_copy(h5files["three"], outdir / "three_legacy.h5"), "manifolds"),
+                                       (classes, legacy_copy(h5files["three"], outdir / "three_legacy.h5"), "classes")):
+        capped, full = outdir / f"many_{tag}.png", outdir / f"three_{tag}.png"
+        many = assert_figure(plot("plot_fixed_points", many_file, "-o", capped), capped)
+        three = assert_figure(plot("plot_fixed_points", three_file, "-o", full), full)
+        # more than 12 panels still give 3 rows of 4, not 4 rows; the extra title line
+        # ("... left out") and the longer class captions make the capped figure a little taller, a 4th row would add
+        # ~400 px
+        assert many.shape[1] == three.shape[1], tag
+        assert abs(many.shape[0] - three.shape[0]) < 0.15 * three.shape[0], tag
 
 
 def test_spectrum_without_eigenvalues_draws_no_markers(h5files, outdir):

@@ -268,6 +268,27 @@ TEST(FixedPoints, TorusCensusMatchesTheAmplitudeEquations) {
     EXPECT_EQ(fams.size(), 1u) << kind << " split over families";
   for (const auto &[fam, kinds] : kindsOf)
     EXPECT_EQ(kinds.size(), 1u) << "family " << fam << " mixes kinds";
+  // Symmetry classes under Gamma = G x| {axis reversals, the swap, -x} (order 256 * 16): the two stripe
+  // families are one class (the swap), so 3 classes: x = 0 (isotropy all of Gamma), stripes, mixed.
+  FixedPointFinder::Classes classes;
+  EQ_OK(finder->classify(&classes));
+  EXPECT_EQ(classes.classes, 3);
+  EXPECT_NE(classes.symmetry.find("(order 4096)"), std::string::npos) << classes.symmetry;
+  std::map<PetscInt, std::set<PetscInt>> classesOfKind; // by stabiliser order: 256, 16, 1
+  PetscInt maxOrbit = -1;
+  for (const auto &m : finder->manifolds()) {
+    classesOfKind[m.stabiliser.order].insert(m.symmetryClass);
+    EXPECT_LE(m.latticeOrbit, maxOrbit + 1); // numbered in order of first member
+    maxOrbit = std::max(maxOrbit, m.latticeOrbit);
+    EXPECT_EQ(m.isotropy.order % m.stabiliser.order, 0); // the stabiliser is the isotropy's translation part
+    if (m.stabiliser.order == 256) {
+      EXPECT_EQ(m.isotropy.order, 4096);
+    }
+  }
+  EXPECT_EQ(classes.latticeOrbits, maxOrbit + 1);
+  EXPECT_EQ(classesOfKind.size(), 3u);
+  for (const auto &[order, cls] : classesOfKind)
+    EXPECT_EQ(cls.size(), 1u) << "stabiliser order " << order << " split over classes";
   // No two reported manifolds are translates of each other.
   std::unique_ptr<OrbitTools> orbits;
   EQ_OK(OrbitTools::create(PETSC_COMM_WORLD, G, FftPlanner::Estimate, &orbits));
