@@ -85,7 +85,12 @@ PetscErrorCode OrbitTools::correlation(Vec x, Vec y, Vec c) {
   PetscFunctionBeginUser;
   // sum_g x(g) y(a^-1 g) = sum_h yr(h^-1 a) x(h) with yr(k) = y(k^-1): the convolution (1/|G|) yr * x, times
   // |G|. With channels the kernel's rows sum over them.
-  PetscCall(invert(group(), y, reflected_));
+  if (!inversion_) {
+    const Group &G = group();
+    PetscCall(createPermutation(G, y, [&](PetscInt g) { return G.inverse(g); }, &inversion_));
+  }
+  PetscCall(VecScatterBegin(inversion_, y, reflected_, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecScatterEnd(inversion_, y, reflected_, INSERT_VALUES, SCATTER_FORWARD));
   PetscCall(engine_->computeSpectrumFromState(reflected_, StateKernel::Rows, &spectrum_));
   PetscCall(engine_->apply(spectrum_, x, c));
   PetscCall(VecScale(c, static_cast<double>(group().order())));

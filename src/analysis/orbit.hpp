@@ -65,6 +65,7 @@ private:
   std::shared_ptr<ConvolutionEngine> engine_;
   KernelSpectrum spectrum_; // the reflected y of the last correlation
   VecHandle reflected_, corr_;
+  ScatterHandle inversion_; // y -> y(g^-1), built at the first correlation
   PetscInt channels_ = 1;
 };
 

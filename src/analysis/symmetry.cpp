@@ -270,6 +270,7 @@ PetscErrorCode NetworkSymmetry::keepCommuting(double inputTime) {
     if (!yes) ops_.erase(ops_.begin() + static_cast<std::ptrdiff_t>(o));
   }
   cache_.clear();
+  opScatters_.clear(); // indexed by operation
   PetscFunctionReturn(0);
 }
 
@@ -291,10 +292,15 @@ std::string NetworkSymmetry::elementName(const SymmetryElement &e) const {
 PetscErrorCode NetworkSymmetry::operate(std::size_t op, Vec x, Vec y) {
   const SymmetryOperation &o = ops_[op];
   PetscFunctionBeginUser;
-  if (o.source.empty())
+  if (o.source.empty()) {
     PetscCall(VecCopy(x, y));
-  else
-    PetscCall(permute(group(), x, y, [&](PetscInt g) { return o.source[g]; }));
+  } else {
+    if (opScatters_.size() < ops_.size()) opScatters_.resize(ops_.size());
+    if (!opScatters_[op])
+      PetscCall(createPermutation(group(), x, [&](PetscInt g) { return o.source[g]; }, &opScatters_[op]));
+    PetscCall(VecScatterBegin(opScatters_[op], x, y, INSERT_VALUES, SCATTER_FORWARD));
+    PetscCall(VecScatterEnd(opScatters_[op], x, y, INSERT_VALUES, SCATTER_FORWARD));
+  }
   if (o.sign != 1.0) PetscCall(VecScale(y, o.sign));
   PetscFunctionReturn(0);
 }
@@ -330,15 +336,14 @@ PetscErrorCode NetworkSymmetry::apply(const SymmetryElement &e, Vec x, Vec y) {
 }
 
 PetscErrorCode NetworkSymmetry::correlationAll(Vec x, Vec y, std::vector<double> *c) {
-  ScatterHandle toAll;
-  VecHandle all;
   const PetscScalar *a = nullptr;
   PetscInt size        = 0;
   PetscFunctionBeginUser;
   PetscCall(orbits_->correlation(x, y, corr_));
-  PetscCall(VecScatterCreateToAll(corr_, toAll.address(), all.address()));
-  PetscCall(VecScatterBegin(toAll, corr_, all, INSERT_VALUES, SCATTER_FORWARD));
-  PetscCall(VecScatterEnd(toAll, corr_, all, INSERT_VALUES, SCATTER_FORWARD));
+  if (!toAll_) PetscCall(VecScatterCreateToAll(corr_, toAll_.address(), gathered_.address()));
+  Vec all = gathered_;
+  PetscCall(VecScatterBegin(toAll_, corr_, all, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecScatterEnd(toAll_, corr_, all, INSERT_VALUES, SCATTER_FORWARD));
   PetscCall(VecGetSize(all, &size));
   const PetscInt order = group().order(), C = size / order;
   c->resize(static_cast<std::size_t>(order));

@@ -82,6 +82,9 @@ private:
   // Scatters of the elements applied most (test elements, candidates): built once each, at most kCached.
   static constexpr std::size_t kCached = 64;
   std::vector<std::pair<std::pair<PetscInt, std::size_t>, ScatterHandle>> cache_;
+  std::vector<ScatterHandle> opScatters_; // one per operation, built when first used
+  ScatterHandle toAll_;                    // the correlation gathered on every rank
+  VecHandle gathered_;
 };
 
 // Axial subgroups of the equivariant branching lemma for the action of an isotropy subgroup H on a critical

@@ -47,21 +47,24 @@ PetscErrorCode orthonormalise(std::vector<VecHandle> *vs) {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode gatherAll(Vec v, std::vector<double> *all) {
+// Vectors of one layout gathered on every rank; the scatter is built at the first call and kept.
+struct Gatherer {
   ScatterHandle toAll;
-  VecHandle seq;
-  const PetscScalar *a = nullptr;
-  PetscInt n           = 0;
-  PetscFunctionBeginUser;
-  PetscCall(VecScatterCreateToAll(v, toAll.address(), seq.address()));
-  PetscCall(VecScatterBegin(toAll, v, seq, INSERT_VALUES, SCATTER_FORWARD));
-  PetscCall(VecScatterEnd(toAll, v, seq, INSERT_VALUES, SCATTER_FORWARD));
-  PetscCall(VecGetSize(seq, &n));
-  PetscCall(VecGetArrayRead(seq, &a));
-  all->assign(a, a + n);
-  PetscCall(VecRestoreArrayRead(seq, &a));
-  PetscFunctionReturn(0);
-}
+  VecHandle all;
+  PetscErrorCode operator()(Vec v, std::vector<double> *out) {
+    const PetscScalar *a = nullptr;
+    PetscInt n           = 0;
+    PetscFunctionBeginUser;
+    if (!toAll) PetscCall(VecScatterCreateToAll(v, toAll.address(), all.address()));
+    PetscCall(VecScatterBegin(toAll, v, all, INSERT_VALUES, SCATTER_FORWARD));
+    PetscCall(VecScatterEnd(toAll, v, all, INSERT_VALUES, SCATTER_FORWARD));
+    PetscCall(VecGetSize(all, &n));
+    PetscCall(VecGetArrayRead(all, &a));
+    out->assign(a, a + n);
+    PetscCall(VecRestoreArrayRead(all, &a));
+    PetscFunctionReturn(0);
+  }
+};
 
 // One multiplet: eigenvalues equal (complex pairs: equal real part and |imaginary part|) to the cluster
 // tolerance, the real invariant subspace they span, and its character on the branch's test elements.
@@ -505,6 +508,8 @@ struct Continuation::Impl {
   }
 
   // ---- point summaries ----------------------------------------------------------------------------------------
+  std::vector<std::vector<PetscInt>> axisCoordinate;
+  Gatherer gatherAll;
   PetscErrorCode summarise(const State &at, const Spectrum &s, PetscInt iterations, BranchPoint *pt) {
     std::vector<double> all;
     PetscFunctionBeginUser;
@@ -529,8 +534,16 @@ struct Continuation::Impl {
       const PetscInt n = orders[axis];
       if (n <= 2) continue;
       std::vector<double> marginal(static_cast<std::size_t>(n), 0.0);
+      if (axisCoordinate.empty()) { // per element, its coordinate on each axis (once: coordinates() allocates)
+        axisCoordinate.resize(orders.size());
+        for (PetscInt g = 0; g < G.order(); ++g) {
+          const auto c = G.axisCoordinates(g);
+          for (std::size_t i = 0; i < orders.size(); ++i)
+            axisCoordinate[i].push_back(c[i]);
+        }
+      }
       for (PetscInt g = 0; g < G.order(); ++g) {
-        const PetscInt j = G.axisCoordinates(g)[axis];
+        const PetscInt j = axisCoordinate[axis][g];
         for (PetscInt c = 0; c < C; ++c)
           marginal[j] += all[g * C + c];
       }
