@@ -235,7 +235,10 @@ PetscErrorCode NetworkSymmetry::create(RateNetwork &net, double inputTime, std::
           s->ops_.push_back(op);
           bool commutes = false;
           PetscCall(s->commutes(s->ops_.size() - 1, inputTime, &commutes));
-          if (!commutes) s->ops_.pop_back();
+          if (!commutes) {
+            s->ops_.pop_back();
+            s->opScatters_.resize(std::min(s->opScatters_.size(), s->ops_.size())); // its scatter goes too
+          }
         }
     }
   *out = std::move(s);

@@ -19,6 +19,13 @@ void declareParameters(ParameterSet &p, ContinueConfig &c) {
          "Parameter to continue in: J0, J1, J2, kappa, kappa2, gain, threshold, input_amplitude, "
          "irrep_gain:<i|label>, fourier_cos:<i>, fourier_sin:<i>; it starts at the value the network option gives")
       .identity();
+  p.choice("cont_model", &s.model, {{"full", ContinuationModel::Full}, {"reduced", ContinuationModel::Reduced}},
+           "full: the whole network (matrix-free); reduced: the exact reduced model on the kernel's Fourier support "
+           "(dense, R-dimensional; no input)")
+      .identity();
+  p.words("cont_irreps", &s.reduce.irreps,
+          "reduced: the kernel's Fourier support K when the kernel is not an irreps kernel (labels of eqrnn group)")
+      .identity();
   p.real("cont_min", &s.minimum, "Lower end of the parameter range (required)").identity();
   p.real("cont_max", &s.maximum, "Upper end of the parameter range (required)").identity();
   p.real("cont_ds", &s.ds, "Initial arclength step (state measured as RMS, |x|/sqrt(N))").above(0).identity();
@@ -197,7 +204,7 @@ PetscErrorCode writeContinuation(Hdf5File &file, const ContinueConfig &config, c
   for (const auto &line : r.notFollowed)
     notFollowed += (notFollowed.empty() ? "" : "\n") + line;
   PetscCall(file.writeAttributes("/continuation", {{"parameter", networkParameterName(config.cont.parameter)},
-                                                   {"model", std::string("full")},
+                                                   {"model", std::string(continuationModelName(config.cont.model))},
                                                    {"branch_count", static_cast<long long>(r.branches.size())},
                                                    {"bifurcation_count", static_cast<long long>(r.bifurcations.size())},
                                                    {"not_followed", notFollowed},

@@ -1,5 +1,6 @@
 #include "solvers/continuation.hpp"
 
+#include "analysis/reduced_model.hpp"
 #include "analysis/tangent.hpp"
 #include "core/collective.hpp"
 #include "groups/group_fourier.hpp"
@@ -66,6 +67,153 @@ struct Gatherer {
   }
 };
 
+// What the tracer continues: the full network (states in its layout), or the exact reduced model (states the
+// R coordinates a of x = B a, on every rank; its linear algebra dense). Everything the symmetry acts on, and
+// everything written, is in the network's layout: lift() and restrict() convert.
+class System {
+public:
+  virtual ~System()                                         = default;
+  virtual MPI_Comm comm() const                             = 0; // of the state vectors
+  virtual PetscInt localSize() const                        = 0;
+  virtual bool reduced() const                              = 0;
+  virtual PetscErrorCode createState(Vec *x)                = 0;
+  virtual PetscErrorCode rhs(Vec x, Vec f)                  = 0;
+  virtual PetscErrorCode parameterDerivative(Vec x, Vec dF) = 0;
+  virtual PetscErrorCode setPoint(Vec x)                    = 0; // the linearisation's point
+  virtual PetscErrorCode apply(Vec v, Vec out)              = 0;
+  virtual Mat jacobian()                                    = 0; // at the point (for the eigensolver)
+  virtual PetscErrorCode tangents(Vec x, std::vector<VecHandle> *t) = 0; // one per axis of order > 2
+  virtual PetscErrorCode lift(Vec x, Vec full)              = 0;
+  virtual PetscErrorCode restrict(Vec full, Vec x)          = 0;
+};
+
+class FullSystem final : public System {
+public:
+  FullSystem(RateNetwork &net, const ContinuationSpec &spec) : net_(net), spec_(spec) {}
+  PetscErrorCode init() { return Linearisation::create(net_, &lin_); }
+  MPI_Comm comm() const override { return net_.comm(); }
+  PetscInt localSize() const override { return net_.connectivity().localSize(); }
+  bool reduced() const override { return false; }
+  PetscErrorCode createState(Vec *x) override { return net_.createVec(x); }
+  PetscErrorCode rhs(Vec x, Vec f) override { return net_.rhs(spec_.inputTime, x, f); }
+  PetscErrorCode parameterDerivative(Vec x, Vec dF) override {
+    return net_.parameterDerivative(spec_.parameter, spec_.inputTime, x, dF);
+  }
+  PetscErrorCode setPoint(Vec x) override { return lin_->setPoint(x); }
+  PetscErrorCode apply(Vec v, Vec out) override { return lin_->apply(v, out); }
+  Mat jacobian() override { return lin_->matrix(); }
+  PetscErrorCode tangents(Vec x, std::vector<VecHandle> *t) override {
+    std::vector<PetscInt> axes;
+    return orbitTangents(net_.connectivity().engine(), x, t, &axes);
+  }
+  PetscErrorCode lift(Vec x, Vec full) override { return VecCopy(x, full); }
+  PetscErrorCode restrict(Vec full, Vec x) override { return VecCopy(full, x); }
+
+private:
+  RateNetwork &net_;
+  const ContinuationSpec &spec_;
+  std::unique_ptr<Linearisation> lin_;
+};
+
+class ReducedSystem final : public System {
+public:
+  ReducedSystem(RateNetwork &net, const ContinuationSpec &spec) : net_(net), spec_(spec) {}
+  PetscErrorCode init() {
+    PetscFunctionBeginUser;
+    PetscCall(ReducedModel::create(net_, spec_.reduce, &model_));
+    R_ = model_->dimension();
+    PetscCall(Linearisation::create(net_, &lin_));
+    PetscCall(net_.createVec(X_.address()));
+    PetscCall(net_.createVec(Y_.address()));
+    PetscCall(MatCreateSeqDense(PETSC_COMM_SELF, R_, R_, nullptr, dense_.address()));
+    PetscFunctionReturn(0);
+  }
+  MPI_Comm comm() const override { return PETSC_COMM_SELF; }
+  PetscInt localSize() const override { return R_; }
+  bool reduced() const override { return true; }
+  PetscErrorCode createState(Vec *x) override { return VecCreateSeq(PETSC_COMM_SELF, R_, x); }
+  PetscErrorCode rhs(Vec a, Vec f) override {
+    PetscFunctionBeginUser;
+    PetscCall(lift(a, X_));
+    PetscCall(net_.rhs(spec_.inputTime, X_, Y_));
+    PetscCall(restrict(Y_, f));
+    PetscFunctionReturn(0);
+  }
+  PetscErrorCode parameterDerivative(Vec a, Vec dF) override {
+    PetscFunctionBeginUser;
+    PetscCall(lift(a, X_));
+    PetscCall(net_.parameterDerivative(spec_.parameter, spec_.inputTime, X_, Y_));
+    PetscCall(restrict(Y_, dF));
+    PetscFunctionReturn(0);
+  }
+  // The R x R Jacobian B^T A B, column by column.
+  PetscErrorCode setPoint(Vec a) override {
+    std::vector<double> e(static_cast<std::size_t>(R_)), column;
+    PetscScalar *m = nullptr;
+    PetscFunctionBeginUser;
+    PetscCall(lift(a, X_));
+    PetscCall(lin_->setPoint(X_));
+    PetscCall(MatDenseGetArray(dense_, &m));
+    for (PetscInt k = 0; k < R_; ++k) {
+      std::fill(e.begin(), e.end(), 0.0);
+      e[k] = 1.0;
+      PetscCall(model_->lift(e, X_));
+      PetscCall(lin_->apply(X_, Y_));
+      PetscCall(model_->project(Y_, &column));
+      std::copy(column.begin(), column.end(), m + k * R_); // column-major
+    }
+    PetscCall(MatDenseRestoreArray(dense_, &m));
+    PetscCall(MatAssemblyBegin(dense_, MAT_FINAL_ASSEMBLY));
+    PetscCall(MatAssemblyEnd(dense_, MAT_FINAL_ASSEMBLY));
+    PetscFunctionReturn(0);
+  }
+  PetscErrorCode apply(Vec v, Vec out) override { return MatMult(dense_, v, out); }
+  Mat jacobian() override { return dense_; }
+  PetscErrorCode tangents(Vec a, std::vector<VecHandle> *t) override {
+    std::vector<VecHandle> full;
+    std::vector<PetscInt> axes;
+    PetscFunctionBeginUser;
+    PetscCall(lift(a, X_));
+    PetscCall(orbitTangents(net_.connectivity().engine(), X_, &full, &axes));
+    t->clear();
+    for (auto &f : full) {
+      VecHandle r;
+      PetscCall(createState(r.address()));
+      PetscCall(restrict(f, r));
+      t->push_back(std::move(r));
+    }
+    PetscFunctionReturn(0);
+  }
+  PetscErrorCode lift(Vec a, Vec full) override {
+    const PetscScalar *v = nullptr;
+    PetscFunctionBeginUser;
+    PetscCall(VecGetArrayRead(a, &v));
+    std::vector<double> coords(v, v + R_);
+    PetscCall(VecRestoreArrayRead(a, &v));
+    PetscCall(model_->lift(coords, full));
+    PetscFunctionReturn(0);
+  }
+  PetscErrorCode restrict(Vec full, Vec a) override {
+    std::vector<double> coords;
+    PetscScalar *v = nullptr;
+    PetscFunctionBeginUser;
+    PetscCall(model_->project(full, &coords));
+    PetscCall(VecGetArray(a, &v));
+    std::copy(coords.begin(), coords.end(), v);
+    PetscCall(VecRestoreArray(a, &v));
+    PetscFunctionReturn(0);
+  }
+
+private:
+  RateNetwork &net_;
+  const ContinuationSpec &spec_;
+  std::unique_ptr<ReducedModel> model_;
+  std::unique_ptr<Linearisation> lin_;
+  PetscInt R_ = 0;
+  VecHandle X_, Y_;
+  MatHandle dense_;
+};
+
 // One multiplet: eigenvalues equal (complex pairs: equal real part and |imaginary part|) to the cluster
 // tolerance, the real invariant subspace they span, and its character on the branch's test elements.
 struct Multiplet {
@@ -107,6 +255,10 @@ std::string characterLabel(const std::vector<double> &chi) {
 }
 } // namespace
 
+const char *continuationModelName(ContinuationModel m) {
+  return m == ContinuationModel::Reduced ? "reduced" : "full";
+}
+
 const char *bifurcationTypeName(BifurcationType t) {
   switch (t) {
   case BifurcationType::Fold:
@@ -141,7 +293,10 @@ struct Continuation::Impl {
   PetscMPIInt rank = 0, size = 1;
   PetscInt nloc = 0, N = 0;
   double weight = 1;
-  std::unique_ptr<Linearisation> lin;
+  std::unique_ptr<System> system;
+  MPI_Comm scomm  = MPI_COMM_NULL; // the system's (PETSC_COMM_SELF for the reduced model)
+  PetscMPIInt srank = 0, ssize = 1;
+  VecHandle fullWork, fullWork2;   // network-layout work vectors (symmetry, summaries)
   double currentLambda = NAN;
 
   // The augmented system's context.
@@ -172,10 +327,10 @@ struct Continuation::Impl {
     PetscCall(VecGetArrayRead(U, &a));
     PetscCall(VecGetArray(x, &b));
     std::copy(a, a + nloc, b);
-    if (rank == size - 1) std::copy(a + nloc, a + nloc + extras(), tail.begin());
+    if (srank == ssize - 1) std::copy(a + nloc, a + nloc + extras(), tail.begin());
     PetscCall(VecRestoreArray(x, &b));
     PetscCall(VecRestoreArrayRead(U, &a));
-    PetscCallMPI(MPI_Bcast(tail.data(), static_cast<int>(tail.size()), MPI_DOUBLE, size - 1, comm));
+    PetscCallMPI(MPI_Bcast(tail.data(), static_cast<int>(tail.size()), MPI_DOUBLE, ssize - 1, scomm));
     *lambda = tail[0];
     if (c) c->assign(tail.begin() + 1, tail.end());
     PetscFunctionReturn(0);
@@ -187,7 +342,7 @@ struct Continuation::Impl {
     PetscCall(VecGetArrayRead(x, &a));
     PetscCall(VecGetArray(U, &b));
     std::copy(a, a + nloc, b);
-    if (rank == size - 1) {
+    if (srank == ssize - 1) {
       b[nloc] = lambda;
       for (PetscInt i = 0; i < p; ++i)
         b[nloc + 1 + i] = i < static_cast<PetscInt>(c.size()) ? c[i] : 0.0;
@@ -203,20 +358,20 @@ struct Continuation::Impl {
     PC pc;
     PetscFunctionBeginUser;
     p                  = phases;
-    const PetscInt loc = nloc + (rank == size - 1 ? extras() : 0);
+    const PetscInt loc = nloc + (srank == ssize - 1 ? extras() : 0);
     u.reset();
     r.reset();
     z.reset();
     unitArc.reset();
     Jaug.reset();
     snes.reset();
-    PetscCall(VecCreateMPI(comm, loc, PETSC_DETERMINE, u.address()));
+    PetscCall(VecCreateMPI(scomm, loc, PETSC_DETERMINE, u.address()));
     PetscCall(VecDuplicate(u, r.address()));
     PetscCall(VecDuplicate(u, z.address()));
     PetscCall(VecDuplicate(u, unitArc.address()));
-    PetscCall(MatCreateShell(comm, loc, loc, PETSC_DETERMINE, PETSC_DETERMINE, this, Jaug.address()));
+    PetscCall(MatCreateShell(scomm, loc, loc, PETSC_DETERMINE, PETSC_DETERMINE, this, Jaug.address()));
     PetscCall(MatShellSetOperation(Jaug, MATOP_MULT, reinterpret_cast<void (*)(void)>(multShell)));
-    PetscCall(SNESCreate(comm, snes.address()));
+    PetscCall(SNESCreate(scomm, snes.address()));
     PetscCall(SNESSetOptionsPrefix(snes, "cont_"));
     PetscCall(SNESSetFunction(snes, r, residualShell, this));
     PetscCall(SNESSetJacobian(snes, Jaug, Jaug, jacobianShell, this));
@@ -256,7 +411,7 @@ struct Continuation::Impl {
     PetscFunctionBeginUser;
     T->clear();
     if (p == 0) PetscFunctionReturn(0);
-    PetscCall(orbitTangents(net->connectivity().engine(), x, &all, &allAxes));
+    PetscCall(system->tangents(x, &all));
     for (PetscInt i : axes)
       T->push_back(std::move(all[i]));
     PetscFunctionReturn(0);
@@ -270,7 +425,7 @@ struct Continuation::Impl {
     PetscFunctionBeginUser;
     PetscCall(split(U, xs, &lambda, &c));
     PetscCall(setLambda(lambda));
-    PetscCall(net->rhs(spec.inputTime, xs, fs));
+    PetscCall(system->rhs(xs, fs));
     PetscCall(phaseTangents(xs, &T));
     for (PetscInt i = 0; i < p; ++i)
       PetscCall(VecAXPY(fs, c[i], T[i]));
@@ -292,8 +447,8 @@ struct Continuation::Impl {
     PetscFunctionBeginUser;
     PetscCall(split(U, xJ, &lambda, &cJ));
     PetscCall(setLambda(lambda));
-    PetscCall(lin->setPoint(xJ));
-    PetscCall(net->parameterDerivative(spec.parameter, spec.inputTime, xJ, dFdl));
+    PetscCall(system->setPoint(xJ));
+    PetscCall(system->parameterDerivative(xJ, dFdl));
     PetscCall(phaseTangents(xJ, &TxJ));
     PetscFunctionReturn(0);
   }
@@ -302,7 +457,7 @@ struct Continuation::Impl {
     std::vector<double> nu;
     PetscFunctionBeginUser;
     PetscCall(split(V, vs, &mu, &nu));
-    PetscCall(lin->apply(vs, outs));
+    PetscCall(system->apply(vs, outs));
     PetscCall(VecAXPY(outs, mu, dFdl));
     for (PetscInt i = 0; i < p; ++i)
       PetscCall(VecAXPY(outs, nu[i], TxJ[i]));
@@ -422,8 +577,8 @@ struct Continuation::Impl {
     PetscFunctionBeginUser;
     *out = Spectrum();
     PetscCall(setLambda(at.lambda));
-    PetscCall(lin->setPoint(at.x));
-    PetscCall(EPSSetOperators(eps, lin->matrix(), nullptr));
+    PetscCall(system->setPoint(at.x));
+    PetscCall(EPSSetOperators(eps, system->jacobian(), nullptr));
     if (previous && !previous->warm.empty()) {
       std::vector<Vec> space;
       for (auto &w : previous->warm)
@@ -461,20 +616,24 @@ struct Continuation::Impl {
       Multiplet &m = out->multiplets.back();
       ++m.count;
       VecHandle vr, vi;
-      PetscCall(net->createVec(vr.address()));
-      PetscCall(net->createVec(vi.address()));
+      PetscCall(system->createState(vr.address()));
+      PetscCall(system->createState(vi.address()));
       PetscCall(EPSGetEigenvector(eps, i, vr, vi));
-      if (im[i] > 0) m.basis.push_back(std::move(vi));
-      if (im[i] >= 0) {
-        VecHandle keep;
-        PetscCall(copyOf(vr, &keep));
-        m.basis.push_back(std::move(keep));
+      // The multiplet's basis in the network's layout (what the symmetry acts on).
+      for (Vec part : {static_cast<Vec>(vi), static_cast<Vec>(vr)}) {
+        if ((part == vi && !(im[i] > 0)) || (part == vr && !(im[i] >= 0))) continue;
+        VecHandle full;
+        PetscCall(net->createVec(full.address()));
+        PetscCall(system->lift(part, full));
+        m.basis.push_back(std::move(full));
       }
       if (static_cast<PetscInt>(out->warm.size()) < spec.nev) out->warm.push_back(std::move(vr));
     }
     PetscInt requested = 0;
     PetscCall(EPSGetDimensions(eps, &requested, nullptr, nullptr));
-    if (!out->multiplets.empty() && nconv >= requested) out->multiplets.back().complete = false;
+    // A dense solve has every eigenvalue; a Krylov solve may have cut the last multiplet.
+    if (!system->reduced() && !out->multiplets.empty() && nconv >= requested)
+      out->multiplets.back().complete = false;
     for (auto &m : out->multiplets) {
       PetscCall(orthonormalise(&m.basis));
       PetscCall(characterOf(m.basis, &m.character));
@@ -492,8 +651,8 @@ struct Continuation::Impl {
     for (std::size_t k = 0; k < tests.size(); ++k)
       for (auto &b : basis) {
         PetscScalar dot = 0;
-        PetscCall(sym->apply(tests[k], b, outs));
-        PetscCall(VecDot(b, outs, &dot));
+        PetscCall(sym->apply(tests[k], b, fullWork));
+        PetscCall(VecDot(b, fullWork, &dot));
         (*chi)[k] += dot;
       }
     PetscFunctionReturn(0);
@@ -518,9 +677,10 @@ struct Continuation::Impl {
     pt->iterations = iterations;
     pt->speed      = at.c;
     PetscReal norm = 0;
-    PetscCall(VecNorm(at.x, NORM_2, &norm));
+    PetscCall(system->lift(at.x, fullWork));
+    PetscCall(VecNorm(fullWork, NORM_2, &norm));
     pt->norm = norm;
-    PetscCall(gatherAll(at.x, &all));
+    PetscCall(gatherAll(fullWork, &all));
     const Group &G     = net->group();
     const PetscInt C   = static_cast<PetscInt>(all.size()) / G.order();
     const auto &orders = G.axisOrders();
@@ -615,11 +775,15 @@ struct Continuation::Impl {
   PetscErrorCode createEps() {
     PetscFunctionBeginUser;
     eps.reset();
-    PetscCall(EPSCreate(comm, eps.address()));
+    PetscCall(EPSCreate(scomm, eps.address()));
     PetscCall(EPSSetOptionsPrefix(eps, "cont_"));
     PetscCall(EPSSetProblemType(eps, EPS_NHEP));
     PetscCall(EPSSetWhichEigenpairs(eps, EPS_LARGEST_REAL));
-    PetscCall(EPSSetDimensions(eps, std::min<PetscInt>(spec.nev, N), PETSC_DEFAULT, PETSC_DEFAULT));
+    if (system->reduced()) PetscCall(EPSSetType(eps, EPSLAPACK)); // dense: every eigenvalue
+    // Global sizes (a rank may own no part of the state): every eigenvalue of the dense reduced model.
+    const PetscInt n = system->reduced() ? nloc : N;
+    PetscCall(EPSSetDimensions(eps, system->reduced() ? n : std::min<PetscInt>(spec.nev, n), PETSC_DEFAULT,
+                               PETSC_DEFAULT));
     PetscCall(EPSSetTolerances(eps, 1e-12, 1000));
     PetscCall(EPSSetFromOptions(eps));
     PetscFunctionReturn(0);
@@ -637,7 +801,7 @@ struct Continuation::Impl {
         PetscReal vn = 0;
         PetscCall(VecNorm(v, NORM_2, &vn));
         if (vn == 0) continue;
-        PetscCall(orbitTangents(net->connectivity().engine(), v, &all, &allAxes));
+        PetscCall(system->tangents(v, &all));
         for (std::size_t i = 0; i < all.size(); ++i) {
           PetscReal tn = 0;
           PetscCall(VecNorm(all[i], NORM_2, &tn));
@@ -650,9 +814,11 @@ struct Continuation::Impl {
     PetscFunctionReturn(0);
   }
 
-  PetscErrorCode branchIsotropy(Vec x, Branch *b) {
+  PetscErrorCode branchIsotropy(Vec state, Branch *b) {
     PetscReal xn = 0;
     PetscFunctionBeginUser;
+    PetscCall(system->lift(state, fullWork2));
+    Vec x = fullWork2;
     PetscCall(VecNorm(x, NORM_2, &xn));
     PetscCall(sym->isotropy(x, spec.symmetryTol * std::max<PetscReal>(1.0, xn), &b->isotropy));
     H     = b->isotropy;
@@ -674,6 +840,15 @@ struct Continuation::Impl {
     const PetscErrorCode code = tangent(at, tx, tl);
     PetscCall(PetscPopErrorHandler());
     PetscCall(allRanks(comm, code == 0, ok));
+    PetscFunctionReturn(0);
+  }
+
+  // x <- its projection onto Fix(H) (in the network's layout).
+  PetscErrorCode symmetrise(Vec x) {
+    PetscFunctionBeginUser;
+    PetscCall(system->lift(x, fullWork2));
+    PetscCall(sym->average(H, fullWork2));
+    PetscCall(system->restrict(fullWork2, x));
     PetscFunctionReturn(0);
   }
 
@@ -735,9 +910,10 @@ struct Continuation::Impl {
     row.branch       = bi;
     row.multiplicity = critical.count;
     PetscReal xn     = 0;
-    PetscCall(VecNorm(at.x, NORM_2, &xn));
+    PetscCall(net->createVec(row.x.address()));
+    PetscCall(system->lift(at.x, row.x));
+    PetscCall(VecNorm(row.x, NORM_2, &xn));
     row.amplitude = xn;
-    PetscCall(copyOf(at.x, &row.x));
     PetscCall(irrepsOf(critical.basis, &row.irrep));
     for (std::size_t j = 0; j < result->bifurcations.size() && row.sameAs < 0; ++j) {
       const Bifurcation &o = result->bifurcations[j];
@@ -865,9 +1041,9 @@ struct Continuation::Impl {
     for (const auto &h : candidates()) {
       std::vector<double> matrix(static_cast<std::size_t>(m * m));
       for (int j = 0; j < m; ++j) {
-        PetscCall(sym->apply(h, critical.basis[j], outs));
+        PetscCall(sym->apply(h, critical.basis[j], fullWork));
         for (int i = 0; i < m; ++i)
-          PetscCall(VecDot(critical.basis[i], outs, &matrix[i * m + j]));
+          PetscCall(VecDot(critical.basis[i], fullWork, &matrix[i * m + j]));
       }
       rho.push_back(std::move(matrix));
     }
@@ -879,7 +1055,7 @@ struct Continuation::Impl {
     std::vector<Class> classes;
     for (const auto &line : axialLines(rho, m)) {
       VecHandle xv;
-      PetscCall(VecDuplicate(at.x, xv.address()));
+      PetscCall(net->createVec(xv.address()));
       PetscCall(VecSet(xv, 0.0));
       for (int i = 0; i < m; ++i)
         PetscCall(VecAXPY(xv, line[i], critical.basis[i]));
@@ -926,7 +1102,8 @@ struct Continuation::Impl {
       next.row    = row;
       next.depth  = b.depth + 1;
       next.origin = c.pitchfork ? BranchOrigin::Pitchfork : BranchOrigin::Transcritical;
-      PetscCall(copyOf(at.x, &next.x));
+      PetscCall(net->createVec(next.x.address()));
+      PetscCall(system->lift(at.x, next.x));
       next.direction = std::move(c.x);
       PetscCall(VecScale(next.direction, std::sqrt(static_cast<double>(N)))); // unit length in the w-norm
       next.lambda = at.lambda;
@@ -983,7 +1160,7 @@ struct Continuation::Impl {
           its  = inIts;
         }
       }
-      if (H.order > 1 && H.order <= spec.symmetriseMax) PetscCall(sym->average(H, next.x));
+      if (H.order > 1 && H.order <= spec.symmetriseMax) PetscCall(symmetrise(next.x));
       Spectrum ns;
       PetscCall(spectrum(next, &curSpec, &ns));
         PetscCall(detect(bi, cur, curSpec, next, ns, ds, lastSign));
@@ -994,7 +1171,8 @@ struct Continuation::Impl {
       ++step;
       if (spec.saveEvery > 0 && step % spec.saveEvery == 0) {
         VecHandle keep;
-        PetscCall(copyOf(next.x, &keep));
+        PetscCall(net->createVec(keep.address()));
+        PetscCall(system->lift(next.x, keep));
         tr->states.emplace_back(tr->points.size() - 1, std::move(keep));
       }
       cur     = std::move(next);
@@ -1032,9 +1210,15 @@ struct Continuation::Impl {
     if (pending.row >= 0) result->bifurcations[pending.row].started.push_back(bi);
     PetscCall(createEps());
     const bool switched = pending.origin == BranchOrigin::Pitchfork || pending.origin == BranchOrigin::Transcritical;
-    PetscCall(choosePhaseAxes(pending.x, switched ? static_cast<Vec>(pending.direction) : nullptr));
     State origin;
-    PetscCall(copyOf(pending.x, &origin.x));
+    VecHandle direction;
+    PetscCall(system->createState(origin.x.address()));
+    PetscCall(system->restrict(pending.x, origin.x));
+    if (switched) {
+      PetscCall(system->createState(direction.address()));
+      PetscCall(system->restrict(pending.direction, direction));
+    }
+    PetscCall(choosePhaseAxes(origin.x, switched ? static_cast<Vec>(direction) : nullptr));
     origin.lambda = pending.lambda;
     origin.c.assign(static_cast<std::size_t>(p), 0.0);
     VecHandle zero;
@@ -1075,7 +1259,7 @@ struct Continuation::Impl {
       }
       // From the branch point along +-direction: the amplitude along it fixed, the parameter free.
       VecHandle tx, px;
-      PetscCall(copyOf(pending.direction, &tx));
+      PetscCall(copyOf(direction, &tx));
       PetscCall(VecScale(tx, sign));
       PetscCall(VecDuplicate(tx, px.address()));
       bool ok = false;
@@ -1091,7 +1275,7 @@ struct Continuation::Impl {
         continue;
       }
       if (result->branches.back().isotropy.order == 0) PetscCall(branchIsotropy(first.x, &result->branches.back()));
-      if (H.order > 1 && H.order <= spec.symmetriseMax) PetscCall(sym->average(H, first.x));
+      if (H.order > 1 && H.order <= spec.symmetriseMax) PetscCall(symmetrise(first.x));
       Spectrum fs0;
       PetscCall(spectrum(first, nullptr, &fs0));
       BranchPoint pt;
@@ -1159,12 +1343,25 @@ PetscErrorCode Continuation::create(RateNetwork &net, const ContinuationSpec &sp
   m.comm         = net.comm();
   PetscCallMPI(MPI_Comm_rank(m.comm, &m.rank));
   PetscCallMPI(MPI_Comm_size(m.comm, &m.size));
-  m.nloc   = net.connectivity().localSize();
+  if (spec.model == ContinuationModel::Reduced) {
+    auto reduced = std::make_unique<ReducedSystem>(net, m.spec);
+    PetscCall(reduced->init());
+    m.system = std::move(reduced);
+  } else {
+    auto full = std::make_unique<FullSystem>(net, m.spec);
+    PetscCall(full->init());
+    m.system = std::move(full);
+  }
+  m.scomm = m.system->comm();
+  PetscCallMPI(MPI_Comm_rank(m.scomm, &m.srank));
+  PetscCallMPI(MPI_Comm_size(m.scomm, &m.ssize));
+  m.nloc   = m.system->localSize();
   m.N      = net.connectivity().size();
-  m.weight = 1.0 / static_cast<double>(m.N);
-  PetscCall(Linearisation::create(net, &m.lin));
+  m.weight = 1.0 / static_cast<double>(m.N); // |a| = |x| in the reduced model: the same step lengths
   for (VecHandle *v : {&m.x0, &m.t0x, &m.xhat, &m.xJ, &m.dFdl, &m.xs, &m.fs, &m.vs, &m.outs})
-    PetscCall(net.createVec(v->address()));
+    PetscCall(m.system->createState(v->address()));
+  PetscCall(net.createVec(m.fullWork.address()));
+  PetscCall(net.createVec(m.fullWork2.address()));
   PetscCall(NetworkSymmetry::create(net, spec.inputTime, &c->symmetry_));
   m.sym = c->symmetry_.get();
   // The symmetry of the whole family: what holds at the start and at both ends of the range (an input or a

@@ -22,6 +22,7 @@
 // At a branch point the critical eigenspace W carries a representation of H; the axial lines (subgroups K
 // of H with dim Fix_W(K) = 1, the equivariant branching lemma) are found from the fixed spaces of
 // candidate elements, one per conjugacy class under H, and each starts a branch inside Fix(K).
+#include "analysis/reduced_model.hpp"
 #include "analysis/symmetry.hpp"
 #include "model/linearisation.hpp"
 #include <petscsnes.h>
@@ -33,6 +34,10 @@
 
 namespace eqrnn {
 
+// The full network, or the exact reduced model on the kernel's Fourier support (analysis/reduced_model.hpp).
+enum class ContinuationModel { Full, Reduced };
+const char *continuationModelName(ContinuationModel m); // "full", "reduced"
+
 enum class BifurcationType { Fold, Branch, Hopf };
 const char *bifurcationTypeName(BifurcationType t); // "fold", "branch", "hopf"
 
@@ -42,6 +47,8 @@ const char *branchOriginName(BranchOrigin o); // "trivial", "start_file", "pitch
 
 struct ContinuationSpec {
   NetworkParameter parameter;
+  ContinuationModel model = ContinuationModel::Full;
+  ReduceSpec reduce; // the reduced model's support (-cont_irreps) when model is Reduced
   double minimum = 0, maximum = 0; // the range of the parameter
   double ds = 0.05, dsMin = 1e-5, dsMax = 0.2;
   PetscInt maxSteps = 400; // per direction of a branch

@@ -352,3 +352,38 @@ def test_restart_gives_the_same_diagram(tmp, resume_ranks):
                 np.testing.assert_allclose(a[k], b[k], atol=1e-9, rtol=0, err_msg=k)
         else:
             np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+# ---------------------------------------------------------------- the exact reduced model
+
+
+@pytest.mark.parametrize("name,args,irreps", [("ring", RING, "chi1"), ("torus", TORUS, "chi1:chi0,chi0:chi1")])
+def test_reduced_model_gives_the_same_diagram(tmp, name, args, irreps):
+    """-cont_model reduced (dense, R = 2 or 4 coordinates, LAPACK spectra) against the matrix-free full network
+    (Newton-Krylov, SLEPc): the same branch points, branches, and at the range's end (both land on -cont_max)
+    the same amplitude and the same eigenvalues apart from the N - R at -1."""
+    full = run_continue(tmp, name + "_full", args)
+    red = run_continue(tmp, name + "_reduced", (*args, "-cont_model", "reduced", "-cont_irreps", irreps))
+    assert red["attrs"]["model"] == "reduced" and full["attrs"]["model"] == "full"
+    assert [r["type"] for r in red["rows"]] == [r["type"] for r in full["rows"]]
+    for a, b in zip(full["rows"], red["rows"]):
+        assert abs(a["parameter"] - b["parameter"]) <= 1e-9 and a["multiplicity"] == b["multiplicity"]
+    assert len(full["branches"]) == len(red["branches"])
+    for a, b in zip(full["branches"], red["branches"]):
+        assert (a["stabiliser"], a["isotropy_order"], a["start"]) == (b["stabiliser"], b["isotropy_order"], b["start"])
+        end = 2.6 if name == "torus" else 3.0
+        if a["start"] != "trivial":  # a trivial branch ends on -cont_min first, then on -cont_max
+            assert a["parameter"][-1] == b["parameter"][-1] == end
+        assert abs(a["amplitude"][-1] - b["amplitude"][-1]) <= 1e-9 * max(1, a["amplitude"][-1])
+        ev_full = a["eigenvalues_re"][-1]
+        ev_full = np.sort(ev_full[np.isfinite(ev_full) & (ev_full > -0.999)])
+        ev_red = b["eigenvalues_re"][-1]
+        ev_red = np.sort(ev_red[np.isfinite(ev_red) & (ev_red > -0.999)])
+        np.testing.assert_allclose(ev_full, ev_red, atol=1e-9)
+        np.testing.assert_array_equal(a["n_unstable"][-1], b["n_unstable"][-1])
+
+
+def test_reduced_model_needs_no_input(tmp):
+    proc = eqrnn("continue", *RING, "-cont_model", "reduced", "-cont_irreps", "chi1", "-input", "constant",
+                 "-input_amplitude", "0.1", "-output", tmp / "bad.h5", check=False, timeout=120)
+    assert_one_line_error(proc, "reduce")
