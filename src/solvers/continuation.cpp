@@ -975,7 +975,7 @@ struct Continuation::Impl {
       const bool crossed       = last != lastSign.end() && last->second != s;
       lastSign[label]          = s;
       if (!crossed) continue;
-      if (fold && trivialCharacter(mb) && mb.count == 1 && mb.im == 0) continue; // the fold's own eigenvalue
+      if (fold && trivialCharacter(mb) && mb.im == 0) continue; // the fold's own eigenvalue (in Fix(H))
       double va = 0;
       if (!componentValue(sa, label, &va) || va * mb.re >= 0) {
         result->notFollowed.push_back("an eigenvalue crossing near " + networkParameterName(spec.parameter) + " = " +

@@ -216,33 +216,30 @@ def test_torus_eigenvalues_match_the_reduced_jacobian(torus):
 # ---------------------------------------------------------------- S3
 
 
-def s3_axial_classes():
-    """Axial subgroups of <L_a, R_b, -1> on the 2-d isotypic component of S3's regular representation, one per
-    conjugacy class: their count and the orders of their left stabilisers (brute force)."""
-    G = list(itertools.permutations(range(3)))
-    mul = {(a, b): tuple(a[b[i]] for i in range(3)) for a in G for b in G}
-    inv = {a: tuple(np.argsort(a)) for a in G}
+def axial_classes(G, mul, chi, dim):
+    """Axial subgroups of <L_a, R_b, -1> on the isotypic component of the irrep with character chi (dimension
+    dim) in the regular representation of the group G (elements, product mul), one per conjugacy class: their
+    count and the orders of their left stabilisers (brute force over pairs of elements)."""
     idx = {g: i for i, g in enumerate(G)}
-    # The isotypic component of the 2-d irrep: the eigenspace of the class sums' projector (character 2, 0, -1).
-    sign = {g: round(np.linalg.det(np.eye(3)[list(g)])) for g in G}
-    chi = {g: (2 if g == (0, 1, 2) else (0 if sign[g] < 0 else -1)) for g in G}
-    P = np.array([[2 / 6 * chi[mul[inv[h], g]] for h in G] for g in G])
-    vals, vecs = np.linalg.eigh(P)
+    e = next(g for g in G if all(mul[(g, h)] == h for h in G))
+    inv = {g: next(h for h in G if mul[(g, h)] == e) for g in G}
+    n = len(G)
+    P = np.array([[dim / n * chi[mul[inv[h], g]] for h in G] for g in G])  # the isotypic projector
+    vals, vecs = np.linalg.eigh((P + P.T) / 2)
     V = vecs[:, vals > 0.5]
-    assert V.shape[1] == 4
+    assert V.shape[1] == dim * dim
 
     def op(a, b, s):  # x -> s x(a^-1 g b)
-        M = np.zeros((6, 6))
+        M = np.zeros((n, n))
         for g in G:
             M[idx[g], idx[mul[mul[inv[a], g], b]]] = s
         return V.T @ M @ V
 
-    elems = [(a, b, s) for a in G for b in G for s in (1, -1)]
-    mats = [op(*e) for e in elems]
+    mats = [op(a, b, s) for a in G for b in G for s in (1, -1)]
+    I = np.eye(V.shape[1])
     lines = []
     for i, j in itertools.product(range(len(mats)), repeat=2):
-        K = np.vstack([mats[i] - np.eye(4), mats[j] - np.eye(4)])
-        u, sv, vt = np.linalg.svd(K)
+        _, sv, vt = np.linalg.svd(np.vstack([mats[i] - I, mats[j] - I]))
         if np.sum(sv < 1e-9) == 1:
             lines.append(vt[-1])
     classes = []
@@ -257,6 +254,23 @@ def s3_axial_classes():
     return len(classes), sorted(orders)
 
 
+def s3_axial_classes():
+    G = list(itertools.permutations(range(3)))
+    mul = {(a, b): tuple(a[b[i]] for i in range(3)) for a in G for b in G}
+    sign = {g: round(np.linalg.det(np.eye(3)[list(g)])) for g in G}
+    chi = {g: (2 if g == (0, 1, 2) else (0 if sign[g] < 0 else -1)) for g in G}  # the 2-d irrep
+    return axial_classes(G, mul, chi, 2)
+
+
+def dihedral_axial_classes(n, m):
+    """D_n = {r^j s^e}, (j1, e1)(j2, e2) = (j1 + (-1)^e1 j2, e1 + e2); the 2-d irrep E_m has character
+    2 cos(2 pi m j / n) on rotations and 0 on reflections."""
+    G = [(j, e) for j in range(n) for e in (0, 1)]
+    mul = {(a, b): ((a[0] + (-1) ** a[1] * b[0]) % n, (a[1] + b[1]) % 2) for a in G for b in G}
+    chi = {g: (2 * math.cos(2 * math.pi * m * g[0] / n) if g[1] == 0 else 0.0) for g in G}
+    return axial_classes(G, mul, chi, 2)
+
+
 def test_s3_branches_are_the_axial_classes(tmp):
     d = run_continue(tmp, "s3", S3)
     rows = [r for r in d["rows"] if r["type"] == "branch"]
@@ -269,6 +283,35 @@ def test_s3_branches_are_the_axial_classes(tmp):
     for b in kids:
         assert b["orbit_size"] * b["stabiliser_order"] == 6
     assert any(b["stabiliser_order"] == 2 and b["orbit_size"] == 3 for b in kids)
+
+
+def test_without_the_sign_symmetry_the_branches_are_transcritical(tmp):
+    """tanh with a threshold: no x -> -x, so the S3 branches from x = 0 carry a quadratic term and pass through
+    the branch point (points on both sides of it), which sits where phi'(0) g = 1, g = cosh^2(0.3)."""
+    d = run_continue(tmp, "s3t", (*S3, "-threshold", "0.3"))
+    assert "-x" not in d["attrs"]["symmetry"]
+    gstar = math.cosh(0.3) ** 2
+    rows = [r for r in d["rows"] if r["branch"] == 0]
+    assert len(rows) == 1 and rows[0]["type"] == "branch" and abs(rows[0]["parameter"] - gstar) <= 2e-8
+    kids = children(d)
+    assert kids and all(b["start"] == "transcritical" for b in kids)
+    for b in kids:
+        assert b["parameter"].min() < gstar - 1e-3 and b["parameter"].max() > gstar + 1e-3
+
+
+@pytest.mark.slow
+def test_dihedral_branches_are_the_axial_classes(tmp):
+    d = run_continue(tmp, "d5", ("-group", "D5", "-kernel", "irreps", "-kernel_irreps", "E1", "-kernel_irrep_gains",
+                                 "0.5", "-cont_parameter", "irrep_gain:0", "-cont_min", "0.5", "-cont_max", "2",
+                                 "-cont_depth", "1"))
+    rows = [r for r in d["rows"] if r["type"] == "branch"]
+    assert len(rows) == 1 and abs(rows[0]["parameter"] - 1.0) <= 2e-8 and rows[0]["multiplicity"] == 4
+    count, orders = dihedral_axial_classes(5, 1)
+    kids = children(d)
+    assert len(kids) == count
+    assert sorted(int(b["stabiliser_order"]) for b in kids) == orders
+    for b in kids:
+        assert b["orbit_size"] * b["stabiliser_order"] == 10
 
 
 # ---------------------------------------------------------------- folds
