@@ -13,26 +13,6 @@ namespace eqrnn {
 namespace {
 using EPSHandle = PetscHandle<EPS, EPSDestroy>;
 
-// Orthonormal basis (modified Gram-Schmidt) of the given vectors; drops dependent ones.
-PetscErrorCode orthonormalise(std::vector<VecHandle> *vs) {
-  std::vector<VecHandle> basis;
-  PetscFunctionBeginUser;
-  for (auto &v : *vs) {
-    for (auto &b : basis) {
-      PetscScalar dot = 0;
-      PetscCall(VecDot(v, b, &dot));
-      PetscCall(VecAXPY(v, -dot, b));
-    }
-    PetscReal norm = 0;
-    PetscCall(VecNorm(v, NORM_2, &norm));
-    if (norm > 1e-10) {
-      PetscCall(VecScale(v, 1.0 / norm));
-      basis.push_back(std::move(v));
-    }
-  }
-  *vs = std::move(basis);
-  PetscFunctionReturn(0);
-}
 // Defaults first, then the -eps_* options (which override them).
 PetscErrorCode configureEigensolver(EPS eps, PetscInt nev) {
   PetscFunctionBeginUser;
@@ -43,6 +23,27 @@ PetscErrorCode configureEigensolver(EPS eps, PetscInt nev) {
   PetscFunctionReturn(0);
 }
 } // namespace
+
+PetscErrorCode orthonormalise(std::vector<VecHandle> *vs, double dropBelow) {
+  std::vector<VecHandle> basis;
+  PetscFunctionBeginUser;
+  for (auto &v : *vs) {
+    for (int pass = 0; pass < 2; ++pass) // twice is enough (Giraud et al.)
+      for (auto &b : basis) {
+        PetscScalar dot = 0;
+        PetscCall(VecDot(v, b, &dot));
+        PetscCall(VecAXPY(v, -dot, b));
+      }
+    PetscReal norm = 0;
+    PetscCall(VecNorm(v, NORM_2, &norm));
+    if (norm > dropBelow) {
+      PetscCall(VecScale(v, 1.0 / norm));
+      basis.push_back(std::move(v));
+    }
+  }
+  *vs = std::move(basis);
+  PetscFunctionReturn(0);
+}
 
 const char *classificationName(Classification c) {
   switch (c) {

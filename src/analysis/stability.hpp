@@ -33,6 +33,9 @@ struct StabilityResult {
 // (classification unknown), not as errors, so a census can go on; the failure is agreed by every rank.
 PetscErrorCode analyseStability(RateNetwork &net, Vec xstar, const StabilitySpec &spec,
                                 StabilityResult *result);
+// An orthonormal basis of the span of *vs (modified Gram-Schmidt, twice), replacing them; a vector whose
+// remainder has norm <= dropBelow is dependent and dropped.
+PetscErrorCode orthonormalise(std::vector<VecHandle> *vs, double dropBelow = 1e-10);
 // Reads the eigensolver's options (-eps_*, -st_*, -bv_*, ...) as analyseStability will, without solving: a
 // command that computes spectra later calls it before checking for unused options.
 PetscErrorCode readStabilitySolverOptions(MPI_Comm comm);

@@ -27,27 +27,6 @@ PetscErrorCode copyOf(Vec x, VecHandle *out) {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode orthonormalise(std::vector<VecHandle> *vs) {
-  std::vector<VecHandle> basis;
-  PetscFunctionBeginUser;
-  for (auto &v : *vs) {
-    for (int pass = 0; pass < 2; ++pass) // twice is enough (Giraud et al.)
-      for (auto &b : basis) {
-        PetscScalar dot = 0;
-        PetscCall(VecDot(v, b, &dot));
-        PetscCall(VecAXPY(v, -dot, b));
-      }
-    PetscReal norm = 0;
-    PetscCall(VecNorm(v, NORM_2, &norm));
-    if (norm > 1e-8) {
-      PetscCall(VecScale(v, 1.0 / norm));
-      basis.push_back(std::move(v));
-    }
-  }
-  *vs = std::move(basis);
-  PetscFunctionReturn(0);
-}
-
 // Vectors of one layout gathered on every rank; the scatter is built at the first call and kept.
 struct Gatherer {
   ScatterHandle toAll;
@@ -635,7 +614,7 @@ struct Continuation::Impl {
     if (!system->reduced() && !out->multiplets.empty() && nconv >= requested)
       out->multiplets.back().complete = false;
     for (auto &m : out->multiplets) {
-      PetscCall(orthonormalise(&m.basis));
+      PetscCall(orthonormalise(&m.basis, 1e-8));
       PetscCall(characterOf(m.basis, &m.character));
       m.label = characterLabel(m.character);
       if (!m.complete) continue;
