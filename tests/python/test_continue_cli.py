@@ -163,6 +163,28 @@ def test_ring_same_on_every_rank_count(tmp, ring, ranks):
         np.testing.assert_array_equal(a["n_unstable"], b["n_unstable"])
 
 
+def test_continue_a_census_manifold(tmp):
+    """A bump found by the census at J1 = 2.6 is continued from there (-cont_start_file) over [2.1, 3]: on every
+    point the amplitude equation holds, and the branch keeps its lattice isotropy (a mirror, and -x with a
+    half turn)."""
+    census = tmp / "census.h5"
+    eqrnn("fixedpoints", "-group", "Z32", "-J1", "2.6", "-quiet", "-output", census)
+    with h5py.File(census, "r") as f:
+        bump = next(k for k in f["fixed_points"] if k.startswith("fp_") and f["fixed_points"][k].attrs["stabiliser"] == "{e}")
+    d = run_continue(tmp, "from_census", ("-group", "Z32", "-J1", "2.6", "-cont_parameter", "J1", "-cont_min", "2.1",
+                                          "-cont_max", "3", "-cont_start_zero", "false", "-cont_start_file",
+                                          f"{census}:/fixed_points/{bump}/x", "-cont_save_every", "1"))
+    assert len(d["branches"]) == 1
+    b = d["branches"][0]
+    assert b["start"] == "start_file" and b["isotropy_order"] == 4 and b["phase_axes"] == "0"
+    assert b["parameter"].min() == 2.1 and b["parameter"].max() == 3.0
+    theta = 2 * np.pi * np.arange(32) / 32
+    for J1, x in zip(b["parameter"][b["state_points"]], b["states"]):
+        theta0, kappa = bump_centre(x)
+        phi = theta - theta0
+        assert abs(kappa - J1 * np.mean(np.cos(phi) * np.tanh(kappa * np.cos(phi)))) <= 1e-8
+
+
 # ---------------------------------------------------------------- torus
 
 
@@ -312,6 +334,23 @@ def test_dihedral_branches_are_the_axial_classes(tmp):
     assert sorted(int(b["stabiliser_order"]) for b in kids) == orders
     for b in kids:
         assert b["orbit_size"] * b["stabiliser_order"] == 10
+
+
+def test_hopf_point_of_an_excitatory_inhibitory_pair(tmp):
+    """Two channels coupled by M = [[1, -1], [1, 0]] J0 (uniform kernel): at x = 0 the uniform mode has the
+    eigenvalues -1 + J0 (1 +- i sqrt 3) / 2, a complex pair crossing at J0 = 2 with frequency sqrt 3."""
+    d = run_continue(tmp, "hopf", ("-group", "Z8", "-channels", "2", "-kernel", "cosine", "-J0", "1", "-J1", "0",
+                                   "-kernel_channels", "1,-1,1,0", "-cont_parameter", "J0", "-cont_min", "1",
+                                   "-cont_max", "3"))
+    assert len(d["rows"]) == 1
+    r = d["rows"][0]
+    assert r["type"] == "hopf" and abs(r["parameter"] - 2.0) <= 2e-8 and r["multiplicity"] == 2
+    assert r["irrep"] == "chi0" and r["started"] == []  # reported, not continued
+    b = d["branches"][0]
+    J0 = b["parameter"]
+    np.testing.assert_allclose(b["eigenvalues_re"][:, 0], -1 + J0 / 2, atol=1e-10)
+    np.testing.assert_allclose(np.abs(b["eigenvalues_im"][:, 0]), J0 * math.sqrt(3) / 2, atol=1e-10)
+    assert np.all(b["n_unstable"][J0 > 2] == 2) and np.all(b["n_unstable"][J0 < 2] == 0)
 
 
 # ---------------------------------------------------------------- folds
