@@ -252,3 +252,32 @@ def test_training_job_requeued_gives_the_same_weights(slurm, tmp_path):
     with h5py.File(ref, "r") as a, h5py.File(out, "r") as b:
         np.testing.assert_array_equal(a["training/W"][()], b["training/W"][()])
         np.testing.assert_array_equal(a["training/loss"][()], b["training/loss"][()])
+
+
+CONTINUE = ["-group", "Z32xZ32", "-J1", "1.5", "-cont_parameter", "J1", "-cont_min", "1.5", "-cont_max", "2.6",
+            "-cont_depth", "1", "-cont_ds", "0.005", "-cont_ds_max", "0.01", "-quiet"]
+
+
+def continuation_datasets(path):
+    out = {}
+    with h5py.File(path, "r") as f:
+        f["continuation"].visititems(lambda k, v: out.__setitem__(k, v[()]) if isinstance(v, h5py.Dataset) else None)
+    return out
+
+
+def test_continue_job_requeued_gives_the_same_diagram(slurm, tmp_path):
+    """jobs/continue.sbatch checkpoints after every branch (the registry's default for jobs); a requeue in the
+    middle resumes with the branches done so far and the diagram is the uninterrupted run's, bit for bit."""
+    ref = tmp_path / "ref.h5"
+    eqrnn("continue", *CONTINUE, "-output", ref, ranks=2)
+    job, out = submit_2_ranks(slurm, tmp_path, "continue.sbatch", "torus.yaml", "phi: tanh\n", CONTINUE)
+    sh("scontrol", "requeue", job, env=slurm)
+    state = wait_done(slurm, job)
+    log = (tmp_path / "job.log").read_text()
+    assert state == "COMPLETED" and job_field(slurm, job, "Restarts") == "1", log
+    assert "resuming the continuation" in log, log
+    a, b = continuation_datasets(ref), continuation_datasets(out)
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    assert not os.path.exists(str(out) + ".ckpt.h5"), "a complete run removes its checkpoints"
