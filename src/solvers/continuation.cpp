@@ -744,6 +744,7 @@ struct Continuation::Impl {
   // ---- the diagram ------------------------------------------------------------------------------------------
   ContinuationResult *result = nullptr;
   std::deque<PendingBranch> queue;
+  std::vector<std::pair<PetscInt, VecHandle>> starts; // the start branches' corrected start states (lifted)
 
   struct Trace {
     std::vector<BranchPoint> points;
@@ -1215,6 +1216,24 @@ struct Continuation::Impl {
         PetscFunctionReturn(0);
       }
       origin = std::move(s0);
+      // A start on a branch already started (the same state up to Gamma at the same parameter value): once.
+      VecHandle lifted;
+      PetscCall(net->createVec(lifted.address()));
+      PetscCall(system->lift(origin.x, lifted));
+      PetscReal ln = 0;
+      PetscCall(VecNorm(lifted, NORM_2, &ln));
+      for (std::size_t k = 0; k < starts.size(); ++k) {
+        double d = 0;
+        PetscCall(sym->match(lifted, starts[k].second, nullptr, false, &d));
+        if (d <= 1e-6 * std::max<PetscReal>(1.0, ln)) {
+          result->branches.pop_back();
+          result->notFollowed.push_back("a start state at " + networkParameterName(spec.parameter) + " = " +
+                                        std::to_string(origin.lambda) + ": on branch " +
+                                        std::to_string(starts[k].first) + " already (the same state up to symmetry)");
+          PetscFunctionReturn(0);
+        }
+      }
+      starts.emplace_back(bi, std::move(lifted));
       PetscCall(branchIsotropy(origin.x, &result->branches.back()));
     }
     Spectrum originSpec;

@@ -177,6 +177,15 @@ def test_continue_a_census_manifold(tmp):
     assert len(d["branches"]) == 1
     b = d["branches"][0]
     assert b["start"] == "start_file" and b["isotropy_order"] == 4 and b["phase_axes"] == "0"
+    # The same start given twice, and its mirror image (the state reversed, written here), start one branch.
+    mirror = tmp / "mirror.h5"
+    with h5py.File(census, "r") as f, h5py.File(mirror, "w") as g:
+        g["x"] = f["fixed_points"][bump]["x"][()][::-1]
+    again = run_continue(tmp, "from_census_twice", (
+        "-group", "Z32", "-J1", "2.6", "-cont_parameter", "J1", "-cont_min", "2.1", "-cont_max", "3",
+        "-cont_start_zero", "false", "-cont_start_file", f"{census}:/fixed_points/{bump}/x,{mirror}:/x"))
+    assert len(again["branches"]) == 1
+    assert "already (the same state up to symmetry)" in again["attrs"]["not_followed"]
     assert b["parameter"].min() == 2.1 and b["parameter"].max() == 3.0
     theta = 2 * np.pi * np.arange(32) / 32
     for J1, x in zip(b["parameter"][b["state_points"]], b["states"]):
