@@ -127,6 +127,10 @@ PetscErrorCode writeBranch(Hdf5File &file, std::size_t i, const Branch &b) {
   PetscCall(writeArray(file, g + "/n_unstable", {P}, unstable.data()));
   PetscCall(writeArray(file, g + "/n_marginal", {P}, marginal.data()));
   PetscCall(writeArray(file, g + "/iterations", {P}, iterations.data()));
+  std::vector<std::string> components;
+  for (const auto &pt : b.points)
+    components.push_back(pt.unstableComponents);
+  PetscCall(writeStrings(file, g + "/unstable_components", components));
   std::size_t w = 0;
   auto fourier  = columns(b.points, &BranchPoint::fourier, &w);
   if (w > 0) PetscCall(writeArray(file, g + "/fourier_amplitude", {P, w}, fourier.data()));
@@ -157,6 +161,7 @@ PetscErrorCode writeBranch(Hdf5File &file, std::size_t i, const Branch &b) {
                                      {"start", std::string(branchOriginName(b.origin))},
                                      {"end_reason", b.endReason},
                                      {"phase_axes", axes},
+                                     {"component_elements", b.componentElements},
                                      {"points", static_cast<long long>(P)}}));
   PetscFunctionReturn(0);
 }
@@ -294,15 +299,18 @@ PetscErrorCode readBranch(Hdf5File &f, const std::string &g, Branch *b, std::str
   const char *numbers[6] = {"stabiliser_order", "orbit_size", "isotropy_order", "parent", "born_at", "depth"};
   for (int k = 0; k < 6; ++k)
     PetscCall(f.readNumber(g, numbers[k], &v[k], &ok[k]));
-  std::string stabiliser, isotropy, start, end, axes;
-  bool s1 = false, s2 = false, s3 = false, s4 = false, s5 = false;
+  std::string stabiliser, isotropy, start, end, axes, elements;
+  bool s1 = false, s2 = false, s3 = false, s4 = false, s5 = false, s6 = false, s7 = false;
+  std::vector<std::string> components;
+  PetscCall(f.readString(g, "component_elements", &elements, &s6));
+  PetscCall(readStrings(f, g + "/unstable_components", &components, &s7));
   PetscCall(f.readString(g, "stabiliser", &stabiliser, &s1));
   PetscCall(f.readString(g, "isotropy", &isotropy, &s2));
   PetscCall(f.readString(g, "start", &start, &s3));
   PetscCall(f.readString(g, "end_reason", &end, &s4));
   PetscCall(f.readString(g, "phase_axes", &axes, &s5));
-  if (!(ok[0] && ok[1] && ok[2] && ok[3] && ok[4] && ok[5] && s1 && s2 && s3 && s4 && s5) ||
-      !data.count("parameter") || !data.count("eigenvalues_re")) {
+  if (!(ok[0] && ok[1] && ok[2] && ok[3] && ok[4] && ok[5] && s1 && s2 && s3 && s4 && s5 && s6 && s7) ||
+      !data.count("parameter") || !data.count("eigenvalues_re") || components.size() != data["parameter"].size()) {
     *damage = g + " incomplete";
     PetscFunctionReturn(0);
   }
@@ -315,6 +323,7 @@ PetscErrorCode readBranch(Hdf5File &f, const std::string &g, Branch *b, std::str
   b->bornAt                 = static_cast<PetscInt>(v[4]);
   b->depth                  = static_cast<PetscInt>(v[5]);
   b->endReason              = end;
+  b->componentElements      = elements;
   for (BranchOrigin o : {BranchOrigin::Start, BranchOrigin::StartFile, BranchOrigin::Pitchfork,
                          BranchOrigin::Transcritical})
     if (start == branchOriginName(o)) b->origin = o;
@@ -345,6 +354,7 @@ PetscErrorCode readBranch(Hdf5File &f, const std::string &g, Branch *b, std::str
     pt.im         = row("eigenvalues_im", i);
     pt.speed      = row("speed", i);
     pt.im.resize(pt.re.size(), 0.0); // an imaginary part 0 is not padding
+    pt.unstableComponents = components[i];
     b->points.push_back(std::move(pt));
   }
   if (data.count("state_points"))

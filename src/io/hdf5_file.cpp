@@ -302,6 +302,33 @@ PetscErrorCode writeStrings(Hdf5File &file, const std::string &path, const std::
   return writeWhole(file, path, {static_cast<hsize_t>(values.size())}, type, packed.data());
 }
 
+PetscErrorCode readStrings(Hdf5File &file, const std::string &path, std::vector<std::string> *values, bool *found) {
+  MPI_Comm comm = file.comm();
+  PetscFunctionBeginUser;
+  values->clear();
+  *found       = false;
+  bool present = false;
+  PetscCall(allRanks(comm, linkExists(file.id(), path), &present));
+  if (!present) PetscFunctionReturn(0);
+  H5Dataset ds(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT));
+  H5Type type(ds.valid() ? H5Dget_type(ds) : H5I_INVALID_HID);
+  const bool fixed = type.valid() && H5Tget_class(type) == H5T_STRING && !H5Tis_variable_str(type);
+  EQRNN_CHECK_ALL(comm, fixed, PETSC_ERR_FILE_READ, "dataset '%s' is not a fixed-length string dataset",
+                  path.c_str());
+  H5Dataspace space(H5Dget_space(ds));
+  const hssize_t n     = H5Sget_simple_extent_npoints(space);
+  const std::size_t w  = H5Tget_size(type);
+  std::vector<char> buffer(static_cast<std::size_t>(std::max<hssize_t>(n, 0)) * w + 1, '\0');
+  const bool ok = n <= 0 || H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()) >= 0;
+  EQRNN_CHECK_ALL(comm, ok, PETSC_ERR_FILE_READ, "reading dataset '%s' failed", path.c_str());
+  for (hssize_t i = 0; i < n; ++i) {
+    const char *at = buffer.data() + static_cast<std::size_t>(i) * w;
+    values->emplace_back(at, strnlen(at, w));
+  }
+  *found = true;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode readArray(Hdf5File &file, const std::string &path, std::vector<double> *data, bool *found,
                          std::vector<hsize_t> *dims) {
   MPI_Comm comm = file.comm();

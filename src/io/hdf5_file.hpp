@@ -26,6 +26,8 @@ PetscErrorCode writeArray(Hdf5File &file, const std::string &path, const std::ve
                           const long long *data);
 // Strings as a fixed-length (the longest) UTF-8 string dataset.
 PetscErrorCode writeStrings(Hdf5File &file, const std::string &path, const std::vector<std::string> &values);
+// Reads a fixed-length string dataset (as writeStrings writes) on every rank; *found = false when missing.
+PetscErrorCode readStrings(Hdf5File &file, const std::string &path, std::vector<std::string> *values, bool *found);
 // Reads dataset `path` whole on every rank (as doubles); *found = false when it is missing. Collective.
 PetscErrorCode readArray(Hdf5File &file, const std::string &path, std::vector<double> *data, bool *found,
                          std::vector<hsize_t> *dims = nullptr);

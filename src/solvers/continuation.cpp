@@ -705,6 +705,12 @@ struct Continuation::Impl {
         ++pt->nUnstable;
     }
     if (!s.ok) pt->nUnstable = -1;
+    std::map<std::string, PetscInt> byComponent;
+    for (const auto &m : s.multiplets)
+      if (m.re > spec.marginalTol) byComponent[m.label] += m.count;
+    for (const auto &kv : byComponent)
+      pt->unstableComponents +=
+          (pt->unstableComponents.empty() ? "" : ";") + std::to_string(kv.second) + "@[" + kv.first + "]";
     PetscFunctionReturn(0);
   }
 
@@ -810,6 +816,9 @@ struct Continuation::Impl {
     b->stabiliser.description = describeSubgroup(net->group(), H.shifts[0]);
     b->orbitSize              = net->group().order() / std::max<PetscInt>(1, b->stabiliser.order);
     b->phaseAxes              = axes;
+    b->componentElements.clear();
+    for (const auto &t : tests)
+      b->componentElements += (b->componentElements.empty() ? "" : "; ") + sym->elementName(t);
     PetscFunctionReturn(0);
   }
 

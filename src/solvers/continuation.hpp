@@ -75,6 +75,9 @@ struct BranchPoint {
   PetscInt nUnstable = 0, nMarginal = 0, iterations = 0;
   std::vector<double> re, im; // leading eigenvalues, real part descending
   std::vector<double> speed;  // c_i
+  // Unstable eigenvalues per isotypic component of the branch's isotropy: "count@[character]" joined by ";",
+  // the character taken on the branch's component_elements ("" when none is unstable).
+  std::string unstableComponents;
 };
 
 struct Branch {
@@ -84,6 +87,7 @@ struct Branch {
   Stabiliser stabiliser;
   PetscInt orbitSize = 1;
   std::vector<PetscInt> phaseAxes;
+  std::string componentElements; // the elements of H the component characters are taken on
   std::vector<BranchPoint> points;
   std::vector<VecHandle> states;
   std::vector<PetscInt> statePoints;

@@ -225,6 +225,23 @@ def test_torus_stripes_stable_mixed_saddles(torus):
         assert np.all(b["n_unstable"][2:] >= 1), b["n_unstable"]
 
 
+def test_torus_unstable_eigenvalues_per_component(torus):
+    """Past J1 = 2 the four unstable modes of x = 0 are one irrep of its isotropy (one component, 4 eigenvalues),
+    and a mixed state's one unstable mode is one component: the counts per component, not only in total."""
+    b = torus["branches"][0]
+    assert b["component_elements"]
+    for J1, total, comp in zip(b["parameter"], b["n_unstable"], b["unstable_components"]):
+        comp = comp.decode()
+        if J1 > 2:
+            assert total == 4 and comp.count("@") == 1 and comp.startswith("4@"), comp
+        else:
+            assert total == 0 and comp == ""
+    for m in children(torus):
+        for total, comp in zip(m["n_unstable"], m["unstable_components"]):
+            counts = [int(c.split("@")[0]) for c in comp.decode().split(";") if c]
+            assert sum(counts) == total
+
+
 def test_torus_eigenvalues_match_the_reduced_jacobian(torus):
     n = 32
     g1, g2 = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
