@@ -368,7 +368,7 @@ PetscErrorCode NetworkSymmetry::isotropy(Vec x, double tol, Isotropy *iso) {
     PetscCall(operate(o, x, work_));
     PetscCall(correlationAll(x, work_, &c));
     for (PetscInt a = 0; a < group().order(); ++a)
-      if (2 * xn * xn - 2 * c[a] <= tol * tol) iso->shifts[o].push_back(a);
+      if (2 * xn * xn - 2 * c[a] <= tol * tol || (o == 0 && a == 0)) iso->shifts[o].push_back(a); // e: always
     iso->order += static_cast<PetscInt>(iso->shifts[o].size());
   }
   // The translation part as the census names it, then the other operations present (with one shift each).
@@ -417,6 +417,33 @@ PetscErrorCode NetworkSymmetry::match(Vec x, Vec y, const Isotropy *within, bool
         consider(a);
   }
   *distance = std::sqrt(std::max(0.0, d2));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode NetworkSymmetry::representation(const std::vector<Vec> &basis,
+                                               const std::vector<SymmetryElement> &elements,
+                                               std::vector<std::vector<double>> *rho) {
+  const std::size_t m = basis.size();
+  std::vector<double> c;
+  VecHandle y;
+  PetscFunctionBeginUser;
+  rho->assign(elements.size(), std::vector<double>(m * m, 0.0));
+  if (m == 0) PetscFunctionReturn(0);
+  PetscCall(VecDuplicate(basis[0], y.address()));
+  for (std::size_t o = 0; o < ops_.size(); ++o) {
+    bool used = false;
+    for (const auto &e : elements)
+      used = used || e.op == o;
+    if (!used) continue;
+    for (std::size_t j = 0; j < m; ++j) {
+      PetscCall(operate(o, basis[j], y));
+      for (std::size_t i = 0; i < m; ++i) {
+        PetscCall(correlationAll(basis[i], y, &c)); // c(a) = <b_i, L_a o b_j>
+        for (std::size_t k = 0; k < elements.size(); ++k)
+          if (elements[k].op == o) (*rho)[k][i * m + j] = c[elements[k].shift];
+      }
+    }
+  }
   PetscFunctionReturn(0);
 }
 

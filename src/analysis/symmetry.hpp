@@ -61,6 +61,10 @@ public:
   // element and sign attaining it.
   PetscErrorCode match(Vec x, Vec y, const Isotropy *within, bool bothSigns, double *distance,
                        SymmetryElement *best = nullptr, double *bestSign = nullptr);
+  // The matrices <b_i, h b_j> of the given elements on an orthonormal basis (m x m row-major each): one FFT
+  // correlation per pair (i, j) and operation used, whatever the number of elements.
+  PetscErrorCode representation(const std::vector<Vec> &basis, const std::vector<SymmetryElement> &elements,
+                                std::vector<std::vector<double>> *rho);
   // x <- (1/|K|) sum_{k in K} k x: the projection onto Fix(K).
   PetscErrorCode average(const Isotropy &K, Vec x);
   // Small generating-like set of K for character signatures: every element when |K| <= limit, else the

@@ -4,6 +4,7 @@
 #include "app/commands.hpp"
 #include "io/simulation_output.hpp"
 #include "solvers/continuation.hpp"
+#include "training/linalg.hpp"
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -485,6 +486,9 @@ PetscErrorCode runContinue(MPI_Comm comm, const ContinueConfig &config, Continua
   std::unique_ptr<Continuation> cont;
   Hdf5File file;
   PetscFunctionBeginUser;
+  // One OpenBLAS thread per rank: PETSc's vector operations call BLAS, and spinning BLAS threads on cores the
+  // MPI ranks already use cost a third of the run (measured on Z256 x Z256, 2 ranks on 2 cores).
+  training::setBlasThreads(1);
   PetscCall(RateNetwork::create(comm, config.network, &net));
   double start = 0;
   PetscCall(net->parameter(config.cont.parameter, &start));

@@ -1027,15 +1027,10 @@ struct Continuation::Impl {
     }
     const int m = static_cast<int>(critical.basis.size());
     std::vector<std::vector<double>> rho;
-    for (const auto &h : candidates()) {
-      std::vector<double> matrix(static_cast<std::size_t>(m * m));
-      for (int j = 0; j < m; ++j) {
-        PetscCall(sym->apply(h, critical.basis[j], fullWork));
-        for (int i = 0; i < m; ++i)
-          PetscCall(VecDot(critical.basis[i], fullWork, &matrix[i * m + j]));
-      }
-      rho.push_back(std::move(matrix));
-    }
+    std::vector<Vec> basis;
+    for (auto &b : critical.basis)
+      basis.push_back(b);
+    PetscCall(sym->representation(basis, candidates(), &rho));
     struct Class {
       VecHandle x;
       PetscInt order;
@@ -1050,7 +1045,7 @@ struct Continuation::Impl {
         PetscCall(VecAXPY(xv, line[i], critical.basis[i]));
       PetscCall(VecNormalize(xv, nullptr));
       Isotropy iso;
-      PetscCall(sym->isotropy(xv, 1e-7, &iso));
+      PetscCall(sym->isotropy(xv, spec.symmetryTol, &iso));
       PetscInt order = 0;
       for (std::size_t o = 0; o < iso.shifts.size(); ++o) {
         std::vector<PetscInt> both;
@@ -1063,7 +1058,7 @@ struct Continuation::Impl {
         if (c.order != order) continue;
         double d = 0;
         PetscCall(sym->match(xv, c.x, &H, true, &d));
-        if (d <= 1e-6) {
+        if (d <= 10 * spec.symmetryTol) {
           known = true;
           break;
         }
@@ -1074,7 +1069,7 @@ struct Continuation::Impl {
       PetscCall(VecScale(minus, -1.0));
       double d = 0;
       PetscCall(sym->match(xv, minus, &H, false, &d));
-      classes.push_back({std::move(xv), order, d <= 1e-6});
+      classes.push_back({std::move(xv), order, d <= 10 * spec.symmetryTol});
     }
     if (classes.empty())
       result->notFollowed.push_back("the branch point " + where +
