@@ -1,6 +1,7 @@
 #include "analysis/symmetry.hpp"
 
 #include "core/collective.hpp"
+#include "core/log_event.hpp"
 #include "groups/group_action.hpp"
 #include <algorithm>
 #include <cmath>
@@ -15,9 +16,13 @@ namespace eqrnn {
 
 namespace {
 
+LogEvent evApply("SymApply"), evCorrelation("SymCorrelation"), evIsotropy("SymIsotropy"), evMatch("SymMatch"),
+    evRepresentation("SymRepresentation"), evAverage("SymAverage");
+
 // The automorphism of G that moves factor i to position perm[i] and negates the cyclic factors in `negate`
 // (a bit per position, applied after the move), as a table g -> sigma(g).
-std::vector<PetscInt> automorphismTable(const Group &G, const std::vector<std::size_t> &perm, unsigned negate) {
+std::vector<PetscInt> automorphismTable(const Group &G, const std::vector<std::size_t> &perm,
+                                        unsigned negate) {
   std::vector<PetscInt> table(static_cast<std::size_t>(G.order()));
   const auto n = G.factorOrders();
   for (PetscInt g = 0; g < G.order(); ++g) {
@@ -75,14 +80,14 @@ std::vector<double> smallEigenvectors(std::vector<double> a, int k, double tol, 
 
 struct Subspace {
   int dim = 0;
-  std::vector<double> basis; // m x dim, row-major, orthonormal columns
+  std::vector<double> basis;     // m x dim, row-major, orthonormal columns
   std::vector<double> projector; // m x m
 };
 
 Subspace makeSubspace(std::vector<double> basis, int m, int dim) {
   Subspace s;
-  s.dim       = dim;
-  s.basis     = std::move(basis);
+  s.dim   = dim;
+  s.basis = std::move(basis);
   s.projector.assign(static_cast<std::size_t>(m * m), 0.0);
   for (int i = 0; i < m; ++i)
     for (int j = 0; j < m; ++j)
@@ -107,7 +112,7 @@ Subspace intersectFixed(const Subspace &U, const std::vector<double> &h, int m) 
     for (int b = 0; b < k; ++b)
       for (int i = 0; i < m; ++i)
         N[a * k + b] += M[i * k + a] * M[i * k + b];
-  int r       = 0;
+  int r        = 0;
   const auto Y = smallEigenvectors(N, k, 1e-12, &r);
   std::vector<double> basis(static_cast<std::size_t>(m * r), 0.0);
   for (int i = 0; i < m; ++i)
@@ -139,7 +144,8 @@ std::vector<SymmetryElement> Isotropy::elements() const {
   return all;
 }
 
-PetscErrorCode NetworkSymmetry::create(RateNetwork &net, double inputTime, std::unique_ptr<NetworkSymmetry> *out) {
+PetscErrorCode NetworkSymmetry::create(RateNetwork &net, double inputTime,
+                                       std::unique_ptr<NetworkSymmetry> *out) {
   std::unique_ptr<NetworkSymmetry> s(new NetworkSymmetry());
   PetscFunctionBeginUser;
   s->net_          = &net;
@@ -219,8 +225,8 @@ PetscErrorCode NetworkSymmetry::create(RateNetwork &net, double inputTime, std::
           auto parts = autoName;
           if (b != 0) parts.push_back("R(" + G.label(b) + ")");
           if (sign < 0) parts.push_back("-x");
-          op.name = joinNames(parts);
-          op.sign = sign;
+          op.name             = joinNames(parts);
+          op.sign             = sign;
           const bool identity = !moved && mask == 0 && b == 0;
           if (!identity) {
             op.source.resize(sigma.size());
@@ -300,7 +306,8 @@ PetscErrorCode NetworkSymmetry::operate(std::size_t op, Vec x, Vec y) {
   } else {
     if (opScatters_.size() < ops_.size()) opScatters_.resize(ops_.size());
     if (!opScatters_[op])
-      PetscCall(createPermutation(group(), x, [&](PetscInt g) { return o.source[g]; }, &opScatters_[op]));
+      PetscCall(createPermutation(
+          group(), x, [&](PetscInt g) { return o.source[g]; }, &opScatters_[op]));
     PetscCall(VecScatterBegin(opScatters_[op], x, y, INSERT_VALUES, SCATTER_FORWARD));
     PetscCall(VecScatterEnd(opScatters_[op], x, y, INSERT_VALUES, SCATTER_FORWARD));
   }
@@ -309,19 +316,23 @@ PetscErrorCode NetworkSymmetry::operate(std::size_t op, Vec x, Vec y) {
 }
 
 PetscErrorCode NetworkSymmetry::apply(const SymmetryElement &e, Vec x, Vec y) {
+  LogScope scope(evApply);
   PetscFunctionBeginUser;
   const auto key = std::make_pair(e.shift, e.op);
-  auto it = std::find_if(cache_.begin(), cache_.end(), [&](const auto &c) { return c.first == key; });
+  auto it        = std::find_if(cache_.begin(), cache_.end(), [&](const auto &c) { return c.first == key; });
   if (it == cache_.end() && cache_.size() < kCached) {
     // (L_a o x)(g) = sign x(source_o(a^-1 g)): one permutation.
-    const Group &G       = group();
-    const PetscInt ainv  = G.inverse(e.shift);
-    const auto &source   = ops_[e.op].source;
+    const Group &G      = group();
+    const PetscInt ainv = G.inverse(e.shift);
+    const auto &source  = ops_[e.op].source;
     ScatterHandle scatter;
-    PetscCall(createPermutation(G, x, [&](PetscInt g) {
-      const PetscInt h = G.multiply(ainv, g);
-      return source.empty() ? h : source[h];
-    }, &scatter));
+    PetscCall(createPermutation(
+        G, x,
+        [&](PetscInt g) {
+          const PetscInt h = G.multiply(ainv, g);
+          return source.empty() ? h : source[h];
+        },
+        &scatter));
     cache_.emplace_back(key, std::move(scatter));
     it = cache_.end() - 1;
   }
@@ -339,6 +350,7 @@ PetscErrorCode NetworkSymmetry::apply(const SymmetryElement &e, Vec x, Vec y) {
 }
 
 PetscErrorCode NetworkSymmetry::correlationAll(Vec x, Vec y, std::vector<double> *c) {
+  LogScope scope(evCorrelation);
   const PetscScalar *a = nullptr;
   PetscInt size        = 0;
   PetscFunctionBeginUser;
@@ -358,6 +370,7 @@ PetscErrorCode NetworkSymmetry::correlationAll(Vec x, Vec y, std::vector<double>
 }
 
 PetscErrorCode NetworkSymmetry::isotropy(Vec x, double tol, Isotropy *iso) {
+  LogScope scope(evIsotropy);
   PetscReal xn = 0;
   std::vector<double> c;
   PetscFunctionBeginUser;
@@ -388,6 +401,7 @@ PetscErrorCode NetworkSymmetry::isotropy(Vec x, double tol, Isotropy *iso) {
 
 PetscErrorCode NetworkSymmetry::match(Vec x, Vec y, const Isotropy *within, bool bothSigns, double *distance,
                                       SymmetryElement *best, double *bestSign) {
+  LogScope scope(evMatch);
   PetscReal xn = 0, yn = 0;
   std::vector<double> c;
   double d2 = INFINITY;
@@ -423,6 +437,7 @@ PetscErrorCode NetworkSymmetry::match(Vec x, Vec y, const Isotropy *within, bool
 PetscErrorCode NetworkSymmetry::representation(const std::vector<Vec> &basis,
                                                const std::vector<SymmetryElement> &elements,
                                                std::vector<std::vector<double>> *rho) {
+  LogScope scope(evRepresentation);
   const std::size_t m = basis.size();
   std::vector<double> c;
   VecHandle y;
@@ -448,6 +463,7 @@ PetscErrorCode NetworkSymmetry::representation(const std::vector<Vec> &basis,
 }
 
 PetscErrorCode NetworkSymmetry::average(const Isotropy &K, Vec x) {
+  LogScope scope(evAverage);
   VecHandle sum, term;
   PetscFunctionBeginUser;
   if (K.order <= 1) PetscFunctionReturn(0);
@@ -468,8 +484,8 @@ std::vector<SymmetryElement> NetworkSymmetry::testElements(const Isotropy &K, st
   if (all.size() <= limit) return all;
   std::vector<SymmetryElement> chosen;
   // Generators of the translation part, greedily: the smallest element outside the closure so far.
-  const Group &G   = group();
-  const auto &T    = K.shifts[0];
+  const Group &G = group();
+  const auto &T  = K.shifts[0];
   std::vector<char> inClosure(static_cast<std::size_t>(G.order()), 0);
   std::vector<PetscInt> closure{0};
   inClosure[0] = 1;
@@ -515,6 +531,51 @@ std::vector<std::vector<double>> axialLines(const std::vector<std::vector<double
     }
   }
   return lines;
+}
+
+std::vector<int> lineClasses(const std::vector<std::vector<double>> &rho,
+                             const std::vector<std::vector<double>> &lines, int m) {
+  const int L = static_cast<int>(lines.size());
+  std::vector<int> parent(static_cast<std::size_t>(L));
+  std::iota(parent.begin(), parent.end(), 0);
+  const auto root = [&](int i) {
+    while (parent[i] != i)
+      i = parent[i] = parent[parent[i]];
+    return i;
+  };
+  // The lines sorted by their first coordinate: an image is looked up in a window, not against every line.
+  std::vector<int> byFirst(parent);
+  std::sort(byFirst.begin(), byFirst.end(), [&](int a, int b) { return lines[a][0] < lines[b][0]; });
+  const double tol = 1e-6;
+  std::vector<double> v(static_cast<std::size_t>(m));
+  for (int i = 0; i < L; ++i)
+    for (const auto &h : rho) {
+      for (int r = 0; r < m; ++r) {
+        v[r] = 0;
+        for (int c = 0; c < m; ++c)
+          v[r] += h[r * m + c] * lines[i][c];
+      }
+      for (double sign : {1.0, -1.0}) {
+        const double first = sign * v[0];
+        auto it            = std::lower_bound(byFirst.begin(), byFirst.end(), first - tol,
+                                              [&](int a, double value) { return lines[a][0] < value; });
+        for (; it != byFirst.end() && lines[*it][0] <= first + tol; ++it) {
+          double d = 0;
+          for (int r = 0; r < m; ++r)
+            d = std::max(d, std::abs(lines[*it][r] - sign * v[r]));
+          if (d <= tol) parent[root(*it)] = root(i);
+        }
+      }
+    }
+  // Classes numbered in the order of their first line.
+  std::vector<int> cls(static_cast<std::size_t>(L), -1), number(static_cast<std::size_t>(L), -1);
+  int next = 0;
+  for (int i = 0; i < L; ++i) {
+    const int r = root(i);
+    if (number[r] < 0) number[r] = next++;
+    cls[i] = number[r];
+  }
+  return cls;
 }
 
 } // namespace eqrnn

@@ -3,6 +3,7 @@
 #include "analysis/reduced_model.hpp"
 #include "analysis/tangent.hpp"
 #include "core/collective.hpp"
+#include "core/log_event.hpp"
 #include "groups/group_fourier.hpp"
 #include "io/hdf5_file.hpp"
 #include <slepceps.h>
@@ -17,6 +18,12 @@
 namespace eqrnn {
 
 namespace {
+
+// The tracer's phases, for -log_view.
+LogEvent evCorrect("ContCorrect"), evTangent("ContTangent"), evSpectrum("ContSpectrum"),
+    evCharacter("ContCharacter"), evSummarise("ContSummarise"), evRecord("ContRecord"),
+    evSwitch("ContSwitch"), evIsotropy("ContIsotropy"), evSymmetrise("ContSymmetrise"),
+    evLocate("ContLocate");
 using EPSHandle  = PetscHandle<EPS, EPSDestroy>;
 using SNESHandle = PetscHandle<SNES, SNESDestroy>;
 
@@ -51,19 +58,19 @@ struct Gatherer {
 // everything written, is in the network's layout: lift() and restrict() convert.
 class System {
 public:
-  virtual ~System()                                         = default;
-  virtual MPI_Comm comm() const                             = 0; // of the state vectors
-  virtual PetscInt localSize() const                        = 0;
-  virtual bool reduced() const                              = 0;
-  virtual PetscErrorCode createState(Vec *x)                = 0;
-  virtual PetscErrorCode rhs(Vec x, Vec f)                  = 0;
-  virtual PetscErrorCode parameterDerivative(Vec x, Vec dF) = 0;
-  virtual PetscErrorCode setPoint(Vec x)                    = 0; // the linearisation's point
-  virtual PetscErrorCode apply(Vec v, Vec out)              = 0;
-  virtual Mat jacobian()                                    = 0; // at the point (for the eigensolver)
+  virtual ~System()                                                 = default;
+  virtual MPI_Comm comm() const                                     = 0; // of the state vectors
+  virtual PetscInt localSize() const                                = 0;
+  virtual bool reduced() const                                      = 0;
+  virtual PetscErrorCode createState(Vec *x)                        = 0;
+  virtual PetscErrorCode rhs(Vec x, Vec f)                          = 0;
+  virtual PetscErrorCode parameterDerivative(Vec x, Vec dF)         = 0;
+  virtual PetscErrorCode setPoint(Vec x)                            = 0; // the linearisation's point
+  virtual PetscErrorCode apply(Vec v, Vec out)                      = 0;
+  virtual Mat jacobian()                                            = 0; // at the point (for the eigensolver)
   virtual PetscErrorCode tangents(Vec x, std::vector<VecHandle> *t) = 0; // one per axis of order > 2
-  virtual PetscErrorCode lift(Vec x, Vec full)              = 0;
-  virtual PetscErrorCode restrict(Vec full, Vec x)          = 0;
+  virtual PetscErrorCode lift(Vec x, Vec full)                      = 0;
+  virtual PetscErrorCode restrict(Vec full, Vec x)                  = 0;
 };
 
 class FullSystem final : public System {
@@ -222,7 +229,6 @@ struct State {
   double tl = 0;
 };
 
-
 std::string characterLabel(const std::vector<double> &chi) {
   std::ostringstream o;
   for (std::size_t i = 0; i < chi.size(); ++i) {
@@ -265,17 +271,17 @@ const char *branchOriginName(BranchOrigin o) {
 }
 
 struct Continuation::Impl {
-  RateNetwork *net = nullptr;
+  RateNetwork *net     = nullptr;
   NetworkSymmetry *sym = nullptr;
   ContinuationSpec spec;
-  MPI_Comm comm = MPI_COMM_NULL;
+  MPI_Comm comm    = MPI_COMM_NULL;
   PetscMPIInt rank = 0, size = 1;
   PetscInt nloc = 0, N = 0;
   double weight = 1;
   std::unique_ptr<System> system;
-  MPI_Comm scomm  = MPI_COMM_NULL; // the system's (PETSC_COMM_SELF for the reduced model)
+  MPI_Comm scomm    = MPI_COMM_NULL; // the system's (PETSC_COMM_SELF for the reduced model)
   PetscMPIInt srank = 0, ssize = 1;
-  VecHandle fullWork, fullWork2;   // network-layout work vectors (symmetry, summaries)
+  VecHandle fullWork, fullWork2; // network-layout work vectors (symmetry, summaries)
   double currentLambda = NAN;
 
   // The augmented system's context.
@@ -296,7 +302,8 @@ struct Continuation::Impl {
   Isotropy H;
   std::vector<SymmetryElement> tests;
 
-  // ---- the augmented vector --------------------------------------------------------------------------------
+  // ---- the augmented vector
+  // --------------------------------------------------------------------------------
   PetscInt extras() const { return 1 + p; }
   PetscErrorCode split(Vec U, Vec x, double *lambda, std::vector<double> *c) {
     const PetscScalar *a = nullptr;
@@ -396,7 +403,8 @@ struct Continuation::Impl {
     PetscFunctionReturn(0);
   }
 
-  // ---- residual and Jacobian of the augmented system ---------------------------------------------------------
+  // ---- residual and Jacobian of the augmented system
+  // ---------------------------------------------------------
   PetscErrorCode residual(Vec U, Vec R) {
     double lambda = 0;
     std::vector<double> c;
@@ -479,7 +487,7 @@ struct Continuation::Impl {
   }
   static PetscErrorCode convergedShell(SNES s, PetscInt it, PetscReal unorm, PetscReal, PetscReal fnorm,
                                        SNESConvergedReason *reason, void *ctx) {
-    auto *self = static_cast<Impl *>(ctx);
+    auto *self     = static_cast<Impl *>(ctx);
     PetscInt maxit = 0, maxf = 0;
     PetscFunctionBeginUser;
     PetscCall(SNESGetTolerances(s, nullptr, nullptr, nullptr, &maxit, &maxf));
@@ -493,8 +501,9 @@ struct Continuation::Impl {
     PetscFunctionReturn(0);
   }
 
-  // ---- corrector and tangent ---------------------------------------------------------------------------------
-  // Sets the arclength row (from `from` along (tx, tl), distance s) and the phase reference.
+  // ---- corrector and tangent
+  // --------------------------------------------------------------------------------- Sets the arclength row
+  // (from `from` along (tx, tl), distance s) and the phase reference.
   PetscErrorCode setReference(const State &from, Vec tx, double tl, double s, Vec reference) {
     PetscFunctionBeginUser;
     PetscCall(VecCopy(from.x, x0));
@@ -507,8 +516,9 @@ struct Continuation::Impl {
     PetscFunctionReturn(0);
   }
   // Newton from the predictor (px, pl). *ok: converged.
-  PetscErrorCode correct(const State &from, Vec tx, double tl, double s, Vec px, double pl, State *to, bool *ok,
-                         PetscInt *iterations) {
+  PetscErrorCode correct(const State &from, Vec tx, double tl, double s, Vec px, double pl, State *to,
+                         bool *ok, PetscInt *iterations) {
+    LogScope scope(evCorrect);
     SNESConvergedReason reason;
     PetscFunctionBeginUser;
     PetscCall(setReference(from, tx, tl, s, px));
@@ -524,6 +534,7 @@ struct Continuation::Impl {
   }
   // The tangent at `at` (x, lambda), oriented along (tx, tl): J_aug z = e_arclength, normalised.
   PetscErrorCode tangent(State *at, Vec tx, double tl) {
+    LogScope scope(evTangent);
     KSP ksp;
     KSPConvergedReason reason;
     double zl = 0;
@@ -550,8 +561,10 @@ struct Continuation::Impl {
     PetscFunctionReturn(0);
   }
 
-  // ---- spectrum and components -------------------------------------------------------------------------------
+  // ---- spectrum and components
+  // -------------------------------------------------------------------------------
   PetscErrorCode spectrum(const State &at, const Spectrum *previous, Spectrum *out) {
+    LogScope scope(evSpectrum);
     PetscInt nconv = 0;
     PetscFunctionBeginUser;
     *out = Spectrum();
@@ -619,12 +632,14 @@ struct Continuation::Impl {
       m.label = characterLabel(m.character);
       if (!m.complete) continue;
       auto it = out->leading.find(m.label);
-      if (it == out->leading.end()) out->leading[m.label] = static_cast<std::size_t>(&m - &out->multiplets[0]);
+      if (it == out->leading.end())
+        out->leading[m.label] = static_cast<std::size_t>(&m - &out->multiplets[0]);
     }
     PetscFunctionReturn(0);
   }
   // chi(h) = trace of h on span(basis), for the branch's test elements.
   PetscErrorCode characterOf(std::vector<VecHandle> &basis, std::vector<double> *chi) {
+    LogScope scope(evCharacter);
     PetscFunctionBeginUser;
     chi->assign(tests.size(), 0.0);
     for (std::size_t k = 0; k < tests.size(); ++k)
@@ -645,10 +660,12 @@ struct Continuation::Impl {
     return true;
   }
 
-  // ---- point summaries ----------------------------------------------------------------------------------------
+  // ---- point summaries
+  // ----------------------------------------------------------------------------------------
   std::vector<std::vector<PetscInt>> axisCoordinate;
   Gatherer gatherAll;
   PetscErrorCode summarise(const State &at, const Spectrum &s, PetscInt iterations, BranchPoint *pt) {
+    LogScope scope(evSummarise);
     std::vector<double> all;
     PetscFunctionBeginUser;
     *pt            = BranchPoint();
@@ -673,7 +690,8 @@ struct Continuation::Impl {
       const PetscInt n = orders[axis];
       if (n <= 2) continue;
       std::vector<double> marginal(static_cast<std::size_t>(n), 0.0);
-      if (axisCoordinate.empty()) { // per element, its coordinate on each axis (once: coordinates() allocates)
+      if (axisCoordinate
+              .empty()) { // per element, its coordinate on each axis (once: coordinates() allocates)
         axisCoordinate.resize(orders.size());
         for (PetscInt g = 0; g < G.order(); ++g) {
           const auto c = G.axisCoordinates(g);
@@ -687,7 +705,8 @@ struct Continuation::Impl {
           marginal[j] += all[g * C + c];
       }
       std::vector<fftw_complex> spectrum(static_cast<std::size_t>(n / 2 + 1));
-      fftw_plan plan = fftw_plan_dft_r2c_1d(static_cast<int>(n), marginal.data(), spectrum.data(), FFTW_ESTIMATE);
+      fftw_plan plan =
+          fftw_plan_dft_r2c_1d(static_cast<int>(n), marginal.data(), spectrum.data(), FFTW_ESTIMATE);
       fftw_execute(plan);
       fftw_destroy_plan(plan);
       double best = 0;
@@ -747,7 +766,8 @@ struct Continuation::Impl {
     PetscFunctionReturn(0);
   }
 
-  // ---- the diagram ------------------------------------------------------------------------------------------
+  // ---- the diagram
+  // ------------------------------------------------------------------------------------------
   ContinuationResult *result = nullptr;
   std::deque<PendingBranch> queue;
   std::vector<std::pair<PetscInt, VecHandle>> starts; // the start branches' corrected start states (lifted)
@@ -801,6 +821,7 @@ struct Continuation::Impl {
   }
 
   PetscErrorCode branchIsotropy(Vec state, Branch *b) {
+    LogScope scope(evIsotropy);
     PetscReal xn = 0;
     PetscFunctionBeginUser;
     PetscCall(system->lift(state, fullWork2));
@@ -834,6 +855,7 @@ struct Continuation::Impl {
 
   // x <- its projection onto Fix(H) (in the network's layout).
   PetscErrorCode symmetrise(Vec x) {
+    LogScope scope(evSymmetrise);
     PetscFunctionBeginUser;
     PetscCall(system->lift(x, fullWork2));
     PetscCall(sym->average(H, fullWork2));
@@ -852,6 +874,7 @@ struct Continuation::Impl {
   using TestFunction = std::function<PetscErrorCode(State &, const Spectrum &, Spectrum *, double *, bool *)>;
   PetscErrorCode locate(const State &a, const Spectrum &sa, const State &b, double ds, double fa, double fb,
                         const TestFunction &test, State *at, Spectrum *atSpec, bool *found) {
+    LogScope scope(evLocate);
     double s0 = 0, s1 = ds, l0 = a.lambda, l1 = b.lambda;
     int side = 0;
     PetscFunctionBeginUser;
@@ -863,17 +886,17 @@ struct Continuation::Impl {
       const double w  = sc / ds;
       PetscCall(VecAXPBYPCZ(px, 1.0 - w, w, 0.0, a.x, b.x));
       State st;
-      bool ok         = false;
-      PetscInt its    = 0;
+      bool ok      = false;
+      PetscInt its = 0;
       PetscCall(correct(a, a.tx, a.tl, sc, px, (1.0 - w) * a.lambda + w * b.lambda, &st, &ok, &its));
       if (!ok) break;
       Spectrum sp;
       double fc = 0;
       PetscCall(test(st, sa, &sp, &fc, &ok));
       if (!ok) break;
-      *at     = std::move(st);
-      *atSpec = std::move(sp);
-      *found  = true;
+      *at             = std::move(st);
+      *atSpec         = std::move(sp);
+      *found          = true;
       const double lc = at->lambda;
       if (fc * fb > 0) {
         s1 = sc, fb = fc, l1 = lc;
@@ -892,6 +915,7 @@ struct Continuation::Impl {
   }
 
   PetscErrorCode record(PetscInt bi, BifurcationType type, const State &at, Multiplet &critical) {
+    LogScope scope(evRecord);
     Bifurcation row;
     PetscFunctionBeginUser;
     row.type         = type;
@@ -906,7 +930,8 @@ struct Continuation::Impl {
     PetscCall(irrepsOf(critical.basis, &row.irrep));
     for (std::size_t j = 0; j < result->bifurcations.size() && row.sameAs < 0; ++j) {
       const Bifurcation &o = result->bifurcations[j];
-      if (o.type != type || std::abs(o.parameter - row.parameter) > 1e-6 * std::max(1.0, std::abs(row.parameter)))
+      if (o.type != type ||
+          std::abs(o.parameter - row.parameter) > 1e-6 * std::max(1.0, std::abs(row.parameter)))
         continue;
       double d = 0;
       PetscCall(sym->match(row.x, o.x, nullptr, false, &d));
@@ -915,11 +940,12 @@ struct Continuation::Impl {
     result->bifurcations.push_back(std::move(row));
     const PetscInt index = static_cast<PetscInt>(result->bifurcations.size()) - 1;
     if (!spec.quiet)
-      PetscCall(PetscPrintf(comm, "eqrnn: %s point at %s = %.10g on branch %" PetscInt_FMT " (multiplicity %" PetscInt_FMT
-                                ", irrep %s)%s\n",
-                          bifurcationTypeName(type), networkParameterName(spec.parameter).c_str(), at.lambda, bi,
-                          critical.count, result->bifurcations.back().irrep.c_str(),
-                          result->bifurcations.back().sameAs >= 0 ? " (found before)" : ""));
+      PetscCall(PetscPrintf(comm,
+                            "eqrnn: %s point at %s = %.10g on branch %" PetscInt_FMT
+                            " (multiplicity %" PetscInt_FMT ", irrep %s)%s\n",
+                            bifurcationTypeName(type), networkParameterName(spec.parameter).c_str(),
+                            at.lambda, bi, critical.count, result->bifurcations.back().irrep.c_str(),
+                            result->bifurcations.back().sameAs >= 0 ? " (found before)" : ""));
     if (type == BifurcationType::Branch && result->bifurcations.back().sameAs < 0)
       PetscCall(switchAt(bi, index, at, critical));
     PetscFunctionReturn(0);
@@ -932,7 +958,7 @@ struct Continuation::Impl {
     if (fold) {
       State at;
       Spectrum atSpec;
-      bool found = false;
+      bool found                   = false;
       const TestFunction byTangent = [&](State &st, const Spectrum &prev, Spectrum *sp, double *f, bool *ok) {
         PetscFunctionBeginUser;
         PetscCall(tangentOk(&st, a.tx, a.tl, ok));
@@ -959,20 +985,21 @@ struct Continuation::Impl {
       const std::string &label = kv.first;
       const Multiplet &mb      = sb.multiplets[kv.second];
       if (std::abs(mb.re) <= spec.marginalTol) continue; // marginal: no sign (a crossing needs both sides)
-      const int s              = mb.re > 0 ? 1 : -1;
-      auto last                = lastSign.find(label);
-      const bool crossed       = last != lastSign.end() && last->second != s;
-      lastSign[label]          = s;
+      const int s        = mb.re > 0 ? 1 : -1;
+      auto last          = lastSign.find(label);
+      const bool crossed = last != lastSign.end() && last->second != s;
+      lastSign[label]    = s;
       if (!crossed) continue;
       if (fold && trivialCharacter(mb) && mb.im == 0) continue; // the fold's own eigenvalue (in Fix(H))
       double va = 0;
       if (!componentValue(sa, label, &va) || va * mb.re >= 0) {
-        result->notFollowed.push_back("an eigenvalue crossing near " + networkParameterName(spec.parameter) + " = " +
-                                      std::to_string(b.lambda) + " on branch " + std::to_string(bi) +
+        result->notFollowed.push_back("an eigenvalue crossing near " + networkParameterName(spec.parameter) +
+                                      " = " + std::to_string(b.lambda) + " on branch " + std::to_string(bi) +
                                       " lingered near zero and was not located");
         continue;
       }
-      const TestFunction byComponent = [&](State &st, const Spectrum &prev, Spectrum *sp, double *f, bool *ok) {
+      const TestFunction byComponent = [&](State &st, const Spectrum &prev, Spectrum *sp, double *f,
+                                           bool *ok) {
         PetscFunctionBeginUser;
         PetscCall(spectrum(st, &prev, sp));
         *ok = sp->ok && componentValue(*sp, label, f);
@@ -983,14 +1010,14 @@ struct Continuation::Impl {
       bool found = false;
       PetscCall(locate(a, sa, b, ds, va, mb.re, byComponent, &at, &atSpec, &found));
       if (!found) {
-        result->notFollowed.push_back("an eigenvalue crossing near " + networkParameterName(spec.parameter) + " = " +
-                                      std::to_string(b.lambda) + " on branch " + std::to_string(bi) +
+        result->notFollowed.push_back("an eigenvalue crossing near " + networkParameterName(spec.parameter) +
+                                      " = " + std::to_string(b.lambda) + " on branch " + std::to_string(bi) +
                                       " could not be located (the corrector failed)");
         continue;
       }
       Multiplet &critical = atSpec.multiplets[atSpec.leading[label]];
-      PetscCall(record(bi, critical.im > spec.marginalTol ? BifurcationType::Hopf : BifurcationType::Branch, at,
-                       critical));
+      PetscCall(record(bi, critical.im > spec.marginalTol ? BifurcationType::Hopf : BifurcationType::Branch,
+                       at, critical));
     }
     PetscFunctionReturn(0);
   }
@@ -1008,7 +1035,8 @@ struct Continuation::Impl {
       bool small   = true;
       for (std::size_t i = 0; i < c.size(); ++i) {
         const PetscInt v = c[i], m = n[i];
-        small = small && (v == 0 || v == 1 || v == m - 1 || 2 * v == m || (m % 4 == 0 && (4 * v == m || 4 * v == 3 * m)));
+        small = small && (v == 0 || v == 1 || v == m - 1 || 2 * v == m ||
+                          (m % 4 == 0 && (4 * v == m || 4 * v == 3 * m)));
       }
       if (small) chosen.push_back(e);
     }
@@ -1016,13 +1044,14 @@ struct Continuation::Impl {
   }
 
   PetscErrorCode switchAt(PetscInt bi, PetscInt row, const State &at, Multiplet &critical) {
-    const Branch &b = result->branches[bi];
+    LogScope scope(evSwitch);
+    const Branch &b         = result->branches[bi];
     const std::string where = networkParameterName(spec.parameter) + " = " + std::to_string(at.lambda) +
                               " on branch " + std::to_string(bi);
     PetscFunctionBeginUser;
     if (b.depth + 1 > spec.depth) {
-      result->notFollowed.push_back("the branches at the branch point " + where + ": depth limit (-cont_depth " +
-                                    std::to_string(spec.depth) + ")");
+      result->notFollowed.push_back("the branches at the branch point " + where +
+                                    ": depth limit (-cont_depth " + std::to_string(spec.depth) + ")");
       PetscFunctionReturn(0);
     }
     const int m = static_cast<int>(critical.basis.size());
@@ -1037,7 +1066,15 @@ struct Continuation::Impl {
       bool pitchfork;
     };
     std::vector<Class> classes;
-    for (const auto &line : axialLines(rho, m)) {
+    // Lines mapped onto each other by the candidates' matrices are one class: only the first of each is
+    // compared with the known classes in the network's space (one FFT correlation per comparison).
+    const auto lines   = axialLines(rho, m);
+    const auto byClass = lineClasses(rho, lines, m);
+    std::vector<bool> done(lines.size(), false);
+    for (std::size_t li = 0; li < lines.size(); ++li) {
+      const auto &line = lines[li];
+      if (done[byClass[li]]) continue;
+      done[byClass[li]] = true;
       VecHandle xv;
       PetscCall(net->createVec(xv.address()));
       PetscCall(VecSet(xv, 0.0));
@@ -1049,8 +1086,8 @@ struct Continuation::Impl {
       PetscInt order = 0;
       for (std::size_t o = 0; o < iso.shifts.size(); ++o) {
         std::vector<PetscInt> both;
-        std::set_intersection(iso.shifts[o].begin(), iso.shifts[o].end(), H.shifts[o].begin(), H.shifts[o].end(),
-                              std::back_inserter(both));
+        std::set_intersection(iso.shifts[o].begin(), iso.shifts[o].end(), H.shifts[o].begin(),
+                              H.shifts[o].end(), std::back_inserter(both));
         order += static_cast<PetscInt>(both.size());
       }
       bool known = false;
@@ -1122,8 +1159,8 @@ struct Continuation::Impl {
       if (!ok) {
         ds *= 0.5;
         if (ds < spec.dsMin) {
-          tr->end = "the corrector failed with ds below -cont_ds_min at " + networkParameterName(spec.parameter) +
-                    " = " + std::to_string(cur.lambda);
+          tr->end = "the corrector failed with ds below -cont_ds_min at " +
+                    networkParameterName(spec.parameter) + " = " + std::to_string(cur.lambda);
           break;
         }
         continue;
@@ -1134,8 +1171,8 @@ struct Continuation::Impl {
         const double bound = next.lambda < spec.minimum ? spec.minimum : spec.maximum;
         const double w     = (bound - cur.lambda) / (next.lambda - cur.lambda);
         State clipped;
-        bool inside     = false;
-        PetscInt inIts  = 0;
+        bool inside    = false;
+        PetscInt inIts = 0;
         PetscCall(VecAXPBYPCZ(px, 1.0 - w, w, 0.0, cur.x, next.x));
         PetscCall(correct(cur, zero, 1.0, bound - cur.lambda, px, bound, &clipped, &inside, &inIts));
         if (inside) PetscCall(tangentOk(&clipped, cur.tx, cur.tl, &inside));
@@ -1147,7 +1184,7 @@ struct Continuation::Impl {
       if (H.order > 1 && H.order <= spec.symmetriseMax) PetscCall(symmetrise(next.x));
       Spectrum ns;
       PetscCall(spectrum(next, &curSpec, &ns));
-        PetscCall(detect(bi, cur, curSpec, next, ns, ds, lastSign));
+      PetscCall(detect(bi, cur, curSpec, next, ns, ds, lastSign));
       BranchPoint pt;
       PetscCall(summarise(next, ns, its, &pt));
       tr->points.push_back(std::move(pt));
@@ -1193,7 +1230,8 @@ struct Continuation::Impl {
     }
     if (pending.row >= 0) result->bifurcations[pending.row].started.push_back(bi);
     PetscCall(createEps());
-    const bool switched = pending.origin == BranchOrigin::Pitchfork || pending.origin == BranchOrigin::Transcritical;
+    const bool switched =
+        pending.origin == BranchOrigin::Pitchfork || pending.origin == BranchOrigin::Transcritical;
     State origin;
     VecHandle direction;
     PetscCall(system->createState(origin.x.address()));
@@ -1216,7 +1254,8 @@ struct Continuation::Impl {
       if (ok) PetscCall(tangentOk(&s0, zero, 1.0, &ok));
       if (!ok) {
         result->branches.back().endReason = "Newton did not converge from the start state";
-        result->notFollowed.push_back("branch " + std::to_string(bi) + ": " + result->branches.back().endReason);
+        result->notFollowed.push_back("branch " + std::to_string(bi) + ": " +
+                                      result->branches.back().endReason);
         PetscFunctionReturn(0);
       }
       origin = std::move(s0);
@@ -1233,7 +1272,8 @@ struct Continuation::Impl {
           result->branches.pop_back();
           result->notFollowed.push_back("a start state at " + networkParameterName(spec.parameter) + " = " +
                                         std::to_string(origin.lambda) + ": on branch " +
-                                        std::to_string(starts[k].first) + " already (the same state up to symmetry)");
+                                        std::to_string(starts[k].first) +
+                                        " already (the same state up to symmetry)");
           PetscFunctionReturn(0);
         }
       }
@@ -1276,7 +1316,8 @@ struct Continuation::Impl {
         traces[d].end = "the first step from the branch point did not converge";
         continue;
       }
-      if (result->branches.back().isotropy.order == 0) PetscCall(branchIsotropy(first.x, &result->branches.back()));
+      if (result->branches.back().isotropy.order == 0)
+        PetscCall(branchIsotropy(first.x, &result->branches.back()));
       if (H.order > 1 && H.order <= spec.symmetriseMax) PetscCall(symmetrise(first.x));
       Spectrum fs0;
       PetscCall(spectrum(first, nullptr, &fs0));
@@ -1289,8 +1330,8 @@ struct Continuation::Impl {
     if (switched && b.isotropy.order == 0) {
       b.endReason = traces[0].end;
       result->notFollowed.push_back("branch " + std::to_string(bi) + " from the branch point at " +
-                                    networkParameterName(spec.parameter) + " = " + std::to_string(pending.lambda) +
-                                    ": " + traces[0].end);
+                                    networkParameterName(spec.parameter) + " = " +
+                                    std::to_string(pending.lambda) + ": " + traces[0].end);
       PetscFunctionReturn(0);
     }
     // The start (or branch) point itself, between the two directions.
@@ -1315,8 +1356,8 @@ struct Continuation::Impl {
       b.statePoints.push_back(static_cast<PetscInt>(st.first));
       b.states.push_back(std::move(st.second));
     }
-    // The sides in the order of the points: a start branch's first side is the one of decreasing parameter (its
-    // tangent's parameter component is positive), a transcritical branch's the side of -direction.
+    // The sides in the order of the points: a start branch's first side is the one of decreasing parameter
+    // (its tangent's parameter component is positive), a transcritical branch's the side of -direction.
     if (nd == 1)
       b.endReason = traces[0].end;
     else if (switched)
@@ -1325,24 +1366,26 @@ struct Continuation::Impl {
       b.endReason = "decreasing side: " + traces[1].end + "; increasing side: " + traces[0].end;
     if (!spec.quiet)
       PetscCall(PetscPrintf(comm,
-                          "eqrnn: branch %" PetscInt_FMT " (%s, isotropy order %" PetscInt_FMT ", stabiliser %s): %zu "
-                          "points, %s\n",
-                          bi, branchOriginName(b.origin), b.isotropy.order, b.stabiliser.description.c_str(),
-                          b.points.size(), b.endReason.c_str()));
+                            "eqrnn: branch %" PetscInt_FMT " (%s, isotropy order %" PetscInt_FMT
+                            ", stabiliser %s): %zu "
+                            "points, %s\n",
+                            bi, branchOriginName(b.origin), b.isotropy.order,
+                            b.stabiliser.description.c_str(), b.points.size(), b.endReason.c_str()));
     PetscFunctionReturn(0);
   }
 };
 
 Continuation::~Continuation() = default;
 
-PetscErrorCode Continuation::create(RateNetwork &net, const ContinuationSpec &spec, std::unique_ptr<Continuation> *out) {
+PetscErrorCode Continuation::create(RateNetwork &net, const ContinuationSpec &spec,
+                                    std::unique_ptr<Continuation> *out) {
   std::unique_ptr<Continuation> c(new Continuation());
   PetscFunctionBeginUser;
-  c->impl_       = std::make_unique<Impl>();
-  Impl &m        = *c->impl_;
-  m.net          = &net;
-  m.spec         = spec;
-  m.comm         = net.comm();
+  c->impl_ = std::make_unique<Impl>();
+  Impl &m  = *c->impl_;
+  m.net    = &net;
+  m.spec   = spec;
+  m.comm   = net.comm();
   PetscCallMPI(MPI_Comm_rank(m.comm, &m.rank));
   PetscCallMPI(MPI_Comm_size(m.comm, &m.size));
   if (spec.model == ContinuationModel::Reduced) {
@@ -1376,7 +1419,7 @@ PetscErrorCode Continuation::create(RateNetwork &net, const ContinuationSpec &sp
     PetscCall(m.sym->keepCommuting(spec.inputTime));
   }
   PetscCall(net.setParameter(spec.parameter, start));
-  *out  = std::move(c);
+  *out = std::move(c);
   PetscFunctionReturn(0);
 }
 
@@ -1410,8 +1453,8 @@ PetscErrorCode Continuation::run(ContinuationResult *result, const Progress &pro
       PetscCall(m.net->createVec(next.x.address()));
       const auto colon = file.rfind(':');
       const bool named = colon != std::string::npos && colon + 1 < file.size() && file[colon + 1] == '/';
-      PetscCall(readVector(m.comm, named ? file.substr(0, colon) : file, named ? file.substr(colon + 1) : "/final/x",
-                           next.x));
+      PetscCall(readVector(m.comm, named ? file.substr(0, colon) : file,
+                           named ? file.substr(colon + 1) : "/final/x", next.x));
       m.queue.push_back(std::move(next));
     }
   }

@@ -408,6 +408,26 @@ def test_symmetry_of_the_whole_range(tmp):
     np.testing.assert_allclose(u, 0.5 * np.tanh(u) + b["parameter"], atol=1e-9)
 
 
+def test_log_view_names_the_tracer_phases(tmp, ring):
+    """-log_view lists eqrnn's own phases with their counts: one switch per new branch point (the ring's one, at
+    J1 = 2), a corrector solve and a spectrum for every point written, at least."""
+    log = tmp / "ring_log.txt"
+    run_continue(tmp, "ring_log", (*RING, "-log_view", f":{log}"), ranks=2)
+    counts = {}
+    for line in log.read_text().splitlines():
+        parts = line.split()
+        if len(parts) > 2 and (parts[0].startswith("Cont") or parts[0].startswith("Sym")):
+            counts[parts[0]] = int(parts[1])
+    new_points = sum(1 for r in ring["rows"] if r["type"] == "branch")
+    points = sum(len(b["parameter"]) for b in ring["branches"])
+    assert new_points == 1
+    assert counts.get("ContSwitch") == new_points
+    assert counts.get("SymRepresentation") == new_points  # depth 1: only branch 0's point is switched
+    assert counts.get("ContCorrect", 0) >= points and counts.get("ContSpectrum", 0) >= points
+    for phase in ("ContTangent", "ContCharacter", "ContSummarise", "ContRecord", "SymApply", "SymCorrelation"):
+        assert counts.get(phase, 0) > 0, phase
+
+
 # ---------------------------------------------------------------- errors
 
 
