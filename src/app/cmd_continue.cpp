@@ -18,14 +18,18 @@ void declareParameters(ParameterSet &p, ContinueConfig &c) {
   p.section("continuation: parameter, range and steps");
   p.text("cont_parameter", &c.parameter,
          "Parameter to continue in: J0, J1, J2, kappa, kappa2, gain, threshold, input_amplitude, "
-         "irrep_gain:<i|label>, fourier_cos:<i>, fourier_sin:<i>; it starts at the value the network option gives")
+         "irrep_gain:<i|label>, fourier_cos:<i>, fourier_sin:<i>; it starts at the value the network option "
+         "gives")
       .identity();
-  p.choice("cont_model", &s.model, {{"full", ContinuationModel::Full}, {"reduced", ContinuationModel::Reduced}},
-           "full: the whole network (matrix-free); reduced: the exact reduced model on the kernel's Fourier support "
+  p.choice("cont_model", &s.model,
+           {{"full", ContinuationModel::Full}, {"reduced", ContinuationModel::Reduced}},
+           "full: the whole network (matrix-free); reduced: the exact reduced model on the kernel's Fourier "
+           "support "
            "(dense, R-dimensional; no input)")
       .identity();
   p.words("cont_irreps", &s.reduce.irreps,
-          "reduced: the kernel's Fourier support K when the kernel is not an irreps kernel (labels of eqrnn group)")
+          "reduced: the kernel's Fourier support K when the kernel is not an irreps kernel (labels of eqrnn "
+          "group)")
       .identity();
   p.real("cont_min", &s.minimum, "Lower end of the parameter range (required)").identity();
   p.real("cont_max", &s.maximum, "Upper end of the parameter range (required)").identity();
@@ -34,11 +38,13 @@ void declareParameters(ParameterSet &p, ContinueConfig &c) {
   p.real("cont_ds_max", &s.dsMax, "Largest step").above(0).identity();
   p.integer("cont_max_steps", &s.maxSteps, "Steps per direction of a branch").atLeast(1).identity();
   p.real("cont_tol", &s.tol, "Corrector tolerance: |residual| <= tol max(1, |u|)").above(0).identity();
-  p.integer("cont_max_iterations", &s.maxIterations, "Newton iterations per corrector (also -cont_snes_max_it)")
+  p.integer("cont_max_iterations", &s.maxIterations,
+            "Newton iterations per corrector (also -cont_snes_max_it)")
       .atLeast(1)
       .identity();
   p.flag("cont_phase_conditions", &s.phaseConditions,
-         "Phase conditions (one speed unknown per axis the state moves along) against the drift along the orbit")
+         "Phase conditions (one speed unknown per axis the state moves along) against the drift along the "
+         "orbit")
       .identity();
   p.section("continuation: stability and bifurcations");
   p.integer("cont_nev", &s.nev, "Leading eigenvalues computed at every point (SLEPc, -cont_eps_* options)")
@@ -71,8 +77,9 @@ void declareParameters(ParameterSet &p, ContinueConfig &c) {
   p.section("output and checkpoints");
   p.flag("quiet", &c.quiet, "No branch lines (the output file is written all the same)");
   p.text("output", &c.output, "Output HDF5 file (its folder is created)");
-  p.integer("checkpoint_branches", &c.checkpointBranches,
-            "Checkpoint after every this many finished branches (0: only on a signal or -checkpoint_walltime)")
+  p.integer(
+       "checkpoint_branches", &c.checkpointBranches,
+       "Checkpoint after every this many finished branches (0: only on a signal or -checkpoint_walltime)")
       .atLeast(0);
   declareResume(p, c.resume);
 }
@@ -87,7 +94,8 @@ PetscErrorCode validate(MPI_Comm comm, ContinueConfig &c) {
              "-cont_min %g and -cont_max %g: the range is empty (give -cont_min < -cont_max)", c.cont.minimum,
              c.cont.maximum);
   PetscCheck(c.cont.dsMin <= c.cont.ds && c.cont.ds <= c.cont.dsMax, comm, PETSC_ERR_USER_INPUT,
-             "-cont_ds %g must lie in [-cont_ds_min %g, -cont_ds_max %g]", c.cont.ds, c.cont.dsMin, c.cont.dsMax);
+             "-cont_ds %g must lie in [-cont_ds_min %g, -cont_ds_max %g]", c.cont.ds, c.cont.dsMin,
+             c.cont.dsMax);
   PetscCheck(c.cont.startAtZero || !c.cont.startFiles.empty(), comm, PETSC_ERR_USER_INPUT,
              "nothing to continue: -cont_start_zero is false and no -cont_start_file is given");
   PetscFunctionReturn(0);
@@ -209,25 +217,26 @@ PetscErrorCode writeContinuation(Hdf5File &file, const ContinueConfig &config, c
   std::string notFollowed;
   for (const auto &line : r.notFollowed)
     notFollowed += (notFollowed.empty() ? "" : "\n") + line;
-  PetscCall(file.writeAttributes("/continuation", {{"parameter", networkParameterName(config.cont.parameter)},
-                                                   {"model", std::string(continuationModelName(config.cont.model))},
-                                                   {"branch_count", static_cast<long long>(r.branches.size())},
-                                                   {"bifurcation_count", static_cast<long long>(r.bifurcations.size())},
-                                                   {"not_followed", notFollowed},
-                                                   {"depth", static_cast<long long>(config.cont.depth)},
-                                                   {"symmetry", r.symmetry},
-                                                   {"steps", static_cast<long long>(r.steps)},
-                                                   {"wall_seconds", r.wallSeconds}}));
+  PetscCall(file.writeAttributes("/continuation",
+                                 {{"parameter", networkParameterName(config.cont.parameter)},
+                                  {"model", std::string(continuationModelName(config.cont.model))},
+                                  {"branch_count", static_cast<long long>(r.branches.size())},
+                                  {"bifurcation_count", static_cast<long long>(r.bifurcations.size())},
+                                  {"not_followed", notFollowed},
+                                  {"depth", static_cast<long long>(config.cont.depth)},
+                                  {"symmetry", r.symmetry},
+                                  {"steps", static_cast<long long>(r.steps)},
+                                  {"wall_seconds", r.wallSeconds}}));
   PetscFunctionReturn(0);
 }
-
 
 namespace {
 // The checkpoint: the diagram so far in the output's own layout (/continuation), and under /ckpt what a
 // resumed run needs besides: the states of the located points (orbit-aware comparison of later ones), the
 // branches still to do, and the branches' saved states.
 PetscErrorCode writeContinuationCheckpoint(ResumableRun &run, const ContinueConfig &config,
-                                           const ContinuationResult &r, const std::deque<PendingBranch> &queue) {
+                                           const ContinuationResult &r,
+                                           const std::deque<PendingBranch> &queue) {
   PetscFunctionBeginUser;
   PetscCall(run.write([&](Hdf5File &f) -> PetscErrorCode {
     unsigned long long total = 0, sum = 0;
@@ -242,9 +251,9 @@ PetscErrorCode writeContinuationCheckpoint(ResumableRun &run, const ContinueConf
       PetscCall(f.writeVector(path, b.x));
       PetscCall(vecChecksum(b.x, &sum));
       total += sum;
-      PetscCall(f.writeAttributes(path, {{"type", std::string(bifurcationTypeName(b.type))},
-                                         {"irrep", b.irrep},
-                                         {"started", started}}));
+      PetscCall(f.writeAttributes(
+          path,
+          {{"type", std::string(bifurcationTypeName(b.type))}, {"irrep", b.irrep}, {"started", started}}));
     }
     for (std::size_t i = 0; i < r.branches.size(); ++i)
       for (std::size_t k = 0; k < r.branches[i].states.size(); ++k) {
@@ -289,14 +298,15 @@ PetscErrorCode readBranch(Hdf5File &f, const std::string &g, Branch *b, std::str
   std::map<std::string, std::vector<double>> data;
   std::map<std::string, std::vector<hsize_t>> dims;
   PetscFunctionBeginUser;
-  for (const char *name : {"parameter", "amplitude", "mean", "n_unstable", "n_marginal", "iterations",
-                           "eigenvalues_re", "eigenvalues_im", "fourier_amplitude", "speed", "state_points"}) {
+  for (const char *name :
+       {"parameter", "amplitude", "mean", "n_unstable", "n_marginal", "iterations", "eigenvalues_re",
+        "eigenvalues_im", "fourier_amplitude", "speed", "state_points"}) {
     bool found = false;
     PetscCall(readArray(f, g + "/" + name, &data[name], &found, &dims[name]));
     if (!found) data.erase(name);
   }
-  double v[6] = {0};
-  bool ok[6]  = {false};
+  double v[6]            = {0};
+  bool ok[6]             = {false};
   const char *numbers[6] = {"stabiliser_order", "orbit_size", "isotropy_order", "parent", "born_at", "depth"};
   for (int k = 0; k < 6; ++k)
     PetscCall(f.readNumber(g, numbers[k], &v[k], &ok[k]));
@@ -311,7 +321,8 @@ PetscErrorCode readBranch(Hdf5File &f, const std::string &g, Branch *b, std::str
   PetscCall(f.readString(g, "end_reason", &end, &s4));
   PetscCall(f.readString(g, "phase_axes", &axes, &s5));
   if (!(ok[0] && ok[1] && ok[2] && ok[3] && ok[4] && ok[5] && s1 && s2 && s3 && s4 && s5 && s6 && s7) ||
-      !data.count("parameter") || !data.count("eigenvalues_re") || components.size() != data["parameter"].size()) {
+      !data.count("parameter") || !data.count("eigenvalues_re") ||
+      components.size() != data["parameter"].size()) {
     *damage = g + " incomplete";
     PetscFunctionReturn(0);
   }
@@ -325,8 +336,8 @@ PetscErrorCode readBranch(Hdf5File &f, const std::string &g, Branch *b, std::str
   b->depth                  = static_cast<PetscInt>(v[5]);
   b->endReason              = end;
   b->componentElements      = elements;
-  for (BranchOrigin o : {BranchOrigin::Start, BranchOrigin::StartFile, BranchOrigin::Pitchfork,
-                         BranchOrigin::Transcritical})
+  for (BranchOrigin o :
+       {BranchOrigin::Start, BranchOrigin::StartFile, BranchOrigin::Pitchfork, BranchOrigin::Transcritical})
     if (start == branchOriginName(o)) b->origin = o;
   for (const auto &a : splitList(axes, ','))
     if (!a.empty()) b->phaseAxes.push_back(std::stoi(a));
@@ -368,13 +379,14 @@ PetscErrorCode resumeContinuation(ResumableRun &run, RateNetwork &net, Continuat
                                   bool *resumed) {
   auto staged = std::make_shared<ContinuationCheckpoint>();
   PetscFunctionBeginUser;
-  auto read = [&](Hdf5File &f, const std::string &path, double *position, std::string *damage) -> PetscErrorCode {
+  auto read = [&](Hdf5File &f, const std::string &path, double *position,
+                  std::string *damage) -> PetscErrorCode {
     double done = 0, pending = 0, branches = 0, rows = 0, steps = 0, wall = 0;
     bool a = false, b = false, c = false, d = false, e = false, w = false, nf = false, xs = false;
     std::string notFollowed, xsum;
     unsigned long long total = 0, sum = 0;
     PetscFunctionBeginUser;
-    staged = std::make_shared<ContinuationCheckpoint>();
+    staged                = std::make_shared<ContinuationCheckpoint>();
     ContinuationResult &r = staged->result;
     PetscCall(f.readNumber("/", "branches_done", &done, &a));
     PetscCall(f.readNumber("/", "pending", &pending, &b));
@@ -399,7 +411,8 @@ PetscErrorCode resumeContinuation(ResumableRun &run, RateNetwork &net, Continuat
       for (std::size_t k = 0; k < br.statePoints.size() && damage->empty(); ++k) {
         VecHandle x;
         PetscCall(net.createVec(x.address()));
-        PetscCall(readVector(run.comm(), path, "/ckpt/branch_" + std::to_string(i) + "_state_" + std::to_string(k), x));
+        PetscCall(readVector(run.comm(), path,
+                             "/ckpt/branch_" + std::to_string(i) + "_state_" + std::to_string(k), x));
         PetscCall(vecChecksum(x, &sum));
         total += sum;
         br.states.push_back(std::move(x));
@@ -407,7 +420,7 @@ PetscErrorCode resumeContinuation(ResumableRun &run, RateNetwork &net, Continuat
       r.branches.push_back(std::move(br));
     }
     std::vector<double> parameter, amplitude, branch, multiplicity, sameAs;
-    bool found[5] = {false};
+    bool found[5]       = {false};
     const std::string g = "/continuation/bifurcations";
     PetscCall(readArray(f, g + "/parameter", &parameter, &found[0]));
     PetscCall(readArray(f, g + "/amplitude", &amplitude, &found[1]));
@@ -445,8 +458,8 @@ PetscErrorCode resumeContinuation(ResumableRun &run, RateNetwork &net, Continuat
     for (long long k = 0; k < static_cast<long long>(pending) && damage->empty(); ++k) {
       PendingBranch q;
       const std::string qp = "/ckpt/pending_" + std::to_string(k);
-      double v[6] = {0};
-      bool ok[6]  = {false};
+      double v[6]          = {0};
+      bool ok[6]           = {false};
       const char *names[6] = {"parent", "row", "depth", "origin", "lambda", "has_direction"};
       for (int i = 0; i < 6; ++i)
         PetscCall(f.readNumber(qp, names[i], &v[i], &ok[i]));
@@ -486,15 +499,13 @@ PetscErrorCode runContinue(MPI_Comm comm, const ContinueConfig &config, Continua
   std::unique_ptr<Continuation> cont;
   Hdf5File file;
   PetscFunctionBeginUser;
-  // One OpenBLAS thread per rank: PETSc's vector operations call BLAS, and spinning BLAS threads on cores the
-  // MPI ranks already use cost a third of the run (measured on Z256 x Z256, 2 ranks on 2 cores).
-  training::setBlasThreads(1);
   PetscCall(RateNetwork::create(comm, config.network, &net));
   double start = 0;
   PetscCall(net->parameter(config.cont.parameter, &start));
   PetscCheck(config.cont.minimum <= start && start <= config.cont.maximum, comm, PETSC_ERR_USER_INPUT,
              "%s starts at %g (its network option), outside -cont_min %g .. -cont_max %g",
-             networkParameterName(config.cont.parameter).c_str(), start, config.cont.minimum, config.cont.maximum);
+             networkParameterName(config.cont.parameter).c_str(), start, config.cont.minimum,
+             config.cont.maximum);
   PetscCall(Continuation::create(*net, config.cont, &cont));
   PetscCall(Continuation::readSolverOptions(comm));
   PetscCall(checkNoUnusedOptions(comm));
@@ -516,7 +527,8 @@ PetscErrorCode runContinue(MPI_Comm comm, const ContinueConfig &config, Continua
                           run.chosen().c_str(), result->branches.size(), at.queue.size()));
   }
   PetscInt finished = 0;
-  auto progress = [&](const ContinuationResult &r, const std::deque<PendingBranch> &queue, bool *stop) -> PetscErrorCode {
+  auto progress     = [&](const ContinuationResult &r, const std::deque<PendingBranch> &queue,
+                      bool *stop) -> PetscErrorCode {
     bool write = false;
     PetscFunctionBeginUser;
     ++finished;
@@ -555,8 +567,8 @@ public:
     PetscCall(PetscPrintf(comm,
                           "eqrnn: %zu branch(es), %zu bifurcation point(s), %" PetscInt_FMT
                           " steps in %.2f s; written to %s\n",
-                          result.branches.size(), result.bifurcations.size(), result.steps, result.wallSeconds,
-                          config_.output.c_str()));
+                          result.branches.size(), result.bifurcations.size(), result.steps,
+                          result.wallSeconds, config_.output.c_str()));
     PetscFunctionReturn(0);
   }
 
@@ -565,9 +577,10 @@ private:
 };
 } // namespace
 
-EQRNN_REGISTER_COMMAND(ContinueCommand, "continue",
-                       "bifurcation diagram: pseudo-arclength continuation, stability, equivariant branch switching",
-                       25, true, "-checkpoint_branches 1", "plot_bifurcation.py", {"-cont_snes_", "-cont_ksp_", "-cont_pc_", "-cont_eps_",
-                                                              "-cont_st_", "-cont_bv_", "-cont_rg_"});
+EQRNN_REGISTER_COMMAND(
+    ContinueCommand, "continue",
+    "bifurcation diagram: pseudo-arclength continuation, stability, equivariant branch switching", 25, true,
+    "-checkpoint_branches 1", "plot_bifurcation.py",
+    {"-cont_snes_", "-cont_ksp_", "-cont_pc_", "-cont_eps_", "-cont_st_", "-cont_bv_", "-cont_rg_"});
 
 } // namespace eqrnn

@@ -1,5 +1,7 @@
 #include "core/session.hpp"
 
+#include "training/linalg.hpp" // setBlasThreads
+
 #include <slepcsys.h>
 #include <fftw3-mpi.h>
 #include <hdf5.h>
@@ -57,6 +59,11 @@ Session::Session(int *argc, char ***argv, const char *help) {
   }
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  // One BLAS thread per MPI rank: PETSc's vector operations call the BLAS, and OpenBLAS's default (a thread
+  // per core in every rank) oversubscribes the cores and spins in sched_yield, a quarter of the time of a
+  // right-hand side at 2^20 neurons on this 2-core machine (tests/perf/bench_rhs). train sets its own
+  // -blas_threads after this.
+  training::setBlasThreads(1);
   const std::string missing = missingOptionsFile(*argc, *argv);
   if (!missing.empty()) {
     if (rank == 0) std::fprintf(stderr, "eqrnn: error: options file '%s' not found\n", missing.c_str());

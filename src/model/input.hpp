@@ -29,6 +29,8 @@ public:
   PetscErrorCode evaluate(double t, Vec v) const;
   // Adds I(t) to f.
   PetscErrorCode add(double t, Vec f) const;
+  // I(t) as a Vec to combine with others in one pass, or nullptr while inactive (I = 0).
+  Vec active(double t) const { return activeAt(t) ? static_cast<Vec>(profile_) : nullptr; }
   // Adds scale dI/dA (t) to f: the input's derivative with respect to its amplitude.
   PetscErrorCode addAmplitudeDerivative(double t, double scale, Vec f) const;
   // Changes the amplitude of the profile (no re-evaluation of its shape).

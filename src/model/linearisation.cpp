@@ -46,8 +46,7 @@ PetscErrorCode Linearisation::apply(Vec v, Vec out) {
   PetscFunctionBeginUser;
   PetscCall(VecPointwiseMult(work_, slope_, v));
   PetscCall(net_->connectivity().apply(work_, out));
-  PetscCall(VecAXPY(out, -1.0, v));
-  PetscCall(VecScale(out, 1.0 / net_->spec().tau));
+  PetscCall(relax(out, v, nullptr, 1.0 / net_->spec().tau));
   PetscFunctionReturn(0);
 }
 

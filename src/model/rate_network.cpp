@@ -27,13 +27,34 @@ PetscErrorCode RateNetwork::create(MPI_Comm comm, const NetworkSpec &spec,
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode relax(Vec f, Vec x, Vec input, double s) {
+  const PetscScalar *xa = nullptr, *ia = nullptr;
+  PetscScalar *fa = nullptr;
+  PetscInt n      = 0;
+  PetscFunctionBeginUser;
+  PetscCall(VecGetLocalSize(f, &n));
+  PetscCall(VecGetArray(f, &fa));
+  PetscCall(VecGetArrayRead(x, &xa));
+  if (input) {
+    PetscCall(VecGetArrayRead(input, &ia));
+    for (PetscInt i = 0; i < n; ++i)
+      fa[i] = s * (fa[i] - xa[i] + ia[i]);
+    PetscCall(VecRestoreArrayRead(input, &ia));
+  } else {
+    for (PetscInt i = 0; i < n; ++i)
+      fa[i] = s * (fa[i] - xa[i]);
+  }
+  PetscCall(VecRestoreArrayRead(x, &xa));
+  PetscCall(VecRestoreArray(f, &fa));
+  PetscCall(PetscLogFlops(static_cast<PetscLogDouble>((input ? 3 : 2) * n)));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode RateNetwork::rhs(double t, Vec x, Vec f) {
   PetscFunctionBeginUser;
   PetscCall(spec_.phi.apply(x, rate_));
   PetscCall(conv_->apply(rate_, f));
-  PetscCall(VecAXPY(f, -1.0, x));
-  PetscCall(input_.add(t, f));
-  PetscCall(VecScale(f, 1.0 / spec_.tau));
+  PetscCall(relax(f, x, input_.active(t), 1.0 / spec_.tau));
   PetscFunctionReturn(0);
 }
 

@@ -29,6 +29,10 @@ struct NetworkSpec {
   unsigned long long noiseSeed = 1;
 };
 
+// f <- s (f - x + input) in one pass (input may be null: 0). The last step of every right-hand side and
+// Jacobian product, (J phi(x) - x + I) / tau: one read of f and x instead of PETSc's scale-then-add.
+PetscErrorCode relax(Vec f, Vec x, Vec input, double s);
+
 class RateNetwork {
 public:
   static PetscErrorCode create(MPI_Comm comm, const NetworkSpec &spec, std::unique_ptr<RateNetwork> *out);

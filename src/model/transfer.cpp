@@ -1,5 +1,6 @@
 #include "model/transfer.hpp"
 
+#include "core/vector_math.hpp"
 #include <cmath>
 
 namespace eqrnn {
@@ -18,15 +19,16 @@ std::string TransferFunction::name() const {
   return "?";
 }
 
+// The scalar forms use the same kernels as the array forms (core/vector_math.hpp): the same bits either way.
 double TransferFunction::value(double x) const {
   const double u = x - threshold;
   switch (kind) {
   case TransferKind::Tanh:
-    return std::tanh(gain * u);
+    return vmath::tanh1(gain * u);
   case TransferKind::Relu:
     return u > 0 ? gain * u : 0.0;
   case TransferKind::Sigmoid:
-    return 1.0 / (1.0 + std::exp(-gain * u));
+    return vmath::sigmoid1(gain * u);
   default:
     return gain * u;
   }
@@ -35,16 +37,12 @@ double TransferFunction::value(double x) const {
 double TransferFunction::derivative(double x) const {
   const double u = x - threshold;
   switch (kind) {
-  case TransferKind::Tanh: {
-    const double t = std::tanh(gain * u);
-    return gain * (1.0 - t * t);
-  }
+  case TransferKind::Tanh:
+    return gain * vmath::sech2(gain * u);
   case TransferKind::Relu:
     return u >= 0 ? gain : 0.0;
-  case TransferKind::Sigmoid: {
-    const double s = 1.0 / (1.0 + std::exp(-gain * u));
-    return gain * s * (1.0 - s);
-  }
+  case TransferKind::Sigmoid:
+    return gain * vmath::sigmoidSlope(gain * u);
   default:
     return gain;
   }
@@ -74,11 +72,55 @@ template <typename F> PetscErrorCode mapLocal(Vec x, Vec out, F f) {
 } // namespace
 
 PetscErrorCode TransferFunction::apply(Vec x, Vec r) const {
-  return mapLocal(x, r, [this](double v) { return value(v); });
+  return map(x, r, nullptr);
 }
 
 PetscErrorCode TransferFunction::applyDerivative(Vec x, Vec d) const {
-  return mapLocal(x, d, [this](double v) { return derivative(v); });
+  return map(x, nullptr, d);
+}
+
+PetscErrorCode TransferFunction::applyBoth(Vec x, Vec r, Vec d) const {
+  return map(x, r, d);
+}
+
+void TransferFunction::map(const double *x, std::size_t n, double *r, double *d) const {
+  switch (kind) {
+  case TransferKind::Tanh:
+    vmath::tanh(x, n, gain, threshold, r, d);
+    return;
+  case TransferKind::Sigmoid:
+    vmath::sigmoid(x, n, gain, threshold, r, d);
+    return;
+  case TransferKind::Relu:
+    for (std::size_t i = 0; i < n; ++i) {
+      const double u = x[i] - threshold;
+      if (d) d[i] = u >= 0 ? gain : 0.0;
+      if (r) r[i] = u > 0 ? gain * u : 0.0;
+    }
+    return;
+  case TransferKind::Linear:
+    for (std::size_t i = 0; i < n; ++i) {
+      if (r) r[i] = gain * (x[i] - threshold);
+      if (d) d[i] = gain;
+    }
+    return;
+  }
+}
+
+PetscErrorCode TransferFunction::map(Vec x, Vec r, Vec d) const {
+  const PetscScalar *xa = nullptr;
+  PetscScalar *ra = nullptr, *da = nullptr;
+  PetscInt n = 0;
+  PetscFunctionBeginUser;
+  PetscCall(VecGetLocalSize(x, &n));
+  PetscCall(VecGetArrayRead(x, &xa));
+  if (r) PetscCall(VecGetArrayWrite(r, &ra));
+  if (d) PetscCall(VecGetArrayWrite(d, &da));
+  map(xa, static_cast<std::size_t>(n), ra, da);
+  if (d) PetscCall(VecRestoreArrayWrite(d, &da));
+  if (r) PetscCall(VecRestoreArrayWrite(r, &ra));
+  PetscCall(VecRestoreArrayRead(x, &xa));
+  PetscFunctionReturn(0);
 }
 
 PetscErrorCode TransferFunction::applyGainDerivative(Vec x, Vec d) const {

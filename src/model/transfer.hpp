@@ -3,6 +3,7 @@
 // g (x-th). ReLU's derivative at the threshold is taken as g (a subgradient choice: it lets networks that
 // start at zero activity learn, and keeps phi' defined everywhere for the Jacobian).
 #include <petscvec.h>
+#include <cstddef>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,10 +27,17 @@ struct TransferFunction {
   bool isOdd() const {
     return threshold == 0.0 && (kind == TransferKind::Tanh || kind == TransferKind::Linear);
   }
-  // r = phi(x), d = phi'(x) elementwise (local, no communication).
+  // r = phi(x), d = phi'(x) elementwise (local, no communication; x must not be r or d). tanh and sigmoid run
+  // vectorised (core/vector_math.hpp), with the same bits as value() and derivative().
   PetscErrorCode apply(Vec x, Vec r) const;
   PetscErrorCode applyDerivative(Vec x, Vec d) const;
+  PetscErrorCode applyBoth(Vec x, Vec r, Vec d) const; // one pass over x for both
+  // The same on arrays of n values; r or d may be null.
+  void map(const double *x, std::size_t n, double *r, double *d) const;
   PetscErrorCode applyGainDerivative(Vec x, Vec d) const;
+
+private:
+  PetscErrorCode map(Vec x, Vec r, Vec d) const;
 };
 
 } // namespace eqrnn

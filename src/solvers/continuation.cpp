@@ -1057,8 +1057,8 @@ struct Continuation::Impl {
     const int m = static_cast<int>(critical.basis.size());
     std::vector<std::vector<double>> rho;
     std::vector<Vec> basis;
-    for (auto &b : critical.basis)
-      basis.push_back(b);
+    for (auto &v : critical.basis)
+      basis.push_back(v);
     PetscCall(sym->representation(basis, candidates(), &rho));
     struct Class {
       VecHandle x;

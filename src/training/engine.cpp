@@ -1,6 +1,7 @@
 #include "training/engine.hpp"
 
 #include "training/linalg.hpp"
+#include "core/vector_math.hpp"
 #include <algorithm>
 #include <cmath>
 
@@ -50,19 +51,11 @@ template <typename Real> void Engine<Real>::activate(PetscInt count, const Real 
       S[i]         = z > 0 ? k : (z == 0 ? kink : Real(0)); // phi'(threshold): the explicit choice
     }
     break;
-  case Activation::Sigmoid:
-    for (std::size_t i = 0; i < total; ++i) {
-      const Real s = Real(1) / (Real(1) + std::exp(-k * (A[i] - th)));
-      H[i]         = s;
-      S[i]         = k * s * (Real(1) - s);
-    }
+  case Activation::Sigmoid: // vectorised, in double, rounded once to Real (core/vector_math.hpp)
+    vmath::sigmoid(A, total, k, th, H, S);
     break;
   case Activation::Tanh:
-    for (std::size_t i = 0; i < total; ++i) {
-      const Real t = std::tanh(k * (A[i] - th));
-      H[i]         = t;
-      S[i]         = k * (Real(1) - t * t);
-    }
+    vmath::tanh(A, total, k, th, H, S);
     break;
   }
   if (m_.form == ModelForm::Authors) // h = phi(a) + b

@@ -8,6 +8,7 @@
 //   mpirun -n 2 build/tests/bench_fixed_points [-sides 64,1024] [-J 3] [-gd_max_seconds 300] [-eps_nev 10]
 #include "analysis/stability.hpp"
 #include "app/command.hpp"
+#include "bench_common.hpp"
 #include "core/parameters.hpp"
 #include "core/random.hpp"
 #include "core/session.hpp"
@@ -183,7 +184,5 @@ PetscErrorCode run(MPI_Comm comm, bool help) {
 } // namespace
 
 int main(int argc, char **argv) {
-  Session session(&argc, &argv, nullptr);
-  if (!session.ok()) return 1;
-  return reportError(PETSC_COMM_WORLD, run(PETSC_COMM_WORLD, session.helpRequested()));
+  return eqrnn::bench::benchmarkMain(argc, argv, nullptr, run);
 }

@@ -16,6 +16,7 @@
 //                                        [-fft_planner measure] [-csv FILE]   (-kmin > -kmax: no D_n sets)
 #include "core/handles.hpp"
 #include "app/command.hpp"
+#include "bench_common.hpp"
 #include "core/parameters.hpp"
 #include "core/random.hpp"
 #include "core/session.hpp"
@@ -29,6 +30,7 @@
 #include <vector>
 
 using namespace eqrnn;
+using eqrnn::bench::readBenchmarkOptions;
 
 namespace {
 
@@ -251,12 +253,9 @@ PetscErrorCode run(MPI_Comm comm, bool help) {
   p.integer("batches", &o.batches, "Timed batches per operator (median reported)");
   p.text("fft_planner", &o.planner, "FFTW planning effort: estimate, measure or patient");
   p.text("csv", &o.csv, "Also write the table as CSV");
-  PetscCall(p.read(comm));
-  if (help) {
-    PetscCall(PetscPrintf(comm, "%s", p.helpText().c_str()));
-    PetscFunctionReturn(0);
-  }
-  PetscCall(checkNoUnusedOptions(comm));
+  bool stop = false;
+  PetscCall(readBenchmarkOptions(comm, p, help, &stop));
+  if (stop) PetscFunctionReturn(0);
   PetscCheck(o.kmin >= 1 && o.kmax <= 28, comm, PETSC_ERR_USER_INPUT,
              "-kmin/-kmax: need 1 <= kmin, kmax <= 28");
   PetscCheck(o.channels >= 1, comm, PETSC_ERR_USER_INPUT, "-channels: need >= 1");
@@ -321,7 +320,6 @@ PetscErrorCode run(MPI_Comm comm, bool help) {
 } // namespace
 
 int main(int argc, char **argv) {
-  Session session(&argc, &argv, "bench_groups: non-abelian vs abelian group-convolution products\n");
-  if (!session.ok()) return 1;
-  return reportError(PETSC_COMM_WORLD, run(PETSC_COMM_WORLD, session.helpRequested()));
+  return eqrnn::bench::benchmarkMain(
+      argc, argv, "bench_groups: non-abelian vs abelian group-convolution products\n", run);
 }

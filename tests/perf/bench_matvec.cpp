@@ -12,12 +12,14 @@
 #include "core/session.hpp"
 #include "operators/group_convolution.hpp"
 #include "operators/kernel.hpp"
+#include "bench_common.hpp"
 #include <cmath>
 #include <cstdio>
 #include <functional>
 #include <string>
 
 using namespace eqrnn;
+using namespace eqrnn::bench;
 
 namespace {
 
@@ -26,94 +28,6 @@ struct Options {
   double minSeconds   = 0.2;
   std::string planner = "measure", csv;
 };
-
-// Seconds per call: batches of calls until a batch lasts minSeconds, best of three batches (ranks
-// synchronised).
-double timePerCall(MPI_Comm comm, const std::function<void()> &op, double minSeconds) {
-  op(); // warm-up (first-touch pages, plan caches)
-  long reps   = 1;
-  double best = 1e300;
-  for (int trial = 0; trial < 3;) {
-    MPI_Barrier(comm);
-    const double t0 = MPI_Wtime();
-    for (long r = 0; r < reps; ++r)
-      op();
-    double dt = MPI_Wtime() - t0;
-    MPI_Allreduce(MPI_IN_PLACE, &dt, 1, MPI_DOUBLE, MPI_MAX, comm);
-    if (dt < minSeconds && trial == 0 && reps < (1L << 30)) {
-      reps *= 2;
-      continue;
-    }
-    best = std::min(best, dt / static_cast<double>(reps));
-    ++trial;
-  }
-  return best;
-}
-
-unsigned plannerFlag(const std::string &p) {
-  return p == "patient" ? FFTW_PATIENT : p == "measure" ? FFTW_MEASURE : FFTW_ESTIMATE;
-}
-
-// The bare round trip that the convolution's own strategy performs, without PETSc, kernel product or copies.
-PetscErrorCode bareRoundTrip(MPI_Comm comm, const std::vector<ptrdiff_t> &dims, unsigned flags,
-                             double minSeconds, double *seconds) {
-  PetscMPIInt size = 1;
-  PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Comm_size(comm, &size));
-  const int d = static_cast<int>(dims.size());
-  FftwPlan fwd, bwd;
-  FftwArray<double> real;
-  FftwArray<fftw_complex> cplx;
-  ptrdiff_t nreal = 0, ncomplex = 0;
-  if (size == 1) {
-    nreal = 1;
-    for (ptrdiff_t n : dims)
-      nreal *= n;
-    ncomplex = nreal / dims.back() * (dims.back() / 2 + 1);
-    real.reset(fftw_alloc_real(static_cast<size_t>(nreal)));
-    cplx.reset(fftw_alloc_complex(static_cast<size_t>(ncomplex)));
-    std::vector<int> n(dims.begin(), dims.end());
-    fwd = FftwPlan(fftw_plan_dft_r2c(d, n.data(), real.get(), cplx.get(), flags));
-    bwd = FftwPlan(fftw_plan_dft_c2r(d, n.data(), cplx.get(), real.get(), flags));
-  } else if (d >= 2) {
-    std::vector<ptrdiff_t> nc(dims);
-    nc.back() = dims.back() / 2 + 1;
-    ptrdiff_t ln0, l0s, ln1, l1s;
-    const ptrdiff_t alloc = fftw_mpi_local_size_transposed(d, nc.data(), comm, &ln0, &l0s, &ln1, &l1s);
-    real.reset(fftw_alloc_real(static_cast<size_t>(2 * std::max<ptrdiff_t>(alloc, 1))));
-    nreal   = 2 * alloc;
-    auto *c = reinterpret_cast<fftw_complex *>(real.get());
-    fwd =
-        FftwPlan(fftw_mpi_plan_dft_r2c(d, dims.data(), real.get(), c, comm, flags | FFTW_MPI_TRANSPOSED_OUT));
-    bwd =
-        FftwPlan(fftw_mpi_plan_dft_c2r(d, dims.data(), c, real.get(), comm, flags | FFTW_MPI_TRANSPOSED_IN));
-  } else {
-    ptrdiff_t li, lis, lo, los;
-    const ptrdiff_t alloc =
-        fftw_mpi_local_size_1d(dims[0], comm, FFTW_FORWARD, FFTW_MPI_SCRAMBLED_OUT, &li, &lis, &lo, &los);
-    cplx.reset(fftw_alloc_complex(static_cast<size_t>(std::max<ptrdiff_t>(alloc, 1))));
-    ncomplex = alloc;
-    fwd      = FftwPlan(fftw_mpi_plan_dft_1d(dims[0], cplx.get(), cplx.get(), comm, FFTW_FORWARD,
-                                             flags | FFTW_MPI_SCRAMBLED_OUT));
-    bwd      = FftwPlan(fftw_mpi_plan_dft_1d(dims[0], cplx.get(), cplx.get(), comm, FFTW_BACKWARD,
-                                             flags | FFTW_MPI_SCRAMBLED_IN));
-  }
-  PetscCheck(fwd && bwd, comm, PETSC_ERR_LIB, "FFTW could not plan the bare round trip");
-  for (ptrdiff_t i = 0; i < nreal; ++i)
-    real[i] = counterNormal(3, 0, static_cast<std::uint64_t>(i));
-  for (ptrdiff_t i = 0; i < ncomplex; ++i)
-    cplx[i][0] = cplx[i][1] = 0.5;
-  // Scaling keeps values bounded over many repetitions (FFTW is unnormalised); it costs what the kernel
-  // product would not, so the bare time is if anything flattered.
-  *seconds = timePerCall(
-      comm,
-      [&] {
-        fftw_execute(fwd);
-        fftw_execute(bwd);
-      },
-      minSeconds);
-  PetscFunctionReturn(0);
-}
 
 PetscErrorCode denseMatMult(MPI_Comm comm, const Group &group, GroupConvolution &conv, Vec w,
                             double minSeconds, double *seconds) {
@@ -222,12 +136,9 @@ PetscErrorCode run(MPI_Comm comm, bool help) {
   p.real("min_seconds", &o.minSeconds, "Minimum duration of a timed batch").above(0);
   p.text("fft_planner", &o.planner, "FFTW planning effort: estimate, measure or patient");
   p.text("csv", &o.csv, "Also write the table as CSV");
-  PetscCall(p.read(comm));
-  if (help) {
-    PetscCall(PetscPrintf(comm, "%s", p.helpText().c_str()));
-    PetscFunctionReturn(0);
-  }
-  PetscCall(checkNoUnusedOptions(comm));
+  bool stop = false;
+  PetscCall(readBenchmarkOptions(comm, p, help, &stop));
+  if (stop) PetscFunctionReturn(0);
   PetscCallMPI(MPI_Comm_size(comm, &size));
   FILE *csv        = nullptr;
   PetscMPIInt rank = 0;
@@ -255,7 +166,6 @@ PetscErrorCode run(MPI_Comm comm, bool help) {
 } // namespace
 
 int main(int argc, char **argv) {
-  Session session(&argc, &argv, "bench_matvec: group-convolution MatMult vs bare FFTW round trip vs dense\n");
-  if (!session.ok()) return 1;
-  return reportError(PETSC_COMM_WORLD, run(PETSC_COMM_WORLD, session.helpRequested()));
+  return eqrnn::bench::benchmarkMain(
+      argc, argv, "bench_matvec: group-convolution MatMult vs bare FFTW round trip vs dense\n", run);
 }
