@@ -10,6 +10,10 @@ The figure depends on how many factors of the group have order > 1:
   3 or more             the same images for the 2-D slice through the first two
                         non-trivial axes with all other coordinates at 0
 
+A run written without its states (-trajectory_states false) is drawn from its
+observables instead: mean and norm against time, and per cyclic axis the first
+Fourier harmonic's amplitude and the bump position -phase n / (2 pi).
+
 --times picks the samples nearest to the given times: the snapshots on a torus,
 the profiles drawn next to a ring's heatmap.  Problems with the input or the
 output path are reported as one line on stderr with exit status 2.
@@ -76,6 +80,8 @@ def load(path):
     """Read and validate everything the plots need; raise InputError on anything unexpected."""
     h5, group, shape = open_result(path)
     with h5:
+        if "trajectory/x" not in h5 and "trajectory/norm" in h5:
+            return load_observables(path, h5, group, shape)
         t = read_dataset(h5, "trajectory/t")
         x = read_dataset(h5, "trajectory/x")
         final = read_dataset(h5, "final/x") if "final/x" in h5 else None
@@ -92,6 +98,18 @@ def load(path):
     if has_component_axis(group, int(params.get("channels", 1))):
         components = len(shape) - 1
     return dict(path=path, group=group, shape=shape, t=t, x=x, final=final, params=params, components=components)
+
+
+def load_observables(path, h5, group, shape):
+    """The observables of a run without states: {name: (T,)} trimmed to the valid rows."""
+    tr = h5["trajectory"]
+    count = int(tr.attrs.get("count", len(tr["t"])))
+    obs = {k: np.asarray(tr[k][()], dtype=float)[:count] for k in tr}
+    if count == 0 or any(v.ndim != 1 or len(v) != count for v in obs.values()):
+        raise InputError(f"{path}: the trajectory observables have no samples or unequal lengths")
+    axes = sorted(int(k.rsplit("_", 1)[1]) for k in obs if k.startswith("fourier_amplitude_"))
+    return dict(path=path, group=group, shape=shape, t=obs["t"], observables=obs, axes=axes,
+                params=string_parameters(h5), components=None)
 
 
 def trim_to_count(t, x, count):
@@ -221,8 +239,30 @@ def plot_snapshots(data, axes, times):
     return fig, ""
 
 
+def plot_observables(data):
+    """Mean and norm; per cyclic axis the harmonic's amplitude and the bump position."""
+    obs, t = data["observables"], data["t"]
+    fig, (top, mid, low) = plt.subplots(3, 1, figsize=(7, 7.5), sharex=True)
+    top.plot(t, obs["norm"], label="|x|")
+    top.plot(t, obs["mean"], label="mean")
+    top.legend(loc="best")
+    for axis in data["axes"]:
+        n = data["shape"][axis]
+        mid.plot(t, obs[f"fourier_amplitude_{axis}"], label=f"axis {axis}")
+        low.plot(t, np.mod(-obs[f"fourier_phase_{axis}"] * n / (2 * np.pi), n), ".", ms=3, label=f"axis {axis}")
+    mid.set_ylabel("first harmonic")
+    low.set_ylabel("bump position")
+    low.set_xlabel("t")
+    for ax in (mid, low):
+        if data["axes"]:
+            ax.legend(loc="best")
+    return fig, " (observables: written without states)"
+
+
 def make_figure(data, times):
     """Choose the figure from the number of non-trivial factors of the group."""
+    if "observables" in data:
+        return plot_observables(data)
     axes = [a for a, n in enumerate(data["shape"]) if n > 1]
     if not axes:
         return plot_scalar(data)

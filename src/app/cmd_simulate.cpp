@@ -30,6 +30,12 @@ void declareParameters(ParameterSet &p, SimulateConfig &c) {
   p.flag("quiet", &c.quiet, "No progress lines");
   p.section("output and checkpoints");
   p.text("output", &c.output, "Output HDF5 file (its folder is created)");
+  p.flag("trajectory_states", &c.trajectory.states,
+         "Write the states at every sample (/trajectory/x); false: only the observables and /final/x")
+      .identity();
+  p.flag("trajectory_observables", &c.trajectory.observables,
+         "Write mean, norm and each axis' first Fourier harmonic (amplitude, phase) at every sample")
+      .identity();
   p.real("checkpoint_interval", &run.checkpointInterval, "Simulated time between checkpoints (0: none)")
       .atLeast(0);
   declareResume(p, c.resume);
@@ -73,6 +79,7 @@ PetscErrorCode runSimulate(MPI_Comm comm, const SimulateConfig &config, Simulate
     PetscCall(makeInitialState(config.init, net->group(), x));
     PetscCall(out.create(comm, config.output, net->group(), parameterAttributes(config), net->channels()));
   }
+  PetscCall(out.setContent(config.trajectory, net->group(), net->channels(), x));
   auto observer = [&out](double t, Vec state) { return out.sample(t, state); };
   // Checkpoints at segment ends: at -checkpoint_interval times, after -checkpoint_walltime seconds, and on
   // SIGUSR1/SIGTERM (then the run stops). Decided collectively: every rank takes part in the write.

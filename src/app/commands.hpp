@@ -6,6 +6,7 @@
 #include "core/parameters.hpp"
 #include "io/checkpoint.hpp"
 #include "io/hdf5_file.hpp"
+#include "io/simulation_output.hpp"
 #include "model/initial_state.hpp"
 #include "model/rate_network.hpp"
 #include "solvers/continuation.hpp"
@@ -38,6 +39,7 @@ struct SimulateConfig {
   NetworkSpec network;
   InitialStateSpec init;
   SimulationSpec run;
+  TrajectoryContent trajectory;
   bool quiet         = false;
   std::string output = "eqrnn_simulate.h5";
   ResumeSettings resume;
@@ -98,9 +100,9 @@ PetscErrorCode printManifold(MPI_Comm comm, std::size_t i, const Manifold &m);
 struct ContinueConfig {
   NetworkSpec network;
   ContinuationSpec cont;
-  std::string parameter = "J1"; // parsed into cont.parameter by validate()
-  bool quiet            = false;
-  std::string output    = "eqrnn_continue.h5";
+  std::string parameter       = "J1"; // parsed into cont.parameter by validate()
+  bool quiet                  = false;
+  std::string output          = "eqrnn_continue.h5";
   PetscInt checkpointBranches = 0; // checkpoint after every this many finished branches (0: never)
   ResumeSettings resume;
 };

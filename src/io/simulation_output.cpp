@@ -103,11 +103,8 @@ PetscErrorCode SimulationOutput::resume(MPI_Comm comm, const std::string &path, 
   std::string times;
   PetscFunctionBeginUser;
   PetscCall(Hdf5File::open(comm, path, &file_));
-  if (samples > 0) {
-    PetscCall(file_.truncateRows("/trajectory/x", samples));
-    PetscCall(file_.truncateRows("/trajectory/t", samples));
-  }
-  samples_ = samples;
+  samples_        = samples;
+  resumedSamples_ = samples; // the rows are cut back in setContent, which knows the datasets
   PetscCall(file_.writeAttributes("/trajectory", {{"count", static_cast<long long>(samples_)}}));
   PetscCall(file_.readNumber("/", "restarts", &restarts, &found));
   PetscCall(file_.readString("/", "restart_times", &times, &found));
@@ -120,10 +117,58 @@ PetscErrorCode SimulationOutput::resume(MPI_Comm comm, const std::string &path, 
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode SimulationOutput::setContent(const TrajectoryContent &content, const Group &group,
+                                            PetscInt channels, Vec layout) {
+  PetscFunctionBeginUser;
+  content_ = content;
+  PetscCall(observables_.setup(group, channels, layout));
+  axisNames_.clear();
+  for (std::size_t axis : observables_.axes())
+    axisNames_.push_back(std::to_string(axis));
+  PetscCall(
+      file_.writeAttributes("/", {{"trajectory_states", static_cast<long long>(content_.states)},
+                                  {"trajectory_observables", static_cast<long long>(content_.observables)}}));
+  if (resumedSamples_ > 0) { // a resumed run: later rows were written after the checkpoint, and come again
+    PetscCall(file_.truncateRows("/trajectory/t", resumedSamples_));
+    for (const auto &path : sampleDatasets())
+      PetscCall(file_.truncateRows(path, resumedSamples_));
+    PetscCall(flush());
+  }
+  PetscFunctionReturn(0);
+}
+
+std::vector<std::string> SimulationOutput::sampleDatasets() const {
+  std::vector<std::string> paths;
+  if (content_.states) paths.push_back("/trajectory/x");
+  if (content_.observables) {
+    paths.push_back("/trajectory/mean");
+    paths.push_back("/trajectory/norm");
+    for (const auto &a : axisNames_) {
+      paths.push_back("/trajectory/fourier_amplitude_" + a);
+      paths.push_back("/trajectory/fourier_phase_" + a);
+    }
+  }
+  return paths;
+}
+
 PetscErrorCode SimulationOutput::sample(double t, Vec x) {
   PetscFunctionBeginUser;
-  PetscCall(file_.appendRow("/trajectory/x", x, &samples_));
+  if (content_.states) {
+    hsize_t rows = 0;
+    PetscCall(file_.appendRow("/trajectory/x", x, &rows));
+  }
+  if (content_.observables) {
+    StateObservables o;
+    PetscCall(observables_.compute(x, &o));
+    PetscCall(file_.appendScalar("/trajectory/mean", o.mean));
+    PetscCall(file_.appendScalar("/trajectory/norm", o.norm));
+    for (std::size_t k = 0; k < axisNames_.size(); ++k) {
+      PetscCall(file_.appendScalar("/trajectory/fourier_amplitude_" + axisNames_[k], o.amplitude[k]));
+      PetscCall(file_.appendScalar("/trajectory/fourier_phase_" + axisNames_[k], o.phase[k]));
+    }
+  }
   PetscCall(file_.appendScalar("/trajectory/t", t));
+  ++samples_;
   PetscCall(file_.writeAttributes("/trajectory", {{"count", static_cast<long long>(samples_)}}));
   PetscCall(flushIfDue());
   PetscFunctionReturn(0);

@@ -4,12 +4,21 @@
 //                    options (the whole PETSc options database as one string)
 //   /parameters      one attribute per model/run parameter
 //   /trajectory/t    (T)      sample times
-//   /trajectory/x    (T x N)  states, chunked one row per chunk, grown as the run goes
+//   /trajectory/x    (T x N)  states, chunked one row per chunk, grown as the run goes (-trajectory_states)
+//   /trajectory/mean, norm, fourier_amplitude_<i>, fourier_phase_<i>   (T) observables per sample, one pair
+//                    per cyclic axis i of order > 2 (-trajectory_observables; analysis/observables.hpp)
 //   /final/x         (N)      the last state
 #include "io/hdf5_file.hpp"
+#include "analysis/observables.hpp"
 #include "groups/group.hpp"
 
 namespace eqrnn {
+
+// What each trajectory sample holds.
+struct TrajectoryContent {
+  bool states      = true; // the whole state
+  bool observables = true; // StateObservables
+};
 
 class SimulationOutput {
 public:
@@ -18,6 +27,9 @@ public:
   // Reopens an existing output to continue a run from a checkpoint: keeps its first `samples` samples
   // (later ones were written after the checkpoint and will be written again) and counts the restart.
   PetscErrorCode resume(MPI_Comm comm, const std::string &path, hsize_t samples, double t);
+  // What sample() writes (after create or resume); `layout` is a state-layout Vec.
+  PetscErrorCode setContent(const TrajectoryContent &content, const Group &group, PetscInt channels,
+                            Vec layout);
   PetscErrorCode sample(double t, Vec x);
   PetscErrorCode flush();
   PetscErrorCode finish(Vec x, const std::vector<Attribute> &summary);
@@ -30,8 +42,14 @@ private:
   static constexpr double kFlushSeconds = 10;
   PetscErrorCode flushIfDue();
 
+  // The per-sample datasets besides /trajectory/t (their rows are cut back together on resume).
+  std::vector<std::string> sampleDatasets() const;
+
   Hdf5File file_;
-  hsize_t samples_  = 0;
+  TrajectoryContent content_;
+  ObservableEngine observables_;
+  std::vector<std::string> axisNames_; // the measured axes' dataset suffixes
+  hsize_t samples_ = 0, resumedSamples_ = 0;
   double lastFlush_ = 0; // MPI_Wtime() on rank 0
 };
 

@@ -1,0 +1,134 @@
+"""Trajectory observables of `eqrnn simulate` (-trajectory_observables, -trajectory_states): every sample's mean,
+norm and first Fourier harmonic per cyclic axis equal numpy's recomputation from the full states of the same run
+(on 1 and 2 ranks, with channels); the harmonic's phase is the bump's position (a bump started at a site stays
+there by the reflection symmetry about it); a run without states writes the same observables and final state
+bit for bit; a resumed run's observables are bitwise the uninterrupted run's."""
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import REQUEUE, ROOT, assert_one_line_error, eqrnn
+
+TORUS = ["-group", "Z24xZ16", "-J1", "3", "-t_final", "8", "-save_interval", "0.5", "-quiet"]
+
+
+def simulate(out, *args, ranks=1, check=True):
+    return eqrnn("simulate", *args, "-output", out, ranks=ranks, check=check)
+
+
+def observables(path):
+    with h5py.File(path, "r") as f:
+        tr = f["trajectory"]
+        return {k: tr[k][()] for k in tr if k != "x"}, (tr["x"][()] if "x" in tr else None), f["final/x"][()]
+
+
+def recomputed(X, shape):
+    """mean, norm and, per axis of order > 2, 2|X_1|/N and arg X_1 of the marginal, from the states."""
+    T, N = X.shape
+    Xs = X.reshape(T, *shape)
+    out = {"mean": X.mean(axis=1), "norm": np.linalg.norm(X, axis=1)}
+    for axis, n in enumerate(shape[:-1] if len(shape) > 2 else shape):
+        if n <= 2:
+            continue
+        other = tuple(i + 1 for i in range(len(shape)) if i != axis)
+        f1 = np.fft.fft(Xs.sum(axis=other), axis=1)[:, 1]
+        out[f"fourier_amplitude_{axis}"] = 2 * np.abs(f1) / N
+        out[f"fourier_phase_{axis}"] = np.angle(f1)
+    return out
+
+
+def assert_match(obs, ref):
+    assert set(ref) <= set(obs)
+    for k, v in ref.items():
+        if k.startswith("fourier_phase"):  # angles: compare on the circle
+            d = np.angle(np.exp(1j * (obs[k] - v)))
+        else:
+            d = obs[k] - v
+        assert np.max(np.abs(d)) <= 1e-12 * max(1.0, np.max(np.abs(v))), k
+
+
+@pytest.mark.parametrize("ranks", [1, 2])
+def test_observables_equal_the_states_recomputed(tmp_path, ranks):
+    out = tmp_path / "torus.h5"
+    simulate(out, *TORUS, ranks=ranks)
+    obs, X, _ = observables(out)
+    assert X.shape == (17, 24 * 16) and len(obs["t"]) == 17
+    assert_match(obs, recomputed(X, (24, 16)))
+    assert np.max(obs["fourier_amplitude_0"]) > 0.1  # the run grows a pattern: not a test on zeros
+
+
+def test_observables_with_channels(tmp_path):
+    out = tmp_path / "channels.h5"
+    simulate(out, "-group", "Z16", "-channels", "2", "-kernel_channels", "1,0.5,0.5,1", "-J1", "3",
+             "-t_final", "6", "-save_interval", "1", "-quiet")
+    obs, X, _ = observables(out)
+    assert_match(obs, recomputed(X, (16, 2)))  # the marginal sums the channels
+
+
+def test_phase_is_the_bump_position(tmp_path):
+    n, centre = 64, 10
+    out = tmp_path / "bump.h5"
+    simulate(out, "-group", f"Z{n}", "-J1", "3", "-init", "bump", "-init_location", str(centre), "-init_amplitude",
+             "1", "-t_final", "10", "-save_interval", "1", "-quiet")
+    obs, _, _ = observables(out)
+    position = np.mod(-obs["fourier_phase_0"] * n / (2 * np.pi), n)
+    np.testing.assert_allclose(position, centre, atol=1e-9)
+    assert obs["fourier_amplitude_0"][-1] > 1.0  # a bump of J1 = 3 (kappa = J1 <cos tanh(kappa cos)>)
+
+
+@pytest.mark.slow
+def test_without_states_the_same_observables_and_final_state(tmp_path):
+    full, light = tmp_path / "full.h5", tmp_path / "light.h5"
+    simulate(full, *TORUS)
+    simulate(light, *TORUS, "-trajectory_states", "false")
+    o1, X1, x1 = observables(full)
+    o2, X2, x2 = observables(light)
+    assert X1 is not None and X2 is None
+    assert set(o1) == set(o2)
+    for k in o1:
+        assert np.array_equal(o1[k], o2[k]), k
+    assert np.array_equal(x1, x2)
+    with h5py.File(light, "r") as f:
+        assert int(f.attrs["trajectory_states"]) == 0 and int(f.attrs["trajectory_observables"]) == 1
+
+
+def test_without_observables_only_states(tmp_path):
+    out = tmp_path / "plain.h5"
+    simulate(out, *TORUS, "-trajectory_observables", "false")
+    with h5py.File(out, "r") as f:
+        assert sorted(f["trajectory"]) == ["t", "x"]
+
+
+@pytest.mark.slow
+def test_resumed_observables_are_bitwise_the_uninterrupted_ones(tmp_path):
+    args = [*TORUS, "-t_final", "20", "-checkpoint_interval", "4", "-trajectory_states", "false"]
+    ref, out = tmp_path / "ref.h5", tmp_path / "resumed.h5"
+    simulate(ref, *args)
+    assert simulate(out, *args, "-stop_after_checkpoints", 2, check=False).returncode == REQUEUE
+    simulate(out, *args, "-restart", "auto")
+    o1, _, x1 = observables(ref)
+    o2, _, x2 = observables(out)
+    for k in o1:
+        assert np.array_equal(o1[k], o2[k]), k
+    assert np.array_equal(x1, x2)
+
+
+@pytest.mark.slow
+def test_resume_with_other_content_is_refused(tmp_path):
+    args = [*TORUS, "-t_final", "20", "-checkpoint_interval", "4"]
+    out = tmp_path / "mixed.h5"
+    assert simulate(out, *args, "-stop_after_checkpoints", 1, check=False).returncode == REQUEUE
+    proc = simulate(out, *args, "-trajectory_states", "false", "-restart", str(out) + ".ckpt.h5", check=False)
+    assert_one_line_error(proc, "trajectory_states")
+
+
+def test_activity_figure_from_observables_alone(tmp_path):
+    out, fig = tmp_path / "light.h5", tmp_path / "light.png"
+    simulate(out, *TORUS, "-trajectory_states", "false")
+    proc = subprocess.run([sys.executable, str(ROOT / "postprocess" / "plot_activity.py"), str(out), "-o",
+                           str(fig)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert fig.stat().st_size > 10000
