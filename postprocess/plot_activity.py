@@ -10,6 +10,7 @@ The figure depends on how many factors of the group have order > 1:
   3 or more             the same images for the 2-D slice through the first two
                         non-trivial axes with all other coordinates at 0
 
+A run written with -trajectory_stride is drawn on the kept grid of points.
 A run written without its states (-trajectory_states false) is drawn from its
 observables instead: mean and norm against time, and per cyclic axis the first
 Fourier harmonic's amplitude and the bump position -phase n / (2 pi).
@@ -82,12 +83,16 @@ def load(path):
     with h5:
         if "trajectory/x" not in h5 and "trajectory/norm" in h5:
             return load_observables(path, h5, group, shape)
+        subset = h5["trajectory"].attrs.get("subset_shape") if "trajectory" in h5 else None
+        if subset is not None:  # -trajectory_stride: every k-th point per axis, drawn on the kept grid
+            subset = subset.decode() if isinstance(subset, bytes) else str(subset)
+            shape = tuple(int(v) for v in subset.split("x"))
         t = read_dataset(h5, "trajectory/t")
         x = read_dataset(h5, "trajectory/x")
         final = read_dataset(h5, "final/x") if "final/x" in h5 else None
         count = h5["trajectory"].attrs.get("count")
         params = string_parameters(h5)
-        n_attr = int(h5.attrs["N"]) if "N" in h5.attrs else None
+        n_attr = int(h5.attrs["N"]) if "N" in h5.attrs and subset is None else None  # N: the whole state
     t, x = trim_to_count(t, x, count)
     check_shapes(path, shape, n_attr, t, x)
     if final is None or final.shape != (x.shape[1],):

@@ -33,6 +33,13 @@ void declareParameters(ParameterSet &p, SimulateConfig &c) {
   p.flag("trajectory_states", &c.trajectory.states,
          "Write the states at every sample (/trajectory/x); false: only the observables and /final/x")
       .identity();
+  p.integers("trajectory_stride", &c.trajectory.stride,
+             "Keep every k-th point along each factor's axis in /trajectory/x, one k per factor (1: all)")
+      .identity();
+  p.choice("trajectory_precision", &c.trajectory.precision, storagePrecisionNames(),
+           "Precision of the states in /trajectory/x (single: half the bytes; /final/x and checkpoints stay "
+           "double)")
+      .identity();
   p.flag("trajectory_observables", &c.trajectory.observables,
          "Write mean, norm and each axis' first Fourier harmonic (amplitude, phase) at every sample")
       .identity();

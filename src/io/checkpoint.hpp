@@ -22,8 +22,8 @@ namespace eqrnn {
 constexpr int kExitRequeue = 85;
 
 enum class CheckpointKind { Simulation, Census, Training, Continuation };
-const char *
-checkpointKindName(CheckpointKind kind); // "simulation", "census", "training", "continuation" (the `kind` attribute)
+const char *checkpointKindName(
+    CheckpointKind kind); // "simulation", "census", "training", "continuation" (the `kind` attribute)
 
 struct CheckpointIdentity {
   CheckpointKind kind = CheckpointKind::Simulation;

@@ -242,8 +242,8 @@ PetscErrorCode readVector(MPI_Comm comm, const std::string &path, const std::str
 
 namespace {
 // One dataset of `type` written whole by rank 0 (the others select nothing but take part). Collective.
-PetscErrorCode writeWhole(Hdf5File &file, const std::string &path, const std::vector<hsize_t> &dims, hid_t type,
-                          const void *data) {
+PetscErrorCode writeWhole(Hdf5File &file, const std::string &path, const std::vector<hsize_t> &dims,
+                          hid_t type, const void *data) {
   PetscMPIInt rank = 0;
   MPI_Comm comm    = file.comm();
   PetscFunctionBeginUser;
@@ -302,7 +302,8 @@ PetscErrorCode writeStrings(Hdf5File &file, const std::string &path, const std::
   return writeWhole(file, path, {static_cast<hsize_t>(values.size())}, type, packed.data());
 }
 
-PetscErrorCode readStrings(Hdf5File &file, const std::string &path, std::vector<std::string> *values, bool *found) {
+PetscErrorCode readStrings(Hdf5File &file, const std::string &path, std::vector<std::string> *values,
+                           bool *found) {
   MPI_Comm comm = file.comm();
   PetscFunctionBeginUser;
   values->clear();
@@ -316,8 +317,8 @@ PetscErrorCode readStrings(Hdf5File &file, const std::string &path, std::vector<
   EQRNN_CHECK_ALL(comm, fixed, PETSC_ERR_FILE_READ, "dataset '%s' is not a fixed-length string dataset",
                   path.c_str());
   H5Dataspace space(H5Dget_space(ds));
-  const hssize_t n     = H5Sget_simple_extent_npoints(space);
-  const std::size_t w  = H5Tget_size(type);
+  const hssize_t n    = H5Sget_simple_extent_npoints(space);
+  const std::size_t w = H5Tget_size(type);
   std::vector<char> buffer(static_cast<std::size_t>(std::max<hssize_t>(n, 0)) * w + 1, '\0');
   const bool ok = n <= 0 || H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()) >= 0;
   EQRNN_CHECK_ALL(comm, ok, PETSC_ERR_FILE_READ, "reading dataset '%s' failed", path.c_str());
@@ -357,7 +358,6 @@ PetscErrorCode readArray(Hdf5File &file, const std::string &path, std::vector<do
   *found = true;
   PetscFunctionReturn(0);
 }
-
 
 PetscErrorCode Hdf5File::create(MPI_Comm comm, const std::string &path, Hdf5File *f) {
   PetscFunctionBeginUser;
@@ -547,7 +547,7 @@ PetscErrorCode Hdf5File::writeVector(const std::string &path, Vec v) {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode Hdf5File::appendRow(const std::string &path, Vec v, hsize_t *rows) {
+PetscErrorCode Hdf5File::appendRow(const std::string &path, Vec v, hsize_t *rows, bool singlePrecision) {
   PetscInt lo = 0, n = 0, total = 0;
   PetscFunctionBeginUser;
   PetscCall(VecGetSize(v, &total));
@@ -563,9 +563,11 @@ PetscErrorCode Hdf5File::appendRow(const std::string &path, Vec v, hsize_t *rows
     H5Dataspace space(H5Screate_simple(2, dims, maxdims));
     H5Plist dcpl(H5Pcreate(H5P_DATASET_CREATE));
     H5Pset_chunk(dcpl, 2, chunk);
-    ds = H5Dataset(H5Dcreate2(file_, path.c_str(), H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT));
+    // Single precision on disk: HDF5 converts the doubles while writing (round to nearest), no copy here.
+    ds = H5Dataset(H5Dcreate2(file_, path.c_str(), singlePrecision ? H5T_IEEE_F32LE : H5T_NATIVE_DOUBLE,
+                              space, H5P_DEFAULT, dcpl, H5P_DEFAULT));
   } else {
-    ds = H5Dataset(H5Dopen2(file_, path.c_str(), H5P_DEFAULT));
+    ds = H5Dataset(H5Dopen2(file_, path.c_str(), H5P_DEFAULT)); // its type as created
   }
   EQRNN_CHECK_ALL(comm_, ds.valid(), PETSC_ERR_FILE_WRITE, "cannot open dataset '%s' in '%s'", path.c_str(),
                   path_.c_str());

@@ -27,7 +27,8 @@ PetscErrorCode writeArray(Hdf5File &file, const std::string &path, const std::ve
 // Strings as a fixed-length (the longest) UTF-8 string dataset.
 PetscErrorCode writeStrings(Hdf5File &file, const std::string &path, const std::vector<std::string> &values);
 // Reads a fixed-length string dataset (as writeStrings writes) on every rank; *found = false when missing.
-PetscErrorCode readStrings(Hdf5File &file, const std::string &path, std::vector<std::string> *values, bool *found);
+PetscErrorCode readStrings(Hdf5File &file, const std::string &path, std::vector<std::string> *values,
+                           bool *found);
 // Reads dataset `path` whole on every rank (as doubles); *found = false when it is missing. Collective.
 PetscErrorCode readArray(Hdf5File &file, const std::string &path, std::vector<double> *data, bool *found,
                          std::vector<hsize_t> *dims = nullptr);
@@ -49,7 +50,7 @@ public:
   // Fixed-size dataset holding the distributed vector v.
   PetscErrorCode writeVector(const std::string &path, Vec v);
   // Extendible T x N dataset: creates it if missing, appends v as one row.
-  PetscErrorCode appendRow(const std::string &path, Vec v, hsize_t *rows);
+  PetscErrorCode appendRow(const std::string &path, Vec v, hsize_t *rows, bool singlePrecision = false);
   // Extendible 1-D dataset of scalars (the same value from every rank).
   PetscErrorCode appendScalar(const std::string &path, double value);
   // Shrinks an extendible dataset to its first `rows` rows (a restart drops samples after its checkpoint).

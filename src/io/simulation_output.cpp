@@ -8,6 +8,12 @@
 
 namespace eqrnn {
 
+const std::vector<std::pair<const char *, StoragePrecision>> &storagePrecisionNames() {
+  static const std::vector<std::pair<const char *, StoragePrecision>> names{
+      {"double", StoragePrecision::Double}, {"single", StoragePrecision::Single}};
+  return names;
+}
+
 std::string isoTimeNow() {
   char buf[32];
   const std::time_t now = std::time(nullptr);
@@ -122,18 +128,84 @@ PetscErrorCode SimulationOutput::setContent(const TrajectoryContent &content, co
   PetscFunctionBeginUser;
   content_ = content;
   PetscCall(observables_.setup(group, channels, layout));
+  PetscCall(setupSubset(group, channels, layout));
   axisNames_.clear();
   for (std::size_t axis : observables_.axes())
     axisNames_.push_back(std::to_string(axis));
+  const bool single = content_.precision == StoragePrecision::Single;
   PetscCall(
       file_.writeAttributes("/", {{"trajectory_states", static_cast<long long>(content_.states)},
-                                  {"trajectory_observables", static_cast<long long>(content_.observables)}}));
+                                  {"trajectory_observables", static_cast<long long>(content_.observables)},
+                                  {"trajectory_precision", std::string(single ? "single" : "double")}}));
   if (resumedSamples_ > 0) { // a resumed run: later rows were written after the checkpoint, and come again
     PetscCall(file_.truncateRows("/trajectory/t", resumedSamples_));
     for (const auto &path : sampleDatasets())
       PetscCall(file_.truncateRows(path, resumedSamples_));
     PetscCall(flush());
   }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SimulationOutput::setupSubset(const Group &group, PetscInt channels, Vec layout) {
+  const auto &orders = group.axisOrders();
+  const auto &stride = content_.stride;
+  MPI_Comm comm      = MPI_COMM_NULL;
+  PetscInt lo = 0, hi = 0;
+  PetscFunctionBeginUser;
+  PetscCall(PetscObjectGetComm(reinterpret_cast<PetscObject>(layout), &comm));
+  kept_.clear();
+  subset_.reset();
+  bool any = false;
+  for (PetscInt s : stride)
+    any = any || s != 1;
+  if (!content_.states || !any) PetscFunctionReturn(0);
+  PetscCheck(stride.size() == orders.size(), comm, PETSC_ERR_USER_INPUT,
+             "-trajectory_stride: %zu value(s) for the %zu factor(s) of %s (one per factor)", stride.size(),
+             orders.size(), group.spec().c_str());
+  std::vector<PetscInt> axisStride(orders.size(), 1);
+  for (std::size_t i = orders.size(); i-- > 1;)
+    axisStride[i - 1] = axisStride[i] * orders[i];
+  std::string shape;
+  PetscInt keptPerElement = 1;
+  for (std::size_t i = 0; i < orders.size(); ++i) {
+    PetscCheck(stride[i] >= 1, comm, PETSC_ERR_USER_INPUT,
+               "-trajectory_stride: %" PetscInt_FMT " is not >= 1", stride[i]);
+    if (orders[i] > 1) {
+      const PetscInt kept = (orders[i] + stride[i] - 1) / stride[i];
+      shape += (shape.empty() ? "" : "x") + std::to_string(kept);
+      keptPerElement *= kept;
+    }
+  }
+  const PetscInt m = group.quotientOrder() * channels;
+  if (m > 1 || shape.empty()) shape += (shape.empty() ? "" : "x") + std::to_string(m);
+  PetscCall(VecGetOwnershipRange(layout, &lo, &hi));
+  for (PetscInt gi = lo; gi < hi; ++gi) {
+    const PetscInt a = gi / channels / group.quotientOrder();
+    bool keep        = true;
+    for (std::size_t i = 0; i < orders.size() && keep; ++i)
+      keep = ((a / axisStride[i]) % orders[i]) % stride[i] == 0;
+    if (keep) kept_.push_back(gi - lo);
+  }
+  PetscCall(VecCreateMPI(comm, static_cast<PetscInt>(kept_.size()), PETSC_DETERMINE, subset_.address()));
+  PetscInt total = 0;
+  PetscCall(VecGetSize(subset_, &total));
+  PetscCheck(total == keptPerElement * m, comm, PETSC_ERR_PLIB,
+             "-trajectory_stride: %" PetscInt_FMT " neurons kept, expected %" PetscInt_FMT, total,
+             keptPerElement * m);
+  std::string strides;
+  for (PetscInt s : stride)
+    strides += (strides.empty() ? "" : ",") + std::to_string(s);
+  PetscCall(file_.ensureGroup("/trajectory"));
+  PetscCall(file_.writeAttributes("/trajectory", {{"stride", strides}, {"subset_shape", shape}}));
+  // The subset's columns as global neuron indices (exact in double up to 2^53).
+  VecHandle index;
+  PetscScalar *ia = nullptr;
+  PetscCall(VecDuplicate(subset_, index.address()));
+  PetscCall(VecGetArrayWrite(index, &ia));
+  for (std::size_t k = 0; k < kept_.size(); ++k)
+    ia[k] = static_cast<double>(kept_[k] + lo);
+  PetscCall(VecRestoreArrayWrite(index, &ia));
+  PetscCall(file_.writeVector("/trajectory/x_index", index));
   PetscFunctionReturn(0);
 }
 
@@ -155,7 +227,19 @@ PetscErrorCode SimulationOutput::sample(double t, Vec x) {
   PetscFunctionBeginUser;
   if (content_.states) {
     hsize_t rows = 0;
-    PetscCall(file_.appendRow("/trajectory/x", x, &rows));
+    Vec row      = x;
+    if (subset_) { // the kept entries are a contiguous block of the subset on every rank: no communication
+      const PetscScalar *xa = nullptr;
+      PetscScalar *sa       = nullptr;
+      PetscCall(VecGetArrayRead(x, &xa));
+      PetscCall(VecGetArrayWrite(subset_, &sa));
+      for (std::size_t k = 0; k < kept_.size(); ++k)
+        sa[k] = xa[kept_[k]];
+      PetscCall(VecRestoreArrayWrite(subset_, &sa));
+      PetscCall(VecRestoreArrayRead(x, &xa));
+      row = subset_;
+    }
+    PetscCall(file_.appendRow("/trajectory/x", row, &rows, content_.precision == StoragePrecision::Single));
   }
   if (content_.observables) {
     StateObservables o;

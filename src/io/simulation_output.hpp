@@ -14,10 +14,17 @@
 
 namespace eqrnn {
 
+enum class StoragePrecision { Double, Single };
+const std::vector<std::pair<const char *, StoragePrecision>> &storagePrecisionNames();
+
 // What each trajectory sample holds.
 struct TrajectoryContent {
-  bool states      = true; // the whole state
-  bool observables = true; // StateObservables
+  bool states                = true;                     // the whole state
+  bool observables           = true;                     // StateObservables
+  StoragePrecision precision = StoragePrecision::Double; // of the states on disk (observables: double)
+  // Keep every stride[i]-th coordinate along the axis of factor i (empty or all 1: every neuron); every
+  // finite part and channel of a kept axis point is kept.
+  std::vector<PetscInt> stride;
 };
 
 class SimulationOutput {
@@ -44,6 +51,12 @@ private:
 
   // The per-sample datasets besides /trajectory/t (their rows are cut back together on resume).
   std::vector<std::string> sampleDatasets() const;
+
+  // The kept neurons of this rank, as local indices, and the subset's Vec (rank-local block of the subset,
+  // in global order: the subset's columns are the kept global indices, ascending).
+  PetscErrorCode setupSubset(const Group &group, PetscInt channels, Vec layout);
+  std::vector<PetscInt> kept_;
+  VecHandle subset_;
 
   Hdf5File file_;
   TrajectoryContent content_;

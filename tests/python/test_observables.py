@@ -1,8 +1,12 @@
-"""Trajectory observables of `eqrnn simulate` (-trajectory_observables, -trajectory_states): every sample's mean,
+"""Trajectory contents of `eqrnn simulate` (-trajectory_observables, -trajectory_states, -trajectory_precision,
+-trajectory_stride): a strided subset is the corresponding entries of a full output (x_index names them), on 1
+and 2 ranks and after a restart;
+single-precision states are the double run's states rounded to float32, bit for bit, on 1 and 2 ranks; every
+sample's mean,
 norm and first Fourier harmonic per cyclic axis equal numpy's recomputation from the full states of the same run
 (on 1 and 2 ranks, with channels); the harmonic's phase is the bump's position (a bump started at a site stays
 there by the reflection symmetry about it); a run without states writes the same observables and final state
-bit for bit; a resumed run's observables are bitwise the uninterrupted run's."""
+bit for bit; a resumed run's observables (and single-precision states) are bitwise the uninterrupted run's."""
 import subprocess
 import sys
 
@@ -102,18 +106,35 @@ def test_without_observables_only_states(tmp_path):
         assert sorted(f["trajectory"]) == ["t", "x"]
 
 
+@pytest.mark.parametrize("ranks", [1, pytest.param(2, marks=pytest.mark.slow)])
+def test_single_precision_states_are_the_double_states_rounded(tmp_path, ranks):
+    double, single = tmp_path / "double.h5", tmp_path / "single.h5"
+    simulate(double, *TORUS)
+    simulate(single, *TORUS, "-trajectory_precision", "single", ranks=ranks)
+    with h5py.File(double, "r") as fd, h5py.File(single, "r") as fs:
+        xd, xs = fd["trajectory/x"][()], fs["trajectory/x"]
+        assert xs.dtype == np.float32 and fs.attrs["trajectory_precision"] in ("single", b"single")
+        if ranks == 1:
+            assert np.array_equal(xs[()], xd.astype(np.float32))  # round to nearest, once
+        np.testing.assert_allclose(xs[()], xd, rtol=2.0 ** -24, atol=1e-300)
+        assert fs["final/x"].dtype == np.float64  # the final state and the checkpoints stay exact
+        np.testing.assert_allclose(fs["final/x"][()], fd["final/x"][()], rtol=0, atol=1e-10)
+
+
 @pytest.mark.slow
-def test_resumed_observables_are_bitwise_the_uninterrupted_ones(tmp_path):
-    args = [*TORUS, "-t_final", "20", "-checkpoint_interval", "4", "-trajectory_states", "false"]
+@pytest.mark.parametrize("content", [("-trajectory_states", "false"), ("-trajectory_precision", "single")])
+def test_resumed_observables_are_bitwise_the_uninterrupted_ones(tmp_path, content):
+    args = [*TORUS, "-t_final", "20", "-checkpoint_interval", "4", *content]
     ref, out = tmp_path / "ref.h5", tmp_path / "resumed.h5"
     simulate(ref, *args)
     assert simulate(out, *args, "-stop_after_checkpoints", 2, check=False).returncode == REQUEUE
     simulate(out, *args, "-restart", "auto")
-    o1, _, x1 = observables(ref)
-    o2, _, x2 = observables(out)
+    o1, X1, x1 = observables(ref)
+    o2, X2, x2 = observables(out)
     for k in o1:
         assert np.array_equal(o1[k], o2[k]), k
     assert np.array_equal(x1, x2)
+    assert (X1 is None and X2 is None) or np.array_equal(X1, X2)
 
 
 @pytest.mark.slow
@@ -125,6 +146,7 @@ def test_resume_with_other_content_is_refused(tmp_path):
     assert_one_line_error(proc, "trajectory_states")
 
 
+@pytest.mark.slow
 def test_activity_figure_from_observables_alone(tmp_path):
     out, fig = tmp_path / "light.h5", tmp_path / "light.png"
     simulate(out, *TORUS, "-trajectory_states", "false")
@@ -132,3 +154,40 @@ def test_activity_figure_from_observables_alone(tmp_path):
                            str(fig)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert fig.stat().st_size > 10000
+
+
+@pytest.mark.parametrize("ranks", [1, pytest.param(2, marks=pytest.mark.slow)])
+def test_strided_subset_is_the_full_outputs_entries(tmp_path, ranks):
+    full, sub = tmp_path / "full.h5", tmp_path / "sub.h5"
+    simulate(full, *TORUS, ranks=ranks)
+    simulate(sub, *TORUS, "-trajectory_stride", "3,2", ranks=ranks)
+    with h5py.File(full, "r") as ff, h5py.File(sub, "r") as fs:
+        X = ff["trajectory/x"][()].reshape(-1, 24, 16)
+        tr = fs["trajectory"]
+        expected = np.arange(24 * 16).reshape(24, 16)[::3, ::2].ravel()
+        assert np.array_equal(tr["x_index"][()].astype(int), expected)
+        assert np.array_equal(tr["x"][()], X[:, ::3, ::2].reshape(len(X), -1))  # same run, same ranks: bitwise
+        assert tr.attrs["subset_shape"] in ("8x8", b"8x8")
+        assert np.array_equal(fs["final/x"][()], ff["final/x"][()])  # the final state stays whole
+
+
+@pytest.mark.slow
+def test_strided_subset_resumed_bitwise_and_drawn(tmp_path):
+    args = [*TORUS, "-t_final", "20", "-checkpoint_interval", "4", "-trajectory_stride", "2,4"]
+    ref, out, fig = tmp_path / "ref.h5", tmp_path / "resumed.h5", tmp_path / "sub.png"
+    simulate(ref, *args)
+    assert simulate(out, *args, "-stop_after_checkpoints", 2, check=False).returncode == REQUEUE
+    simulate(out, *args, "-restart", "auto")
+    with h5py.File(ref, "r") as a, h5py.File(out, "r") as b:
+        assert np.array_equal(a["trajectory/x"][()], b["trajectory/x"][()])
+        assert np.array_equal(a["trajectory/t"][()], b["trajectory/t"][()])
+    proc = subprocess.run([sys.executable, str(ROOT / "postprocess" / "plot_activity.py"), str(out), "-o", str(fig)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("ranks", [1, 2])
+@pytest.mark.parametrize("stride,fragment", [("2", "one per factor"), ("0,1", "is not >= 1")])
+def test_bad_stride_one_error_line(tmp_path, ranks, stride, fragment):
+    proc = simulate(tmp_path / "bad.h5", *TORUS, "-trajectory_stride", stride, ranks=ranks, check=False)
+    assert_one_line_error(proc, fragment)
