@@ -9,31 +9,18 @@ PetscErrorCode ObservableEngine::setup(const Group &group, PetscInt channels, Ve
   PetscFunctionBeginUser;
   PetscCall(PetscObjectGetComm(reinterpret_cast<PetscObject>(layout), &comm_));
   PetscCall(VecGetOwnershipRange(layout, &lo, &hi));
+  group_    = &group;
   channels_ = channels;
-  quotient_ = group.quotientOrder();
   start_    = lo;
   total_    = group.order() * channels;
-  // The axis part a of g = a |Q| + q is mixed radix over the axes, the last fastest; checked against the
-  // group's own coordinates so a change of layout cannot silently mislabel the axes.
-  const auto &orders = group.axisOrders();
-  std::vector<PetscInt> stride(orders.size(), 1);
-  for (std::size_t i = orders.size(); i-- > 1;)
-    stride[i - 1] = stride[i] * orders[i];
-  for (PetscInt g : {PetscInt(0), group.order() / 3, group.order() - 1}) {
-    const auto c = group.axisCoordinates(g);
-    for (std::size_t i = 0; i < orders.size(); ++i)
-      PetscCheck(c[i] == (g / quotient_ / stride[i]) % orders[i], comm_, PETSC_ERR_PLIB,
-                 "observables: the axis layout of %s is not the expected mixed radix", group.spec().c_str());
-  }
   axes_.clear();
   order_.clear();
-  stride_.clear();
   std::size_t length = 0;
+  const auto &orders = group.axisOrders();
   for (std::size_t i = 0; i < orders.size(); ++i)
     if (orders[i] > 2) {
       axes_.push_back(i);
       order_.push_back(orders[i]);
-      stride_.push_back(stride[i]);
       length += static_cast<std::size_t>(orders[i]);
     }
   marginal_.assign(length, 0.0);
@@ -54,10 +41,10 @@ PetscErrorCode ObservableEngine::compute(Vec x, StateObservables *out) {
   PetscCall(VecGetLocalSize(x, &n));
   PetscCall(VecGetArrayRead(x, &xa));
   for (PetscInt i = 0; i < n; ++i) {
-    const PetscInt a   = (start_ + i) / channels_ / quotient_;
+    const PetscInt g   = (start_ + i) / channels_;
     std::size_t offset = 0;
     for (std::size_t k = 0; k < axes_.size(); ++k) {
-      marginal_[offset + static_cast<std::size_t>((a / stride_[k]) % order_[k])] += xa[i];
+      marginal_[offset + static_cast<std::size_t>(group_->axisCoordinate(g, axes_[k]))] += xa[i];
       offset += static_cast<std::size_t>(order_[k]);
     }
   }

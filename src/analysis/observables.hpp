@@ -18,7 +18,7 @@ struct StateObservables {
 
 class ObservableEngine {
 public:
-  // For states of `group` with `channels` per element, distributed like `layout`.
+  // For states of `group` (which must outlive this) with `channels` per element, distributed like `layout`.
   PetscErrorCode setup(const Group &group, PetscInt channels, Vec layout);
   // The axes measured: indices into group.axisOrders() (one per factor: a cyclic factor, the rotations of a
   // D_n; 1 for the others) of the axes of order > 2. The output names them by this index.
@@ -26,11 +26,12 @@ public:
   PetscErrorCode compute(Vec x, StateObservables *out);
 
 private:
-  MPI_Comm comm_     = MPI_COMM_NULL;
-  PetscInt channels_ = 1, quotient_ = 1, start_ = 0, total_ = 0;
+  MPI_Comm comm_      = MPI_COMM_NULL;
+  const Group *group_ = nullptr;
+  PetscInt channels_ = 1, start_ = 0, total_ = 0;
   std::vector<std::size_t> axes_;
-  std::vector<PetscInt> order_, stride_; // per measured axis: n_i, and the index stride of its coordinate
-  std::vector<double> marginal_;         // all axes' marginals, concatenated
+  std::vector<PetscInt> order_;  // per measured axis: n_i
+  std::vector<double> marginal_; // all axes' marginals, concatenated
 };
 
 } // namespace eqrnn

@@ -180,6 +180,10 @@ public:
   // element (its position on the discretised torus), |A|, |Q| and the finite-part index q of g = a |Q| + q.
   const std::vector<PetscInt> &axisOrders() const { return axisOrders_; }
   std::vector<PetscInt> axisCoordinates(PetscInt g) const;
+  // The coordinate of g along the axis of factor i (axisCoordinates(g)[i], without allocating).
+  PetscInt axisCoordinate(PetscInt g, std::size_t i) const {
+    return (g / quotientOrder_ / axisStrides_[i]) % axisOrders_[i];
+  }
   PetscInt axisCount() const { return order_ / quotientOrder_; }
   PetscInt quotientOrder() const { return quotientOrder_; }
   // Whether the finite part q flips axis i (only dihedral factors do).

@@ -162,15 +162,12 @@ PetscErrorCode SimulationOutput::setupSubset(const Group &group, PetscInt channe
   PetscCheck(stride.size() == orders.size(), comm, PETSC_ERR_USER_INPUT,
              "-trajectory_stride: %zu value(s) for the %zu factor(s) of %s (one per factor)", stride.size(),
              orders.size(), group.spec().c_str());
-  std::vector<PetscInt> axisStride(orders.size(), 1);
-  for (std::size_t i = orders.size(); i-- > 1;)
-    axisStride[i - 1] = axisStride[i] * orders[i];
   std::string shape;
   PetscInt keptPerElement = 1;
   for (std::size_t i = 0; i < orders.size(); ++i) {
     PetscCheck(stride[i] >= 1, comm, PETSC_ERR_USER_INPUT,
                "-trajectory_stride: %" PetscInt_FMT " is not >= 1", stride[i]);
-    if (orders[i] > 1) {
+    if (group.factor(i).isCyclic() || orders[i] > 1) { // the axes of stateShape, each cut to its kept points
       const PetscInt kept = (orders[i] + stride[i] - 1) / stride[i];
       shape += (shape.empty() ? "" : "x") + std::to_string(kept);
       keptPerElement *= kept;
@@ -180,10 +177,9 @@ PetscErrorCode SimulationOutput::setupSubset(const Group &group, PetscInt channe
   if (m > 1 || shape.empty()) shape += (shape.empty() ? "" : "x") + std::to_string(m);
   PetscCall(VecGetOwnershipRange(layout, &lo, &hi));
   for (PetscInt gi = lo; gi < hi; ++gi) {
-    const PetscInt a = gi / channels / group.quotientOrder();
-    bool keep        = true;
+    bool keep = true;
     for (std::size_t i = 0; i < orders.size() && keep; ++i)
-      keep = ((a / axisStride[i]) % orders[i]) % stride[i] == 0;
+      keep = group.axisCoordinate(gi / channels, i) % stride[i] == 0;
     if (keep) kept_.push_back(gi - lo);
   }
   PetscCall(VecCreateMPI(comm, static_cast<PetscInt>(kept_.size()), PETSC_DETERMINE, subset_.address()));
