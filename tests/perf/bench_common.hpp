@@ -153,6 +153,16 @@ inline PetscErrorCode readBenchmarkOptions(MPI_Comm comm, ParameterSet &p, bool 
   PetscFunctionReturn(0);
 }
 
+// The sizes the benchmarks sweep, at N = 2^k: the ring Z_N and, for even k, the square torus Z_n x Z_n.
+inline std::vector<std::string> ringAndTorus(PetscInt k) {
+  std::vector<std::string> groups{"Z" + std::to_string(1L << k)};
+  if (k % 2 == 0) {
+    const std::string side = std::to_string(1L << (k / 2));
+    groups.push_back("Z" + side + "xZ" + side);
+  }
+  return groups;
+}
+
 // A benchmark's main: the session (MPI, PETSc, SLEPc, the -help text), then run(comm, helpRequested), its
 // error reported as one line.
 inline int benchmarkMain(int argc, char **argv, const char *help, PetscErrorCode (*run)(MPI_Comm, bool)) {

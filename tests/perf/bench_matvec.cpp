@@ -152,13 +152,9 @@ PetscErrorCode run(MPI_Comm comm, bool help) {
                         o.planner.c_str()));
   PetscCall(PetscPrintf(comm, "%-14s %9s %-12s %10s %10s %7s %9s %8s %9s %8s\n", "group", "N", "strategy",
                         "MatMult", "bare FFT", "ratio", "dense", "dense/us", "B/neuron", "plan s"));
-  for (PetscInt k = o.kmin; k <= o.kmax; ++k) {
-    PetscCall(benchOne(comm, "Z" + std::to_string(1L << k), o, csv));
-    if (k % 2 == 0) {
-      const std::string side = std::to_string(1L << (k / 2));
-      PetscCall(benchOne(comm, "Z" + side + "xZ" + side, o, csv));
-    }
-  }
+  for (PetscInt k = o.kmin; k <= o.kmax; ++k)
+    for (const auto &g : ringAndTorus(k))
+      PetscCall(benchOne(comm, g, o, csv));
   if (csv) std::fclose(csv);
   PetscFunctionReturn(0);
 }

@@ -123,14 +123,10 @@ PetscErrorCode run(MPI_Comm comm, bool help) {
       size, o.planner.c_str()));
   PetscCall(PetscPrintf(comm, "%-14s %9s %-8s %-12s %10s %10s %10s %6s %6s %8s %8s\n", "group", "N", "phi",
                         "strategy", "bare FFT", "rhs", "Jv", "rhs/b", "Jv/b", "phi ns", "phi' ns"));
-  for (PetscInt k = o.kmin; k <= o.kmax; ++k) {
-    std::vector<std::string> groups{"Z" + std::to_string(1L << k)};
-    if (k % 2 == 0)
-      groups.push_back("Z" + std::to_string(1L << (k / 2)) + "xZ" + std::to_string(1L << (k / 2)));
-    for (const auto &g : groups)
+  for (PetscInt k = o.kmin; k <= o.kmax; ++k)
+    for (const auto &g : ringAndTorus(k))
       for (const auto &phi : phis)
         PetscCall(benchOne(comm, g, phi, o, csv));
-  }
   if (csv) std::fclose(csv);
   PetscFunctionReturn(0);
 }
