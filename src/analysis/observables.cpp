@@ -40,12 +40,15 @@ PetscErrorCode ObservableEngine::compute(Vec x, StateObservables *out) {
   std::fill(marginal_.begin(), marginal_.end(), 0.0);
   PetscCall(VecGetLocalSize(x, &n));
   PetscCall(VecGetArrayRead(x, &xa));
-  for (PetscInt i = 0; i < n; ++i) {
-    const PetscInt g   = (start_ + i) / channels_;
-    std::size_t offset = 0;
-    for (std::size_t k = 0; k < axes_.size(); ++k) {
-      marginal_[offset + static_cast<std::size_t>(group_->axisCoordinate(g, axes_[k]))] += xa[i];
-      offset += static_cast<std::size_t>(order_[k]);
+  if (n > 0) {
+    AxisCursor cursor(*group_, start_ / channels_);
+    for (PetscInt i = 0; i < n; ++i) {
+      if (i > 0 && (start_ + i) % channels_ == 0) cursor.next();
+      std::size_t offset = 0;
+      for (std::size_t k = 0; k < axes_.size(); ++k) {
+        marginal_[offset + static_cast<std::size_t>(cursor.coordinates()[axes_[k]])] += xa[i];
+        offset += static_cast<std::size_t>(order_[k]);
+      }
     }
   }
   PetscCall(VecRestoreArrayRead(x, &xa));

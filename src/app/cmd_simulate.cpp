@@ -61,6 +61,7 @@ PetscErrorCode runSimulate(MPI_Comm comm, const SimulateConfig &config, Simulate
   std::unique_ptr<Simulator> sim;
   VecHandle x;
   SimulationOutput out;
+  const double started = MPI_Wtime();
   PetscFunctionBeginUser;
   PetscCall(RateNetwork::create(comm, config.network, &net));
   PetscCall(Simulator::create(*net, &sim));
@@ -106,6 +107,8 @@ PetscErrorCode runSimulate(MPI_Comm comm, const SimulateConfig &config, Simulate
     PetscFunctionReturn(0);
   };
   ResumePoint point{from.dt, from.step, from.rejected};
+  result->startupSeconds = MPI_Wtime() - started;
+  PetscCall(rootValue(comm, &result->startupSeconds));
   PetscCall(sim->run(config.run, resumed ? from.t : 0.0, x, observer, &result->stats,
                      resumed ? &point : nullptr, hook));
   result->samples     = out.samples();
@@ -119,7 +122,8 @@ PetscErrorCode runSimulate(MPI_Comm comm, const SimulateConfig &config, Simulate
                            {"steps", static_cast<long long>(result->stats.steps)},
                            {"rejected_steps", static_cast<long long>(result->stats.rejected)},
                            {"convolution", result->strategy},
-                           {"wall_seconds", result->stats.wallSeconds}}));
+                           {"wall_seconds", result->stats.wallSeconds},
+                           {"startup_seconds", result->startupSeconds}}));
   if (finalState) {
     PetscCall(VecDuplicate(x, finalState));
     PetscCall(VecCopy(x, *finalState));
@@ -150,10 +154,11 @@ public:
     }
     PetscCall(PetscPrintf(comm,
                           "eqrnn: simulated %s to t = %g with %s: %" PetscInt_FMT " steps (%" PetscInt_FMT
-                          " rejected), %.2f s; %llu samples in %s\n",
+                          " rejected), %.2f s after %.2f s of set-up; %llu samples in %s\n",
                           config_.network.group.c_str(), config_.run.tFinal, result.stats.method.c_str(),
                           result.stats.steps, result.stats.rejected, result.stats.wallSeconds,
-                          static_cast<unsigned long long>(result.samples), config_.output.c_str()));
+                          result.startupSeconds, static_cast<unsigned long long>(result.samples),
+                          config_.output.c_str()));
     PetscFunctionReturn(0);
   }
 

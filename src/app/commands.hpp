@@ -52,6 +52,8 @@ struct SimulateResult {
   hsize_t samples      = 0;
   PetscInt checkpoints = 0;
   std::string strategy; // how the convolution is distributed
+  double startupSeconds =
+      0; // network, plans, kernel spectrum, initial state and output file (rank 0's clock)
 };
 // Integrates the network of `config` and writes config.output. If finalState is non-null it receives a copy
 // of the final state (in the network's layout).

@@ -7,7 +7,7 @@
 // Fault injection (tests only): `-fault_injection SITE:RANK[:SKIP]` makes rank RANK fail the (SKIP+1)-th
 // local check of kind SITE (hdf5_write: an HDF5 write or create reports failure; file_check: a file looks
 // missing). The tests use it to show that a failure on one rank ends the run with one error line, not a hang.
-#include <petscsys.h>
+#include <petscvec.h>
 #include <string>
 
 namespace eqrnn {
@@ -20,6 +20,9 @@ PetscErrorCode rootValue(MPI_Comm comm, std::string *value);
 
 // Whether `path` exists and is readable, agreed by every rank (missing anywhere: missing for all).
 PetscErrorCode fileExistsEverywhere(MPI_Comm comm, const std::string &path, bool *exists);
+
+// Order-independent checksum of a distributed vector's bits (the same on any number of ranks).
+PetscErrorCode vecChecksum(Vec v, unsigned long long *sum);
 
 enum class FaultSite { Hdf5Write, FileCheck };
 // Reads -fault_injection (collective; every command accepts it).

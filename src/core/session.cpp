@@ -95,6 +95,10 @@ Session::Session(int *argc, char ***argv, const char *help) {
     return;
   }
   petscActive_ = true;
+  // Pushed again now that PETSc's allocator is set: the handler pushed before initialisation was allocated
+  // with plain malloc, and popping it under -malloc_view or -malloc_debug (PETSc's tracing allocator) fails.
+  // That first one stays on the stack, a few bytes, until the process ends.
+  if (PetscPushErrorHandler(captureError, nullptr)) return;
   // PETSc traps SIGPIPE and prints a crash report; `eqrnn ... | head` should just end quietly, as Unix tools
   // do.
   std::signal(SIGPIPE, SIG_DFL);

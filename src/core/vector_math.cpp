@@ -4,13 +4,17 @@
 #include <cstdint>
 #include <cstring>
 
-// One clone per x86 SIMD level, picked by the loader (GCC/Clang function multi-versioning). The clones
-// compute the same bits: no FMA contraction in this file (CMakeLists.txt), IEEE operations at every width.
+// One build of each array loop per x86 SIMD level (AVX-512 + FMA, AVX2 + FMA, baseline), chosen once from
+// the CPU's features. They compute the same bits: no implicit FMA contraction in this file (CMakeLists.txt),
+// and the fused multiply-adds written out as std::fma, which the FMA builds issue as one instruction and the
+// baseline computes exactly in software (glibc's fma): IEEE operations at every width. (GCC's
+// target_clones cannot ask for AVX2 and FMA together, hence the explicit dispatch.)
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define EQRNN_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#define EQRNN_INLINE __attribute__((always_inline)) inline // compiled again inside each clone
+#define EQRNN_X86_DISPATCH 1
+#define EQRNN_TARGET_AVX512 __attribute__((target("avx512f,avx2,fma")))
+#define EQRNN_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define EQRNN_INLINE __attribute__((always_inline)) inline // compiled again inside each build
 #else
-#define EQRNN_SIMD_CLONES
 #define EQRNN_INLINE inline
 #endif
 
@@ -44,18 +48,18 @@ EQRNN_INLINE double pow2(double s) {
 // the small correction carries the rounding of the sum: about half an ulp.
 EQRNN_INLINE double expm1Reduced(double r) {
   double q = 1.0 / 6227020800.0; // 1/13!
-  q        = q * r + 1.0 / 479001600.0;
-  q        = q * r + 1.0 / 39916800.0;
-  q        = q * r + 1.0 / 3628800.0;
-  q        = q * r + 1.0 / 362880.0;
-  q        = q * r + 1.0 / 40320.0;
-  q        = q * r + 1.0 / 5040.0;
-  q        = q * r + 1.0 / 720.0;
-  q        = q * r + 1.0 / 120.0;
-  q        = q * r + 1.0 / 24.0;
-  q        = q * r + 1.0 / 6.0;
-  q        = q * r + 0.5;
-  return r + (r * r) * q;
+  q        = std::fma(q, r, 1.0 / 479001600.0);
+  q        = std::fma(q, r, 1.0 / 39916800.0);
+  q        = std::fma(q, r, 1.0 / 3628800.0);
+  q        = std::fma(q, r, 1.0 / 362880.0);
+  q        = std::fma(q, r, 1.0 / 40320.0);
+  q        = std::fma(q, r, 1.0 / 5040.0);
+  q        = std::fma(q, r, 1.0 / 720.0);
+  q        = std::fma(q, r, 1.0 / 120.0);
+  q        = std::fma(q, r, 1.0 / 24.0);
+  q        = std::fma(q, r, 1.0 / 6.0);
+  q        = std::fma(q, r, 0.5);
+  return std::fma(r * r, q, r);
 }
 
 // y = k ln2 + r with k an integer (in s = k + kShifter) and |r| <= ln2/2 (plus rounding).
@@ -136,19 +140,50 @@ EQRNN_INLINE void mapArray(const T *x, std::size_t n, double g, double th, T *y,
   }
 }
 
+template <Kind K, typename T> void mapBaseline(const T *x, std::size_t n, T g, T th, T *y, T *d) {
+  mapArray<K>(x, n, static_cast<double>(g), static_cast<double>(th), y, d);
+}
+#ifdef EQRNN_X86_DISPATCH
+template <Kind K, typename T>
+EQRNN_TARGET_AVX512 void mapAvx512(const T *x, std::size_t n, T g, T th, T *y, T *d) {
+  mapArray<K>(x, n, static_cast<double>(g), static_cast<double>(th), y, d);
+}
+template <Kind K, typename T>
+EQRNN_TARGET_AVX2 void mapAvx2(const T *x, std::size_t n, T g, T th, T *y, T *d) {
+  mapArray<K>(x, n, static_cast<double>(g), static_cast<double>(th), y, d);
+}
+#endif
+
+template <Kind K, typename T> using MapFunction = void (*)(const T *, std::size_t, T, T, T *, T *);
+
+// The widest build this CPU runs.
+template <Kind K, typename T> MapFunction<K, T> pick() {
+#ifdef EQRNN_X86_DISPATCH
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) return mapAvx512<K, T>;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return mapAvx2<K, T>;
+#endif
+  return mapBaseline<K, T>;
+}
+
+template <Kind K, typename T> void map(const T *x, std::size_t n, T g, T th, T *y, T *d) {
+  static const MapFunction<K, T> f = pick<K, T>();
+  f(x, n, g, th, y, d);
+}
+
 } // namespace
 
-EQRNN_SIMD_CLONES void tanh(const double *x, std::size_t n, double g, double th, double *y, double *d) {
-  mapArray<Kind::Tanh>(x, n, g, th, y, d);
+void tanh(const double *x, std::size_t n, double g, double th, double *y, double *d) {
+  map<Kind::Tanh>(x, n, g, th, y, d);
 }
-EQRNN_SIMD_CLONES void tanh(const float *x, std::size_t n, float g, float th, float *y, float *d) {
-  mapArray<Kind::Tanh>(x, n, g, th, y, d);
+void tanh(const float *x, std::size_t n, float g, float th, float *y, float *d) {
+  map<Kind::Tanh>(x, n, g, th, y, d);
 }
-EQRNN_SIMD_CLONES void sigmoid(const double *x, std::size_t n, double g, double th, double *y, double *d) {
-  mapArray<Kind::Sigmoid>(x, n, g, th, y, d);
+void sigmoid(const double *x, std::size_t n, double g, double th, double *y, double *d) {
+  map<Kind::Sigmoid>(x, n, g, th, y, d);
 }
-EQRNN_SIMD_CLONES void sigmoid(const float *x, std::size_t n, float g, float th, float *y, float *d) {
-  mapArray<Kind::Sigmoid>(x, n, g, th, y, d);
+void sigmoid(const float *x, std::size_t n, float g, float th, float *y, float *d) {
+  map<Kind::Sigmoid>(x, n, g, th, y, d);
 }
 
 double tanh1(double v) {

@@ -447,4 +447,22 @@ PetscErrorCode parseGroup(MPI_Comm comm, const std::string &spec, Group *group,
   PetscFunctionReturn(0);
 }
 
+AxisCursor::AxisCursor(const Group &group, PetscInt g)
+    : group_(&group), coordinates_(group.axisCoordinates(g)), q_(g % group.quotientOrder()) {
+  const auto &stride = group.axisStrides();
+  for (std::size_t i = 0; i < stride.size(); ++i)
+    if (group.axisOrders()[i] > 1) fastest_.push_back(i);
+  std::sort(fastest_.begin(), fastest_.end(),
+            [&](std::size_t a, std::size_t b) { return stride[a] < stride[b]; });
+}
+
+void AxisCursor::next() {
+  if (++q_ < group_->quotientOrder()) return;
+  q_ = 0;
+  for (std::size_t i : fastest_) {
+    if (++coordinates_[i] < group_->axisOrders()[i]) return;
+    coordinates_[i] = 0;
+  }
+}
+
 } // namespace eqrnn

@@ -185,6 +185,8 @@ public:
     return (g / quotientOrder_ / axisStrides_[i]) % axisOrders_[i];
   }
   PetscInt axisCount() const { return order_ / quotientOrder_; }
+  // Element index stride of one step along the axis of factor i, in units of |Q| (a = sum_i c_i stride_i).
+  const std::vector<PetscInt> &axisStrides() const { return axisStrides_; }
   PetscInt quotientOrder() const { return quotientOrder_; }
   // Whether the finite part q flips axis i (only dihedral factors do).
   bool flipsAxis(PetscInt q, std::size_t axis) const;
@@ -213,5 +215,20 @@ private:
 // PETSc-style wrapper: a bad spec is a user-input error naming the problem.
 PetscErrorCode parseGroup(MPI_Comm comm, const std::string &spec, Group *group,
                           const std::string &permutations = "");
+
+// The axis coordinates of g, g + 1, g + 2, ... in turn, counted like an odometer: a fill or a reduction over
+// every element then costs no division per element.
+class AxisCursor {
+public:
+  AxisCursor(const Group &group, PetscInt g);
+  const PetscInt *coordinates() const { return coordinates_.data(); } // like Group::axisCoordinates
+  void next();
+
+private:
+  const Group *group_;
+  std::vector<PetscInt> coordinates_;
+  std::vector<std::size_t> fastest_; // factors by increasing stride
+  PetscInt q_ = 0;                   // finite part
+};
 
 } // namespace eqrnn

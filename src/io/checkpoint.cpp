@@ -12,13 +12,6 @@ namespace eqrnn {
 namespace {
 // 2: every kind carries `kind` and the identity parameters.
 constexpr long long kFormatVersion = 2;
-
-std::uint64_t mix(std::uint64_t z) { // splitmix64 finaliser
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 } // namespace
 
 const char *checkpointKindName(CheckpointKind kind) {
@@ -47,28 +40,6 @@ std::string temporaryCheckpointPath(const std::string &output) {
 
 std::vector<std::string> checkpointCandidates(const std::string &output) {
   return {checkpointPath(output), temporaryCheckpointPath(output), previousCheckpointPath(output)};
-}
-
-PetscErrorCode vecChecksum(Vec v, unsigned long long *sum) {
-  PetscInt lo = 0, hi = 0;
-  const PetscScalar *a = nullptr;
-  std::uint64_t local  = 0;
-  MPI_Comm comm;
-  PetscFunctionBeginUser;
-  PetscCall(PetscObjectGetComm(reinterpret_cast<PetscObject>(v), &comm));
-  PetscCall(VecGetOwnershipRange(v, &lo, &hi));
-  PetscCall(VecGetArrayRead(v, &a));
-  // Each entry's bits mixed with its global index: order-independent, yet swapped entries change the sum.
-  for (PetscInt i = lo; i < hi; ++i) {
-    std::uint64_t bits = 0;
-    std::memcpy(&bits, &a[i - lo], sizeof bits);
-    local += mix(bits ^ mix(static_cast<std::uint64_t>(i)));
-  }
-  PetscCall(VecRestoreArrayRead(v, &a));
-  unsigned long long total = 0, mine = local;
-  PetscCallMPI(MPI_Allreduce(&mine, &total, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm));
-  *sum = total;
-  PetscFunctionReturn(0);
 }
 
 ResumableRun::ResumableRun(MPI_Comm comm, std::string output, ResumeSettings settings, CheckpointIdentity id)
@@ -263,9 +234,8 @@ PetscErrorCode writeSimulationCheckpoint(ResumableRun &run, const CheckpointStat
 
 PetscErrorCode resumeSimulation(ResumableRun &run, CheckpointState *state, Vec x, bool *resumed) {
   CheckpointState staged;
-  VecHandle y;
+  VecHandle y; // made when a checkpoint is there to read: a run that starts afresh holds no copy of x
   PetscFunctionBeginUser;
-  PetscCall(VecDuplicate(x, y.address()));
   auto read = [&](Hdf5File &f, const std::string &path, double *position,
                   std::string *damage) -> PetscErrorCode {
     double step = 0, rejected = 0, samples = 0;
@@ -283,6 +253,7 @@ PetscErrorCode resumeSimulation(ResumableRun &run, CheckpointState *state, Vec x
       *damage = "fields missing";
       PetscFunctionReturn(0);
     }
+    if (!y) PetscCall(VecDuplicate(x, y.address()));
     PetscCall(readVector(run.comm(), path, "/x", y));
     PetscCall(vecChecksum(y, &sum));
     if (xsum != std::to_string(sum)) *damage = "the state does not match its checksum";

@@ -10,6 +10,7 @@
 // a candidate never aborts: a damaged or foreign file is a result with a one-line reason, and the newest
 // valid candidate wins. Every decision (which file exists, which one is valid, when to checkpoint, when to
 // stop) is agreed by every rank.
+#include "core/collective.hpp" // vecChecksum
 #include "core/signals.hpp"
 #include "io/hdf5_file.hpp"
 #include <functional>
@@ -47,9 +48,6 @@ std::string temporaryCheckpointPath(const std::string &output); // being written
 // Where a checkpoint of `output` may be: a crash between the two renames of a commit leaves the newest under
 // the temporary name.
 std::vector<std::string> checkpointCandidates(const std::string &output);
-
-// Order-independent checksum of a distributed vector's bits (the same on any number of ranks).
-PetscErrorCode vecChecksum(Vec v, unsigned long long *sum);
 
 class ResumableRun {
 public:

@@ -27,8 +27,8 @@ PetscErrorCode makeInitialState(const InitialStateSpec &spec, const Group &group
     PetscScalar *a = nullptr;
     PetscCall(VecGetOwnershipRange(x, &lo, &hi));
     PetscCall(VecGetArray(x, &a));
-    for (PetscInt g = lo; g < hi; ++g)
-      a[g - lo] = spec.amplitude * counterNormal(spec.seed, 0, static_cast<std::uint64_t>(g));
+    counterNormals(spec.seed, 0, static_cast<std::uint64_t>(lo), static_cast<std::size_t>(hi - lo),
+                   spec.amplitude, a);
     PetscCall(VecRestoreArray(x, &a));
     break;
   }

@@ -20,14 +20,9 @@ PetscErrorCode ExternalInput::setup(const InputSpec &spec, const Group &group, V
   PetscCheck(spec.kappa >= 0, comm, PETSC_ERR_USER_INPUT, "-input_kappa must be >= 0");
   PetscCall(checkLocation(comm, "-input_location", group, spec.location));
   spec_ = spec;
-  if (spec.kind == InputKind::None) PetscFunctionReturn(0);
+  if (spec.kind != InputKind::Bump) PetscFunctionReturn(0);
   PetscCall(VecDuplicate(layout, shape_.address()));
-  PetscCall(VecDuplicate(layout, profile_.address()));
-  if (spec.kind == InputKind::Constant)
-    PetscCall(VecSet(shape_, 1.0));
-  else
-    PetscCall(fillBump(group, spec.location, spec.kappa, 1.0, shape_));
-  PetscCall(setAmplitude(spec.amplitude));
+  PetscCall(fillBump(group, spec.location, spec.kappa, 1.0, shape_));
   PetscFunctionReturn(0);
 }
 
@@ -35,33 +30,13 @@ bool ExternalInput::activeAt(double t) const {
   return spec_.kind != InputKind::None && t >= spec_.tOn && t < spec_.tOff;
 }
 
-PetscErrorCode ExternalInput::evaluate(double t, Vec v) const {
-  PetscFunctionBeginUser;
-  if (activeAt(t))
-    PetscCall(VecCopy(profile_, v));
-  else
-    PetscCall(VecSet(v, 0.0));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode ExternalInput::add(double t, Vec f) const {
-  PetscFunctionBeginUser;
-  if (activeAt(t)) PetscCall(VecAXPY(f, 1.0, profile_));
-  PetscFunctionReturn(0);
-}
-
 PetscErrorCode ExternalInput::addAmplitudeDerivative(double t, double scale, Vec f) const {
   PetscFunctionBeginUser;
-  if (activeAt(t)) PetscCall(VecAXPY(f, scale, shape_));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode ExternalInput::setAmplitude(double amplitude) {
-  PetscFunctionBeginUser;
-  spec_.amplitude = amplitude;
-  if (spec_.kind == InputKind::None) PetscFunctionReturn(0);
-  PetscCall(VecCopy(shape_, profile_));
-  PetscCall(VecScale(profile_, amplitude)); // the same products as evaluating amplitude * shape pointwise
+  if (!activeAt(t)) PetscFunctionReturn(0);
+  if (shape_)
+    PetscCall(VecAXPY(f, scale, shape_));
+  else
+    PetscCall(VecShift(f, scale));
   PetscFunctionReturn(0);
 }
 

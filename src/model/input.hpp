@@ -21,27 +21,27 @@ struct InputSpec {
   double tOn = 0.0, tOff = std::numeric_limits<double>::infinity();
 };
 
+// I(g, t) = A(t) s(g): a shape s (a Vec for the bump; none for a constant drive, s = 1) and the amplitude A
+// while switched on (0 otherwise). The right-hand side combines A s(g) pointwise in its last pass, so no
+// vector holds I itself.
 class ExternalInput {
 public:
   PetscErrorCode setup(const InputSpec &spec, const Group &group, Vec layout);
   bool activeAt(double t) const;
-  // I(t) into v (zeroed when inactive).
-  PetscErrorCode evaluate(double t, Vec v) const;
-  // Adds I(t) to f.
-  PetscErrorCode add(double t, Vec f) const;
-  // I(t) as a Vec to combine with others in one pass, or nullptr while inactive (I = 0).
-  Vec active(double t) const { return activeAt(t) ? static_cast<Vec>(profile_) : nullptr; }
-  // Adds scale dI/dA (t) to f: the input's derivative with respect to its amplitude.
+  // A(t): the amplitude while on, 0 while off.
+  double amplitudeAt(double t) const { return activeAt(t) ? spec_.amplitude : 0.0; }
+  // The shape s (nullptr: uniform, s = 1).
+  Vec shape() const { return shape_; }
+  // Adds scale dI/dA (t) = scale s(g) while on to f: the input's derivative with respect to its amplitude.
   PetscErrorCode addAmplitudeDerivative(double t, double scale, Vec f) const;
-  // Changes the amplitude of the profile (no re-evaluation of its shape).
-  PetscErrorCode setAmplitude(double amplitude);
+  void setAmplitude(double amplitude) { spec_.amplitude = amplitude; }
   // Times where the input jumps: the integrator stops there instead of stepping over the discontinuity.
   std::vector<double> switchTimes() const;
   const InputSpec &spec() const { return spec_; }
 
 private:
   InputSpec spec_;
-  VecHandle shape_, profile_; // the profile at amplitude 1, and times the amplitude (what is added)
+  VecHandle shape_; // bump: the profile at amplitude 1
 };
 
 } // namespace eqrnn

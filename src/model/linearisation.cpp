@@ -26,7 +26,6 @@ PetscErrorCode Linearisation::create(RateNetwork &net, std::unique_ptr<Linearisa
   PetscFunctionBeginUser;
   lin->net_ = &net;
   PetscCall(net.createVec(lin->slope_.address()));
-  PetscCall(net.createVec(lin->work_.address()));
   PetscCall(VecSet(lin->slope_, 0.0));
   PetscCall(MatCreateShell(net.comm(), n, n, N, N, lin.get(), lin->mat_.address()));
   PetscCall(MatShellSetOperation(lin->mat_, MATOP_MULT, reinterpret_cast<void (*)(void)>(linearisationMult)));
@@ -43,10 +42,22 @@ PetscErrorCode Linearisation::setPoint(Vec x) {
 }
 
 PetscErrorCode Linearisation::apply(Vec v, Vec out) {
+  const PetscScalar *va = nullptr, *slope = nullptr;
+  const double s = 1.0 / net_->spec().tau;
   PetscFunctionBeginUser;
-  PetscCall(VecPointwiseMult(work_, slope_, v));
-  PetscCall(net_->connectivity().apply(work_, out));
-  PetscCall(relax(out, v, nullptr, 1.0 / net_->spec().tau));
+  PetscCall(VecGetArrayRead(v, &va));
+  PetscCall(VecGetArrayRead(slope_, &slope));
+  // phi'(x*) o v into the transform buffer, (J (phi' o v) - v) / tau out of it: no work vector.
+  const PointwiseMap scale = [slope](const double *in, double *o, std::size_t m, std::size_t at) {
+    for (std::size_t i = 0; i < m; ++i)
+      o[i] = slope[at + i] * in[i];
+  };
+  const PointwiseMap combine = [va, s](const double *conv, double *o, std::size_t m, std::size_t at) {
+    relax(conv, va + at, InputTerm{}, s, o, m);
+  };
+  PetscCall(net_->connectivity().apply(v, out, {&scale, &combine}));
+  PetscCall(VecRestoreArrayRead(slope_, &slope));
+  PetscCall(VecRestoreArrayRead(v, &va));
   PetscFunctionReturn(0);
 }
 

@@ -25,7 +25,7 @@ public:
 private:
   Linearisation()   = default;
   RateNetwork *net_ = nullptr;
-  VecHandle slope_, work_;
+  VecHandle slope_; // phi'(x*)
   MatHandle mat_;
 };
 

@@ -1,5 +1,7 @@
 #include "model/rate_network.hpp"
 
+#include "core/collective.hpp"
+
 #include <cmath>
 
 namespace eqrnn {
@@ -18,43 +20,68 @@ PetscErrorCode RateNetwork::create(MPI_Comm comm, const NetworkSpec &spec,
   net->spec_ = spec;
   PetscCall(Kernel::create(comm, spec.kernel, group, spec.channels, &net->kernelModel_));
   PetscCall(GroupConvolution::create(comm, group, spec.channels, spec.fftPlanner, &net->conv_));
-  PetscCall(net->conv_->createKernelVec(net->kernel_.address()));
-  PetscCall(net->kernelModel_->fill(net->kernel_));
-  PetscCall(net->conv_->setKernel(net->kernel_));
-  PetscCall(net->createVec(net->rate_.address()));
-  PetscCall(net->input_.setup(spec.input, group, net->rate_));
+  PetscCall(net->setKernel());
+  VecHandle layout;
+  PetscCall(net->createVec(layout.address()));
+  PetscCall(net->input_.setup(spec.input, group, layout));
   *out = std::move(net);
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode relax(Vec f, Vec x, Vec input, double s) {
-  const PetscScalar *xa = nullptr, *ia = nullptr;
-  PetscScalar *fa = nullptr;
-  PetscInt n      = 0;
+PetscErrorCode RateNetwork::kernelValues(Vec *w) const {
   PetscFunctionBeginUser;
-  PetscCall(VecGetLocalSize(f, &n));
-  PetscCall(VecGetArray(f, &fa));
-  PetscCall(VecGetArrayRead(x, &xa));
-  if (input) {
-    PetscCall(VecGetArrayRead(input, &ia));
-    for (PetscInt i = 0; i < n; ++i)
-      fa[i] = s * (fa[i] - xa[i] + ia[i]);
-    PetscCall(VecRestoreArrayRead(input, &ia));
-  } else {
-    for (PetscInt i = 0; i < n; ++i)
-      fa[i] = s * (fa[i] - xa[i]);
-  }
-  PetscCall(VecRestoreArrayRead(x, &xa));
-  PetscCall(VecRestoreArray(f, &fa));
-  PetscCall(PetscLogFlops(static_cast<PetscLogDouble>((input ? 3 : 2) * n)));
+  PetscCall(conv_->createKernelVec(w));
+  PetscCall(kernelModel_->fill(*w));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode RateNetwork::rhs(double t, Vec x, Vec f) {
+PetscErrorCode RateNetwork::setKernel() {
+  VecHandle w;
   PetscFunctionBeginUser;
-  PetscCall(spec_.phi.apply(x, rate_));
-  PetscCall(conv_->apply(rate_, f));
-  PetscCall(relax(f, x, input_.active(t), 1.0 / spec_.tau));
+  PetscCall(kernelValues(w.address()));
+  PetscCall(conv_->setKernel(w));
+  PetscCall(vecChecksum(w, &kernelChecksum_));
+  PetscFunctionReturn(0);
+}
+
+void relax(const double *conv, const double *x, const InputTerm &input, double s, double *out,
+           std::size_t n) {
+  if (!input.on) {
+    for (std::size_t i = 0; i < n; ++i)
+      out[i] = s * (conv[i] - x[i]);
+  } else if (input.shape) {
+    const double a = input.amplitude;
+    for (std::size_t i = 0; i < n; ++i)
+      out[i] = s * (conv[i] - x[i] + input.shape[i] * a);
+  } else {
+    for (std::size_t i = 0; i < n; ++i)
+      out[i] = s * (conv[i] - x[i] + input.amplitude);
+  }
+}
+
+PetscErrorCode RateNetwork::rhs(double t, Vec x, Vec f) {
+  const PetscScalar *xa = nullptr, *shape = nullptr;
+  PetscInt n = 0;
+  InputTerm input{nullptr, input_.amplitudeAt(t), input_.activeAt(t)};
+  const double s = 1.0 / spec_.tau;
+  PetscFunctionBeginUser;
+  PetscCall(VecGetLocalSize(x, &n));
+  PetscCall(VecGetArrayRead(x, &xa));
+  if (input.on && input_.shape()) PetscCall(VecGetArrayRead(input_.shape(), &shape));
+  input.shape = shape;
+  // phi(x) straight into the transform buffer; (J phi - x + I) / tau on the way out.
+  const PointwiseMap phi = [this](const double *in, double *out, std::size_t m, std::size_t) {
+    spec_.phi.map(in, m, out, nullptr);
+  };
+  const PointwiseMap combine = [&](const double *conv, double *out, std::size_t m, std::size_t at) {
+    InputTerm here = input;
+    if (here.shape) here.shape += at;
+    relax(conv, xa + at, here, s, out, m);
+  };
+  PetscCall(conv_->apply(x, f, {&phi, &combine}));
+  if (shape) PetscCall(VecRestoreArrayRead(input_.shape(), &shape));
+  PetscCall(VecRestoreArrayRead(x, &xa));
+  PetscCall(PetscLogFlops(static_cast<PetscLogDouble>((input.on ? 4 : 2) * n)));
   PetscFunctionReturn(0);
 }
 
@@ -129,10 +156,9 @@ PetscErrorCode RateNetwork::setParameter(const NetworkParameter &p, double value
   if (isKernelParameter(p)) {
     // A new kernel in the same layout: its spectrum is recomputed with the plans already made.
     PetscCall(Kernel::create(comm(), spec_.kernel, group(), spec_.channels, &kernelModel_));
-    PetscCall(kernelModel_->fill(kernel_));
-    PetscCall(conv_->setKernel(kernel_));
+    PetscCall(setKernel());
   } else if (p.kind == ParameterKind::InputAmplitude) {
-    PetscCall(input_.setAmplitude(value));
+    input_.setAmplitude(value);
   }
   PetscFunctionReturn(0);
 }
@@ -142,16 +168,21 @@ PetscErrorCode RateNetwork::parameterDerivative(const NetworkParameter &p, doubl
   PetscCall(checkParameter(p));
   switch (p.kind) {
   case ParameterKind::Gain:
-  case ParameterKind::Threshold:
-    // d phi/d gain = f'(g u) u, d phi/d threshold = -phi'(x).
-    if (p.kind == ParameterKind::Gain)
-      PetscCall(spec_.phi.applyGainDerivative(x, rate_));
-    else {
-      PetscCall(spec_.phi.applyDerivative(x, rate_));
-      PetscCall(VecScale(rate_, -1.0));
-    }
-    PetscCall(conv_->apply(rate_, dF));
+  case ParameterKind::Threshold: {
+    // d phi/d gain = f'(g u) u, d phi/d threshold = -phi'(x), on the way into the transform.
+    const PointwiseMap dphi = [this, &p](const double *in, double *out, std::size_t m, std::size_t) {
+      if (p.kind == ParameterKind::Gain) {
+        for (std::size_t i = 0; i < m; ++i)
+          out[i] = spec_.phi.gainDerivative(in[i]);
+      } else {
+        spec_.phi.map(in, m, nullptr, out);
+        for (std::size_t i = 0; i < m; ++i)
+          out[i] = -out[i];
+      }
+    };
+    PetscCall(conv_->apply(x, dF, {&dphi, nullptr}));
     break;
+  }
   case ParameterKind::InputAmplitude:
     PetscCall(VecSet(dF, 0.0));
     PetscCall(input_.addAmplitudeDerivative(t, 1.0, dF));
@@ -164,8 +195,10 @@ PetscErrorCode RateNetwork::parameterDerivative(const NetworkParameter &p, doubl
       PetscCall(conv_->computeSpectrum(dw, &derivativeSpectrum_));
       derivativeOf_ = p;
     }
-    PetscCall(spec_.phi.apply(x, rate_));
-    PetscCall(conv_->apply(derivativeSpectrum_, rate_, dF));
+    const PointwiseMap phi = [this](const double *in, double *out, std::size_t m, std::size_t) {
+      spec_.phi.map(in, m, out, nullptr);
+    };
+    PetscCall(conv_->apply(derivativeSpectrum_, x, dF, {&phi, nullptr}));
   }
   }
   PetscCall(VecScale(dF, 1.0 / spec_.tau));

@@ -29,9 +29,15 @@ struct NetworkSpec {
   unsigned long long noiseSeed = 1;
 };
 
-// f <- s (f - x + input) in one pass (input may be null: 0). The last step of every right-hand side and
-// Jacobian product, (J phi(x) - x + I) / tau: one read of f and x instead of PETSc's scale-then-add.
-PetscErrorCode relax(Vec f, Vec x, Vec input, double s);
+// The input term of relax(): I = a shape (shape null: I = a everywhere); none when `on` is false.
+struct InputTerm {
+  const double *shape = nullptr;
+  double amplitude    = 0;
+  bool on             = false;
+};
+// out = s (conv - x + I) over n values: the last step of every right-hand side and Jacobian product,
+// (J phi(x) - x + I) / tau, fused into the copy out of the transform buffer (out may be conv).
+void relax(const double *conv, const double *x, const InputTerm &input, double s, double *out, std::size_t n);
 
 class RateNetwork {
 public:
@@ -44,7 +50,11 @@ public:
   GroupConvolution &connectivity() { return *conv_; }
   MPI_Comm comm() const { return conv_->comm(); }
   PetscErrorCode createVec(Vec *v) const { return conv_->createVec(v); }
-  Vec kernel() const { return kernel_; } // kernel layout: |G| C^2 values
+  // The kernel w in the kernel layout (|G| C^2 values), filled anew into a new Vec: the network keeps only
+  // its spectrum, so that a large network does not hold |G| C^2 more values than it needs.
+  PetscErrorCode kernelValues(Vec *w) const;
+  // A checksum of the kernel's values (vecChecksum), for checkpoint identities.
+  unsigned long long kernelChecksum() const { return kernelChecksum_; }
   const Kernel &kernelFamily() const { return *kernelModel_; }
   PetscInt channels() const { return spec_.channels; }
   // Times where the input switches on or off (the integrator stops there).
@@ -65,11 +75,12 @@ public:
 private:
   RateNetwork() = default;
   PetscErrorCode checkParameter(const NetworkParameter &p) const;
+  PetscErrorCode setKernel(); // fills the kernel, computes its spectrum and checksum, frees the values
   NetworkSpec spec_;
   std::unique_ptr<GroupConvolution> conv_;
   std::unique_ptr<Kernel> kernelModel_;
   ExternalInput input_;
-  VecHandle kernel_, rate_;
+  unsigned long long kernelChecksum_ = 0;
   // The kernel's derivative with respect to one parameter (empty: none computed for the current network).
   KernelSpectrum derivativeSpectrum_;
   NetworkParameter derivativeOf_;

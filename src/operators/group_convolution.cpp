@@ -217,17 +217,30 @@ PetscErrorCode ConvolutionEngine::setupSerial(unsigned flags) {
   localN_ = group_.order() * channels_;
   start_  = 0;
   nFreq_  = group_.axisCount() / dims_.back() * (dims_.back() / 2 + 1);
-  real_.reset(fftw_alloc_real(static_cast<size_t>(localN_)));
-  complex_.reset(fftw_alloc_complex(static_cast<size_t>(nFreq_ * M)));
-  // M interleaved components in the state (stride M, distance 1); the spectrum component-major (stride 1,
-  // distance nFreq) when M > 1, so the block product reads each component's frequencies contiguously.
-  freqStride_  = M > 1 ? 1 : M;
-  compStride_  = M > 1 ? nFreq_ : 1;
-  const int os = static_cast<int>(freqStride_), od = static_cast<int>(compStride_);
-  forward_  = FftwPlan(fftw_plan_many_dft_r2c(d, n.data(), M, real_.get(), nullptr, M, 1, complex_.get(),
-                                              nullptr, os, od, flags));
-  backward_ = FftwPlan(fftw_plan_many_dft_c2r(d, n.data(), M, complex_.get(), nullptr, os, od, real_.get(),
-                                              nullptr, M, 1, flags));
+  if (M == 1) {
+    // Rings and tori: in place in one padded buffer (rows of 2 (n/2 + 1) doubles), as the slab strategy: the
+    // products copy into it anyway (through phi), and one buffer is half the memory of two.
+    inPlace_   = true;
+    rowLength_ = dims_.back();
+    paddedRow_ = 2 * (dims_.back() / 2 + 1);
+    real_.reset(fftw_alloc_real(static_cast<size_t>(localN_ / rowLength_ * paddedRow_)));
+    auto *c     = reinterpret_cast<fftw_complex *>(real_.get());
+    freqStride_ = 1;
+    compStride_ = 1;
+    forward_    = FftwPlan(fftw_plan_dft_r2c(d, n.data(), real_.get(), c, flags));
+    backward_   = FftwPlan(fftw_plan_dft_c2r(d, n.data(), c, real_.get(), flags));
+  } else {
+    real_.reset(fftw_alloc_real(static_cast<size_t>(localN_)));
+    complex_.reset(fftw_alloc_complex(static_cast<size_t>(nFreq_ * M)));
+    // M interleaved components in the state (stride M, distance 1); the spectrum component-major (stride 1,
+    // distance nFreq) so the block product reads each component's frequencies contiguously.
+    freqStride_ = 1;
+    compStride_ = nFreq_;
+    forward_    = FftwPlan(fftw_plan_many_dft_r2c(d, n.data(), M, real_.get(), nullptr, M, 1, complex_.get(),
+                                                  nullptr, 1, static_cast<int>(nFreq_), flags));
+    backward_   = FftwPlan(fftw_plan_many_dft_c2r(d, n.data(), M, complex_.get(), nullptr, 1,
+                                                  static_cast<int>(nFreq_), real_.get(), nullptr, M, 1, flags));
+  }
   PetscCheck(forward_ && backward_, comm_, PETSC_ERR_LIB, "FFTW could not plan a transform for group %s",
              group_.spec().c_str());
   PetscFunctionReturn(0);
@@ -366,54 +379,120 @@ PetscErrorCode ConvolutionEngine::createKernelVec(Vec *v) const {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode ConvolutionEngine::forward(Vec x, bool periodicEmbedding, fftw_complex **spectrum) {
+namespace {
+// Copies n values (through the map, if any) from in to out, where `out` is a strided real view: element i at
+// out[i * stride]. Mapped values go through a small buffer so that the map runs on contiguous arrays.
+void copyStrided(const double *in, double *out, std::size_t n, std::size_t stride, std::size_t offset,
+                 const PointwiseMap *map) {
+  if (!map) {
+    for (std::size_t i = 0; i < n; ++i)
+      out[i * stride] = in[i];
+    return;
+  }
+  constexpr std::size_t kChunk = 512;
+  double buffer[kChunk];
+  for (std::size_t lo = 0; lo < n; lo += kChunk) {
+    const std::size_t m = std::min(kChunk, n - lo);
+    (*map)(in + lo, buffer, m, offset + lo);
+    for (std::size_t i = 0; i < m; ++i)
+      out[(lo + i) * stride] = buffer[i];
+  }
+}
+
+// Contiguous copy through the map (or memcpy without one).
+void copyMapped(const double *in, double *out, std::size_t n, std::size_t offset, const PointwiseMap *map) {
+  if (map)
+    (*map)(in, out, n, offset);
+  else
+    std::memcpy(out, in, sizeof(double) * n);
+}
+} // namespace
+
+PetscErrorCode ConvolutionEngine::copyRowsIn(Vec x, const PointwiseMap *map) {
+  const PetscScalar *xa = nullptr;
+  PetscFunctionBeginUser;
+  PetscCall(VecGetArrayRead(x, &xa));
+  for (ptrdiff_t r = 0; r < localN_ / rowLength_; ++r)
+    copyMapped(xa + r * rowLength_, real_.get() + r * paddedRow_, static_cast<std::size_t>(rowLength_),
+               static_cast<std::size_t>(r * rowLength_), map);
+  PetscCall(VecRestoreArrayRead(x, &xa));
+  fftw_execute(forward_);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ConvolutionEngine::copyRowsOut(Vec y, const PointwiseMap *map) {
+  PetscScalar *ya = nullptr;
+  PetscFunctionBeginUser;
+  fftw_execute(backward_);
+  PetscCall(VecGetArray(y, &ya));
+  for (ptrdiff_t r = 0; r < localN_ / rowLength_; ++r)
+    copyMapped(real_.get() + r * paddedRow_, ya + r * rowLength_, static_cast<std::size_t>(rowLength_),
+               static_cast<std::size_t>(r * rowLength_), map);
+  PetscCall(VecRestoreArray(y, &ya));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ConvolutionEngine::forward(Vec x, bool periodicEmbedding, fftw_complex **spectrum,
+                                          const PointwiseMap *map) {
   const PetscScalar *xa = nullptr;
   PetscFunctionBeginUser;
   switch (strategy_) {
   case ConvolutionStrategy::Dense:
     PetscCall(VecGetArrayRead(x, &xa));
-    for (PetscInt i = 0; i < localN_; ++i) {
-      complex_[i][0] = xa[i];
+    copyStrided(xa, &complex_[0][0], static_cast<std::size_t>(localN_), 2, 0, map);
+    for (PetscInt i = 0; i < localN_; ++i)
       complex_[i][1] = 0.0;
-    }
     PetscCall(VecRestoreArrayRead(x, &xa));
     *spectrum = complex_.get();
     break;
   case ConvolutionStrategy::Serial:
+    if (inPlace_) {
+      PetscCall(copyRowsIn(x, map));
+      *spectrum = reinterpret_cast<fftw_complex *>(real_.get());
+      break;
+    }
     PetscCall(VecGetArrayRead(x, &xa));
-    // Out of place straight from the Vec when its alignment matches the planned arrays (FFTW's new-array
-    // rule).
-    if (fftw_alignment_of(const_cast<double *>(xa)) == fftw_alignment_of(real_.get())) {
+    // Unmapped: out of place straight from the Vec when its alignment matches the planned arrays (FFTW's
+    // new-array rule).
+    if (!map && fftw_alignment_of(const_cast<double *>(xa)) == fftw_alignment_of(real_.get())) {
       fftw_execute_dft_r2c(forward_, const_cast<double *>(xa), complex_.get());
     } else {
-      std::copy(xa, xa + localN_, real_.get());
+      copyMapped(xa, real_.get(), static_cast<std::size_t>(localN_), 0, map);
       fftw_execute(forward_);
     }
     PetscCall(VecRestoreArrayRead(x, &xa));
     *spectrum = complex_.get();
     break;
   case ConvolutionStrategy::Slab:
-    PetscCall(VecGetArrayRead(x, &xa));
-    for (ptrdiff_t r = 0; r < localN_ / rowLength_; ++r)
-      std::memcpy(real_.get() + r * paddedRow_, xa + r * rowLength_, sizeof(double) * rowLength_);
-    PetscCall(VecRestoreArrayRead(x, &xa));
-    fftw_execute(forward_);
+    PetscCall(copyRowsIn(x, map));
     *spectrum = reinterpret_cast<fftw_complex *>(real_.get());
     break;
   case ConvolutionStrategy::Line:
   case ConvolutionStrategy::LinePadded: { // complex transform of a real signal
     const bool padded = strategy_ == ConvolutionStrategy::LinePadded;
     if (padded) {
+      // The map reads the state layout: apply it before the scatter (the padding stays 0, not map(0)).
+      Vec from = x;
+      if (map) {
+        if (!mapped_) PetscCall(createVec(mapped_.address()));
+        PetscScalar *ma = nullptr;
+        PetscCall(VecGetArrayRead(x, &xa));
+        PetscCall(VecGetArray(mapped_, &ma));
+        (*map)(xa, ma, static_cast<std::size_t>(localN_), 0);
+        PetscCall(VecRestoreArray(mapped_, &ma));
+        PetscCall(VecRestoreArrayRead(x, &xa));
+        from = mapped_;
+      }
       VecScatter sc = periodicEmbedding ? wrap_.get() : embed_.get();
       PetscCall(VecSet(padded_, 0.0));
-      PetscCall(VecScatterBegin(sc, x, padded_, INSERT_VALUES, SCATTER_FORWARD));
-      PetscCall(VecScatterEnd(sc, x, padded_, INSERT_VALUES, SCATTER_FORWARD));
+      PetscCall(VecScatterBegin(sc, from, padded_, INSERT_VALUES, SCATTER_FORWARD));
+      PetscCall(VecScatterEnd(sc, from, padded_, INSERT_VALUES, SCATTER_FORWARD));
     }
     PetscCall(VecGetArrayRead(padded ? padded_.get() : x, &xa));
-    for (ptrdiff_t i = 0; i < lineLocal_ * blockM_; ++i) {
-      complex_[i][0] = xa[i];
+    copyStrided(xa, &complex_[0][0], static_cast<std::size_t>(lineLocal_ * blockM_), 2, 0,
+                padded ? nullptr : map);
+    for (ptrdiff_t i = 0; i < lineLocal_ * blockM_; ++i)
       complex_[i][1] = 0.0;
-    }
     PetscCall(VecRestoreArrayRead(padded ? padded_.get() : x, &xa));
     fftw_execute(forward_);
     *spectrum = complex_.get();
@@ -456,6 +535,32 @@ PetscErrorCode ConvolutionEngine::reflectAxes(Vec w, unsigned pattern, Vec out) 
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode ConvolutionEngine::keepSpectrum(const fftw_complex *c, double scale,
+                                               KernelSpectrum *out) const {
+  PetscFunctionBeginUser;
+  // An even kernel (w(g^-1) = w(g): cosine, von Mises, Mexican hat) has a real spectrum: two real
+  // multiplications per mode instead of a complex one, and half the memory. Decided collectively.
+  double extremes[2] = {0, 0};
+  for (ptrdiff_t f = 0; f < nFreq_; ++f) {
+    extremes[0] = std::max(extremes[0], std::abs(c[f * freqStride_][0] * scale));
+    extremes[1] = std::max(extremes[1], std::abs(c[f * freqStride_][1] * scale));
+  }
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, extremes, 2, MPI_DOUBLE, MPI_MAX, comm_));
+  out->real_ = extremes[1] <= 1e-14 * extremes[0];
+  if (out->real_) {
+    out->realValues_.reset(fftw_alloc_real(static_cast<size_t>(std::max<ptrdiff_t>(nFreq_, 1))));
+    for (ptrdiff_t f = 0; f < nFreq_; ++f)
+      out->realValues_[f] = c[f * freqStride_][0] * scale; // only the real part is used from now on
+  } else {
+    out->complex_.reset(fftw_alloc_complex(static_cast<size_t>(std::max<ptrdiff_t>(nFreq_, 1))));
+    for (ptrdiff_t f = 0; f < nFreq_; ++f) {
+      out->complex_[f][0] = c[f * freqStride_][0] * scale;
+      out->complex_[f][1] = c[f * freqStride_][1] * scale;
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode ConvolutionEngine::computeSpectrum(Vec w, KernelSpectrum *s) {
   const PetscScalar *wa = nullptr;
   const PetscInt C = channels_, M = blockM_;
@@ -479,6 +584,16 @@ PetscErrorCode ConvolutionEngine::computeSpectrum(Vec w, KernelSpectrum *s) {
   // state plan transforms M components at once).
   const double scale  = 1.0 / (static_cast<double>(transformLength_) * static_cast<double>(group_.order()));
   const std::size_t K = kernelComponents_;
+  // One component (M = 1, K = 1: rings and tori) is transformed straight from w and its spectrum read off the
+  // transform buffer: no copies of w and no interleaved spectrum, so that setting a kernel up needs no more
+  // memory than a product.
+  if (K == 1) {
+    fftw_complex *c = nullptr;
+    PetscCall(forward(w, true, &c));
+    PetscCall(keepSpectrum(c, scale, &out));
+    *s = std::move(out);
+    PetscFunctionReturn(0);
+  }
   FftwArray<fftw_complex> spectrum(
       fftw_alloc_complex(std::max<std::size_t>(static_cast<std::size_t>(nFreq_) * K, 1)));
   VecHandle reflected, batch;
@@ -505,38 +620,21 @@ PetscErrorCode ConvolutionEngine::computeSpectrum(Vec w, KernelSpectrum *s) {
         }
     }
   }
-  // M = 1 and an even kernel (w(g^-1) = w(g): cosine, von Mises, Mexican hat): a real spectrum, two real
-  // multiplications per mode instead of a complex one. Decided collectively.
-  double extremes[2] = {0, 0};
-  for (ptrdiff_t i = 0; i < nFreq_ * static_cast<ptrdiff_t>(K); ++i) {
-    extremes[0] = std::max(extremes[0], std::abs(spectrum[i][0]));
-    extremes[1] = std::max(extremes[1], std::abs(spectrum[i][1]));
-  }
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, extremes, 2, MPI_DOUBLE, MPI_MAX, comm_));
-  out.real_ = K == 1 && extremes[1] <= 1e-14 * extremes[0];
-  if (out.real_) {
-    out.realValues_.reset(fftw_alloc_real(static_cast<size_t>(std::max<ptrdiff_t>(nFreq_, 1))));
-    for (ptrdiff_t i = 0; i < nFreq_; ++i)
-      out.realValues_[i] = spectrum[i][0]; // only the real part is used from now on
-  } else if (K > 1) {
-    // Chunk-major split copy for the vectorised block product; the interleaved spectrum is not needed after.
-    const ptrdiff_t chunks = (nFreq_ + kBlockChunk - 1) / kBlockChunk;
-    out.blockRe_.reset(
-        fftw_alloc_real(std::max<std::size_t>(static_cast<std::size_t>(chunks) * K * kBlockChunk, 1)));
-    out.blockIm_.reset(
-        fftw_alloc_real(std::max<std::size_t>(static_cast<std::size_t>(chunks) * K * kBlockChunk, 1)));
-    for (ptrdiff_t f = 0; f < chunks * kBlockChunk; ++f)
-      for (std::size_t k = 0; k < K; ++k) {
-        const std::size_t at = (static_cast<std::size_t>(f / kBlockChunk) * K + k) * kBlockChunk +
-                               static_cast<std::size_t>(f % kBlockChunk);
-        out.blockRe_[at] =
-            f < nFreq_ ? spectrum[f * static_cast<ptrdiff_t>(K) + static_cast<ptrdiff_t>(k)][0] : 0.0;
-        out.blockIm_[at] =
-            f < nFreq_ ? spectrum[f * static_cast<ptrdiff_t>(K) + static_cast<ptrdiff_t>(k)][1] : 0.0;
-      }
-  } else {
-    out.complex_ = std::move(spectrum);
-  }
+  // Chunk-major split copy for the vectorised block product; the interleaved spectrum is not needed after.
+  const ptrdiff_t chunks = (nFreq_ + kBlockChunk - 1) / kBlockChunk;
+  out.blockRe_.reset(
+      fftw_alloc_real(std::max<std::size_t>(static_cast<std::size_t>(chunks) * K * kBlockChunk, 1)));
+  out.blockIm_.reset(
+      fftw_alloc_real(std::max<std::size_t>(static_cast<std::size_t>(chunks) * K * kBlockChunk, 1)));
+  for (ptrdiff_t f = 0; f < chunks * kBlockChunk; ++f)
+    for (std::size_t k = 0; k < K; ++k) {
+      const std::size_t at = (static_cast<std::size_t>(f / kBlockChunk) * K + k) * kBlockChunk +
+                             static_cast<std::size_t>(f % kBlockChunk);
+      out.blockRe_[at] =
+          f < nFreq_ ? spectrum[f * static_cast<ptrdiff_t>(K) + static_cast<ptrdiff_t>(k)][0] : 0.0;
+      out.blockIm_[at] =
+          f < nFreq_ ? spectrum[f * static_cast<ptrdiff_t>(K) + static_cast<ptrdiff_t>(k)][1] : 0.0;
+    }
   *s = std::move(out);
   PetscFunctionReturn(0);
 }
@@ -590,59 +688,63 @@ void ConvolutionEngine::multiplyBySpectrum(const KernelSpectrum &s, fftw_complex
                              blockTable_.data(), K, s.blockRe_.get(), s.blockIm_.get(), blockScratch_.data());
 }
 
-PetscErrorCode ConvolutionEngine::apply(const KernelSpectrum &s, Vec x, Vec y) {
+PetscErrorCode ConvolutionEngine::apply(const KernelSpectrum &s, Vec x, Vec y, const ProductMaps &maps) {
   fftw_complex *c = nullptr;
   PetscFunctionBeginUser;
   PetscCheck(!s.empty(), comm_, PETSC_ERR_ORDER, "ConvolutionEngine::apply: the kernel spectrum is empty");
   PetscCheck(s.modes_ == nFreq_ && s.components_ == kernelComponents_, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG,
              "ConvolutionEngine::apply: the kernel spectrum was computed for another layout");
-  PetscCall(forward(x, false, &c));
+  PetscCall(forward(x, false, &c, maps.input));
   multiplyBySpectrum(s, c);
-  PetscCall(backward(y));
+  PetscCall(backward(y, maps.output));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode ConvolutionEngine::backward(Vec y) {
+PetscErrorCode ConvolutionEngine::backward(Vec y, const PointwiseMap *map) {
   PetscScalar *ya = nullptr;
   PetscFunctionBeginUser;
   switch (strategy_) {
   case ConvolutionStrategy::Dense:
-    PetscCall(VecGetArray(y, &ya));
-    for (PetscInt i = 0; i < localN_; ++i)
-      ya[i] = complex_[i][0];
-    PetscCall(VecRestoreArray(y, &ya));
-    break;
-  case ConvolutionStrategy::Serial:
-    PetscCall(VecGetArray(y, &ya));
-    if (fftw_alignment_of(ya) == fftw_alignment_of(real_.get())) {
-      fftw_execute_dft_c2r(backward_, complex_.get(), ya);
-    } else {
-      fftw_execute(backward_);
-      std::copy(real_.get(), real_.get() + localN_, ya);
-    }
-    PetscCall(VecRestoreArray(y, &ya));
-    break;
-  case ConvolutionStrategy::Slab:
-    fftw_execute(backward_);
-    PetscCall(VecGetArray(y, &ya));
-    for (ptrdiff_t r = 0; r < localN_ / rowLength_; ++r)
-      std::memcpy(ya + r * rowLength_, real_.get() + r * paddedRow_, sizeof(double) * rowLength_);
-    PetscCall(VecRestoreArray(y, &ya));
-    break;
   case ConvolutionStrategy::Line:
   case ConvolutionStrategy::LinePadded: {
     const bool padded = strategy_ == ConvolutionStrategy::LinePadded;
-    fftw_execute(backward_);
+    const std::size_t n =
+        static_cast<std::size_t>(strategy_ == ConvolutionStrategy::Dense ? localN_ : lineLocal_ * blockM_);
+    if (strategy_ != ConvolutionStrategy::Dense) fftw_execute(backward_);
     PetscCall(VecGetArray(padded ? padded_.get() : y, &ya));
-    for (ptrdiff_t i = 0; i < lineLocal_ * blockM_; ++i)
+    for (std::size_t i = 0; i < n; ++i)
       ya[i] = complex_[i][0];
+    if (!padded && map) (*map)(ya, ya, n, 0);
     PetscCall(VecRestoreArray(padded ? padded_.get() : y, &ya));
     if (padded) {
       PetscCall(VecScatterBegin(embed_, padded_, y, INSERT_VALUES, SCATTER_REVERSE));
       PetscCall(VecScatterEnd(embed_, padded_, y, INSERT_VALUES, SCATTER_REVERSE));
+      if (map) {
+        PetscCall(VecGetArray(y, &ya));
+        (*map)(ya, ya, static_cast<std::size_t>(localN_), 0);
+        PetscCall(VecRestoreArray(y, &ya));
+      }
     }
     break;
   }
+  case ConvolutionStrategy::Serial:
+    if (inPlace_) {
+      PetscCall(copyRowsOut(y, map));
+      break;
+    }
+    PetscCall(VecGetArray(y, &ya));
+    if (fftw_alignment_of(ya) == fftw_alignment_of(real_.get())) {
+      fftw_execute_dft_c2r(backward_, complex_.get(), ya);
+      if (map) (*map)(ya, ya, static_cast<std::size_t>(localN_), 0);
+    } else {
+      fftw_execute(backward_);
+      copyMapped(real_.get(), ya, static_cast<std::size_t>(localN_), 0, map);
+    }
+    PetscCall(VecRestoreArray(y, &ya));
+    break;
+  case ConvolutionStrategy::Slab:
+    PetscCall(copyRowsOut(y, map));
+    break;
   }
   PetscFunctionReturn(0);
 }
@@ -761,7 +863,8 @@ std::size_t ConvolutionEngine::memoryBytes() const {
   case ConvolutionStrategy::Dense:
     break;
   case ConvolutionStrategy::Serial:
-    bytes += sizeof(double) * localN_ + sizeof(fftw_complex) * modes * M;
+    bytes += inPlace_ ? sizeof(double) * static_cast<std::size_t>(localN_ / rowLength_ * paddedRow_)
+                      : sizeof(double) * localN_ + sizeof(fftw_complex) * modes * M;
     break;
   case ConvolutionStrategy::Slab:
     bytes += sizeof(double) * 2 * allocComplex_;
@@ -814,10 +917,10 @@ PetscErrorCode GroupConvolution::setKernelFromState(Vec y, StateKernel mode) {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode GroupConvolution::apply(Vec x, Vec y) {
+PetscErrorCode GroupConvolution::apply(Vec x, Vec y, const ProductMaps &maps) {
   PetscFunctionBeginUser;
   PetscCheck(!spectrum_.empty(), comm(), PETSC_ERR_ORDER, "GroupConvolution: setKernel() not called");
-  PetscCall(engine_->apply(spectrum_, x, y));
+  PetscCall(engine_->apply(spectrum_, x, y, maps));
   PetscFunctionReturn(0);
 }
 

@@ -14,7 +14,8 @@
 //
 // Strategies (chosen from the group and the number of ranks):
 //   dense   |A| = 1 (no axis, e.g. S4): the M x M block itself, on rank 0.
-//   serial  one rank: serial r2c/c2r over A with M interleaved components, out of place from the Vec arrays.
+//   serial  one rank: serial r2c/c2r over A; M = 1 in place in one padded buffer, M > 1 out of place with M
+//           interleaved components.
 //   slab    several ranks, >= 2 non-trivial axes: FFTW-MPI r2c slabs along the first axis, forward with
 //           TRANSPOSED_OUT and back with TRANSPOSED_IN (two global transposes saved); the kernel spectrum is
 //           computed with the same plan, so it lives in the same transposed layout.
@@ -34,6 +35,7 @@
 #include "core/handles.hpp"
 #include "groups/group.hpp"
 #include <complex>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -91,6 +93,17 @@ struct AxisFilter {
   std::vector<std::vector<double>> kernel;
 };
 
+// Pointwise maps fused into the copies a product makes anyway (one pass over memory, and no vector for the
+// mapped values): the input on its way into the transform buffer (phi for J phi(x), phi'(x*) o v for the
+// Jacobian), the result on its way out ((J r - x + I) / tau). A map gets n consecutive values that sit at
+// local index `offset` of the rank's part of the state, so that it can read other state-layout arrays there;
+// in and out may be the same array.
+using PointwiseMap = std::function<void(const double *in, double *out, std::size_t n, std::size_t offset)>;
+struct ProductMaps {
+  const PointwiseMap *input  = nullptr; // r = input(x), then J r
+  const PointwiseMap *output = nullptr; // y = output(J r)
+};
+
 // The FFT layout: plans, work buffers and the distribution of states, for any number of kernels. Its
 // operations are collective and use the shared buffers: one at a time.
 class ConvolutionEngine {
@@ -118,8 +131,8 @@ public:
   // The spectra of the kernel w (kernel layout), computed with this engine's plan.
   PetscErrorCode computeSpectrum(Vec w, KernelSpectrum *s);
   PetscErrorCode computeSpectrumFromState(Vec y, StateKernel mode, KernelSpectrum *s);
-  // y = J_s x. x and y must not alias.
-  PetscErrorCode apply(const KernelSpectrum &s, Vec x, Vec y);
+  // y = J_s x, or y = output(J_s input(x)) with maps. x and y must not alias.
+  PetscErrorCode apply(const KernelSpectrum &s, Vec x, Vec y, const ProductMaps &maps = {});
   PetscErrorCode fillDiagonal(const KernelSpectrum &s, Vec d) const;
   // y = D * x for a filter along the axes (fractional translations, derivatives). x and y must not alias.
   PetscErrorCode applyAxisFilter(const AxisFilter &filter, Vec x, Vec y);
@@ -133,12 +146,20 @@ private:
   PetscErrorCode setupSlab(unsigned flags);
   PetscErrorCode setupLine(unsigned flags);
   void setupBlockTable();
-  // Loads a state-layout Vec into the transform input and transforms; returns the spectrum (nFreq_ x M).
-  PetscErrorCode forward(Vec x, bool periodicEmbedding, fftw_complex **spectrum);
-  // The inverse transform of the work spectrum into y (state layout).
-  PetscErrorCode backward(Vec y);
+  // Loads a state-layout Vec (through the map, if any) into the transform input and transforms; returns the
+  // spectrum (nFreq_ x M).
+  PetscErrorCode forward(Vec x, bool periodicEmbedding, fftw_complex **spectrum,
+                         const PointwiseMap *map = nullptr);
+  // The padded in-place layout (slab, and serial for M = 1): rows into the buffer and transform; inverse
+  // transform and rows out.
+  PetscErrorCode copyRowsIn(Vec x, const PointwiseMap *map);
+  PetscErrorCode copyRowsOut(Vec y, const PointwiseMap *map);
+  // The inverse transform of the work spectrum into y (state layout), through the map if any.
+  PetscErrorCode backward(Vec y, const PointwiseMap *map = nullptr);
   PetscErrorCode reflectAxes(Vec w, unsigned pattern, Vec out) const;
   void multiplyBySpectrum(const KernelSpectrum &s, fftw_complex *c);
+  // One component's spectrum (K = 1) from the transform output c, times scale: real or complex.
+  PetscErrorCode keepSpectrum(const fftw_complex *c, double scale, KernelSpectrum *out) const;
   // freqIndex_: per local frequency, its index along each of dims_ (filled on first use).
   PetscErrorCode findFrequencies();
 
@@ -161,13 +182,14 @@ private:
   std::vector<double> blockScratch_; // 4 M kBlockChunk doubles
   ptrdiff_t nFreq_ = 0, allocComplex_ = 0;
   ptrdiff_t freqStride_ = 0, compStride_ = 1; // spectrum layout: component m of frequency f at f fs + m cs
-  ptrdiff_t rowLength_ = 0, paddedRow_ = 0;   // slab copy geometry (doubles)
+  ptrdiff_t rowLength_ = 0, paddedRow_ = 0;   // padded copy geometry (doubles): slab, in-place serial
+  bool inPlace_ = false;                      // serial with M = 1: one padded buffer, no complex_
   FftwPlan forward_, backward_;
   std::vector<int> freqIndex_; // [frequency][dims_.size()], see findFrequencies()
   bool haveFrequencies_ = false;
 
   // line strategy with padding: state (length N M) <-> work vector (length L M, FFTW's input layout).
-  VecHandle padded_;
+  VecHandle padded_, mapped_; // mapped_: a mapped input before its scatter (made on first use)
   ScatterHandle embed_, wrap_;
   ptrdiff_t lineLocal_ = 0, lineStart_ = 0;
 };
@@ -209,14 +231,16 @@ public:
   using StateKernel = eqrnn::StateKernel;
   PetscErrorCode setKernelFromState(Vec y, StateKernel mode);
   const KernelSpectrum &spectrum() const { return spectrum_; }
-  // y = J x. x and y must not alias.
-  PetscErrorCode apply(Vec x, Vec y);
+  // y = J x, or y = output(J input(x)) with maps. x and y must not alias.
+  PetscErrorCode apply(Vec x, Vec y, const ProductMaps &maps = {});
   // Other kernels on the same engine (see ConvolutionEngine).
   PetscErrorCode computeSpectrum(Vec w, KernelSpectrum *s) { return engine_->computeSpectrum(w, s); }
   PetscErrorCode computeSpectrumFromState(Vec y, StateKernel mode, KernelSpectrum *s) {
     return engine_->computeSpectrumFromState(y, mode, s);
   }
-  PetscErrorCode apply(const KernelSpectrum &s, Vec x, Vec y) { return engine_->apply(s, x, y); }
+  PetscErrorCode apply(const KernelSpectrum &s, Vec x, Vec y, const ProductMaps &maps = {}) {
+    return engine_->apply(s, x, y, maps);
+  }
   // J_(g,c),(g,c) = w_cc(e)/|G| (the operator is a convolution: the diagonal depends on the channel only).
   double diagonal(PetscInt c = 0) const { return spectrum_.diagonal(c); }
   PetscErrorCode fillDiagonal(Vec d) const { return engine_->fillDiagonal(spectrum_, d); }

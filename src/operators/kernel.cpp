@@ -149,28 +149,24 @@ const char *kernelFamilyName(KernelFamily family) {
 // ---- the families ---------------------------------------------------------------------------------------
 
 namespace {
-// Angles theta_i = 2 pi c_i / n_i of g's axis coordinates (axes of order 1 have none).
+// cos theta_i, theta_i = 2 pi c_i / n_i, of g's axis coordinates (axes of order 1 have none), read from the
+// kernel's tables: a fill evaluates |G| elements, without a cosine or an allocation each.
 struct Angles {
-  std::vector<double> theta;
-  std::vector<bool> axis; // order > 1
-  Angles(const Group &group, PetscInt g) {
-    const auto c  = group.axisCoordinates(g);
-    const auto &n = group.axisOrders();
-    for (std::size_t i = 0; i < n.size(); ++i) {
-      theta.push_back(2.0 * M_PI * static_cast<double>(c[i]) / static_cast<double>(n[i]));
-      axis.push_back(n[i] > 1);
-    }
-  }
+  const std::vector<std::vector<double>> &cosines;
+  const PetscInt *coordinate; // g's axis coordinates
+  double cosine(std::size_t i) const { return cosines[i][static_cast<std::size_t>(coordinate[i])]; }
+  bool axis(std::size_t i) const { return cosines[i].size() > 1; }
+  std::size_t size() const { return cosines.size(); }
   double cosineSum() const {
     double s = 0;
-    for (std::size_t i = 0; i < theta.size(); ++i)
-      if (axis[i]) s += std::cos(theta[i]);
+    for (std::size_t i = 0; i < size(); ++i)
+      if (axis(i)) s += cosine(i);
     return s;
   }
   double cosineDeficit() const { // sum_i (cos theta_i - 1): the exponent of a product of von Mises factors
     double s = 0;
-    for (std::size_t i = 0; i < theta.size(); ++i)
-      if (axis[i]) s += std::cos(theta[i]) - 1.0;
+    for (std::size_t i = 0; i < size(); ++i)
+      if (axis(i)) s += cosine(i) - 1.0;
     return s;
   }
 };
@@ -178,12 +174,15 @@ struct Angles {
 // w = J0 + J1 sum_axes cos theta (times the coset weight).
 class CosineKernel final : public Kernel {
 public:
-  double value(PetscInt g) const override {
-    return cosetWeight(g) * (spec_.J0 + spec_.J1 * Angles(group_, g).cosineSum());
+  double valueAt(PetscInt g, const PetscInt *axis) const override {
+    return cosetWeight(g) * (spec_.J0 + spec_.J1 * Angles{axisCosines(), axis}.cosineSum());
   }
   bool derivative(const NetworkParameter &p, PetscInt g, double *dw) const override {
     if (p.kind == ParameterKind::J0) return *dw = cosetWeight(g), true;
-    if (p.kind == ParameterKind::J1) return *dw = cosetWeight(g) * Angles(group_, g).cosineSum(), true;
+    if (p.kind == ParameterKind::J1) {
+      const std::vector<PetscInt> axis = group_.axisCoordinates(g);
+      return *dw = cosetWeight(g) * Angles{axisCosines(), axis.data()}.cosineSum(), true;
+    }
     return false;
   }
 };
@@ -192,14 +191,15 @@ public:
 class VonMisesKernel final : public Kernel {
 public:
   explicit VonMisesKernel(bool surround) : surround_(surround) {}
-  double value(PetscInt g) const override {
-    const Angles a(group_, g);
+  double valueAt(PetscInt g, const PetscInt *axis) const override {
+    const Angles a{axisCosines(), axis};
     double w = spec_.J0 + spec_.J1 * profile(a, spec_.kappa);
     if (surround_) w -= spec_.J2 * profile(a, spec_.kappa2);
     return cosetWeight(g) * w;
   }
   bool derivative(const NetworkParameter &p, PetscInt g, double *dw) const override {
-    const Angles a(group_, g);
+    const std::vector<PetscInt> axis = group_.axisCoordinates(g);
+    const Angles a{axisCosines(), axis.data()};
     const double q = cosetWeight(g);
     switch (p.kind) {
     case ParameterKind::J0:
@@ -221,8 +221,8 @@ private:
   // prod_axes exp(kappa (cos theta - 1)), as one exponential of the summed exponents.
   static double profile(const Angles &a, double kappa) {
     double s = 0;
-    for (std::size_t i = 0; i < a.theta.size(); ++i)
-      if (a.axis[i]) s += kappa * (std::cos(a.theta[i]) - 1.0);
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (a.axis(i)) s += kappa * (a.cosine(i) - 1.0);
     return std::exp(s);
   }
   bool surround_;
@@ -231,26 +231,28 @@ private:
 // w = sum_m a_m cos(k_m . theta) + b_m sin(k_m . theta).
 class FourierKernel final : public Kernel {
 public:
-  double value(PetscInt g) const override {
+  double valueAt(PetscInt g, const PetscInt *axis) const override {
     double w = 0;
     for (std::size_t m = 0; m < modes(); ++m) {
-      if (!spec_.cosCoeffs.empty()) w += spec_.cosCoeffs[m] * std::cos(phase(m, g));
-      if (!spec_.sinCoeffs.empty()) w += spec_.sinCoeffs[m] * std::sin(phase(m, g));
+      if (!spec_.cosCoeffs.empty()) w += spec_.cosCoeffs[m] * std::cos(phase(m, axis));
+      if (!spec_.sinCoeffs.empty()) w += spec_.sinCoeffs[m] * std::sin(phase(m, axis));
     }
     return cosetWeight(g) * w;
   }
   bool derivative(const NetworkParameter &p, PetscInt g, double *dw) const override {
     const std::size_t m = static_cast<std::size_t>(p.index);
     if (m >= modes()) return false;
-    if (p.kind == ParameterKind::FourierCos) return *dw = cosetWeight(g) * std::cos(phase(m, g)), true;
-    if (p.kind == ParameterKind::FourierSin) return *dw = cosetWeight(g) * std::sin(phase(m, g)), true;
+    const std::vector<PetscInt> axis = group_.axisCoordinates(g);
+    if (p.kind == ParameterKind::FourierCos)
+      return *dw = cosetWeight(g) * std::cos(phase(m, axis.data())), true;
+    if (p.kind == ParameterKind::FourierSin)
+      return *dw = cosetWeight(g) * std::sin(phase(m, axis.data())), true;
     return false;
   }
 
 private:
   std::size_t modes() const { return std::max(spec_.cosCoeffs.size(), spec_.sinCoeffs.size()); }
-  double phase(std::size_t m, PetscInt g) const {
-    const auto c        = group_.axisCoordinates(g);
+  double phase(std::size_t m, const PetscInt *c) const {
     const auto &n       = group_.axisOrders();
     const std::size_t d = n.size();
     double phase        = 0;
@@ -264,7 +266,7 @@ private:
 // One value per conjugacy class.
 class ClassKernel final : public Kernel {
 public:
-  double value(PetscInt g) const override {
+  double valueAt(PetscInt g, const PetscInt *) const override {
     return spec_.classValues[static_cast<std::size_t>(group_.classOf(g))];
   }
   bool isClassFunction() const override { return true; }
@@ -274,7 +276,7 @@ public:
 class IrrepsKernel final : public Kernel {
 public:
   std::vector<IrrepTerm> terms;
-  double value(PetscInt g) const override { return irrepKernelValue(group_, terms, g); }
+  double valueAt(PetscInt g, const PetscInt *) const override { return irrepKernelValue(group_, terms, g); }
   bool derivative(const NetworkParameter &p, PetscInt g, double *dw) const override {
     // Gains only: W_k = gain_k I, so dw/dgain_k = c_k d_k Re chi_k(g).
     if (p.kind != ParameterKind::IrrepGain || !spec_.irrepBlocks.empty() || p.index < 0 ||
@@ -294,7 +296,7 @@ public:
 // Read from an HDF5 dataset: no formula, no parameters.
 class FileKernel final : public Kernel {
 public:
-  double value(PetscInt) const override { return 0.0; }
+  double valueAt(PetscInt, const PetscInt *) const override { return 0.0; }
   PetscErrorCode fill(Vec w) const override {
     MPI_Comm comm;
     PetscFunctionBeginUser;
@@ -403,6 +405,23 @@ double Kernel::channelFactor(PetscInt k) const {
                                      : spec_.channelMatrix[static_cast<std::size_t>(k % C2)];
 }
 
+double Kernel::value(PetscInt g) const {
+  return valueAt(g, group_.axisCoordinates(g).data());
+}
+
+const std::vector<std::vector<double>> &Kernel::axisCosines() const {
+  if (axisCosines_.empty()) {
+    for (PetscInt n : group_.axisOrders()) {
+      std::vector<double> table(static_cast<std::size_t>(n));
+      for (PetscInt c = 0; c < n; ++c)
+        table[static_cast<std::size_t>(c)] =
+            std::cos(2.0 * M_PI * static_cast<double>(c) / static_cast<double>(n));
+      axisCosines_.push_back(std::move(table));
+    }
+  }
+  return axisCosines_;
+}
+
 double Kernel::cosetWeight(PetscInt g) const {
   return spec_.cosetWeights.empty()
              ? 1.0
@@ -416,10 +435,18 @@ PetscErrorCode Kernel::fill(Vec w) const {
   PetscFunctionBeginUser;
   PetscCall(VecGetOwnershipRange(w, &lo, &hi));
   PetscCall(VecGetArray(w, &a));
-  double value = 0; // one kernel value per element: the C^2 channel pairs share it
-  for (PetscInt k = lo; k < hi; ++k) {
-    if (k == lo || k % C2 == 0) value = this->value(k / C2);
-    a[k - lo] = channelFactor(k) * value;
+  AxisCursor cursor(group_, lo / C2);
+  if (C2 == 1) { // one channel: one value per element, a single channel factor
+    const double m = channelFactor(0);
+    for (PetscInt k = lo; k < hi; ++k, cursor.next())
+      a[k - lo] = m * valueAt(k, cursor.coordinates());
+  } else {
+    double value = 0; // one kernel value per element: the C^2 channel pairs share it
+    for (PetscInt k = lo; k < hi; ++k) {
+      if (k != lo && k % C2 == 0) cursor.next();
+      if (k == lo || k % C2 == 0) value = valueAt(k / C2, cursor.coordinates());
+      a[k - lo] = channelFactor(k) * value;
+    }
   }
   PetscCall(VecRestoreArray(w, &a));
   PetscFunctionReturn(0);

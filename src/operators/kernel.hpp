@@ -64,7 +64,7 @@ public:
                                std::unique_ptr<Kernel> *out);
   virtual ~Kernel() = default;
   // w(g) with the channel factor excluded. Axes of order > 1; theta = 2 pi k / n along each.
-  virtual double value(PetscInt g) const = 0;
+  double value(PetscInt g) const;
   // dw(g)/dp for a kernel parameter p; false if w does not depend on p.
   virtual bool derivative(const NetworkParameter &p, PetscInt g, double *dw) const;
   // A class function (w(h g h^-1) = w(g)): the network then also commutes with right translations.
@@ -76,11 +76,18 @@ public:
   const KernelSpec &spec() const { return spec_; }
 
 protected:
+  // w(g) given g's axis coordinates (Group::axisCoordinates(g)), which a fill counts instead of dividing out.
+  virtual double valueAt(PetscInt g, const PetscInt *axis) const = 0;
   KernelSpec spec_;
   Group group_;
   PetscInt channels_ = 1;
   double channelFactor(PetscInt k) const; // m_cc' for kernel-layout index k
   double cosetWeight(PetscInt g) const;   // the axis families' weight of g's finite part (default 1)
+  // Per axis (Group::axisOrders()), cos(2 pi c / n) for c = 0 .. n-1: made on first use.
+  const std::vector<std::vector<double>> &axisCosines() const;
+
+private:
+  mutable std::vector<std::vector<double>> axisCosines_;
 };
 
 // Checks the spec against the group and the channel count; a user-input error otherwise.

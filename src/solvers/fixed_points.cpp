@@ -387,8 +387,10 @@ PetscErrorCode FixedPointFinder::leadingModes(std::vector<std::vector<PetscInt>>
   std::vector<double> coef(cands.size(), 0.0);
   PetscInt lo = 0, hi = 0;
   const PetscScalar *w = nullptr;
-  PetscCall(VecGetOwnershipRange(net_->kernel(), &lo, &hi));
-  PetscCall(VecGetArrayRead(net_->kernel(), &w));
+  VecHandle kernel;
+  PetscCall(net_->kernelValues(kernel.address()));
+  PetscCall(VecGetOwnershipRange(kernel, &lo, &hi));
+  PetscCall(VecGetArrayRead(kernel, &w));
   // Kernel layout: C^2 values per element; the channel sum of w_cc' weighs each axis mode.
   const PetscInt C2 = net_->channels() * net_->channels();
   for (PetscInt j = lo; j < hi; ++j) {
@@ -400,7 +402,7 @@ PetscErrorCode FixedPointFinder::leadingModes(std::vector<std::vector<PetscInt>>
       coef[m] += w[j - lo] * std::cos(phase);
     }
   }
-  PetscCall(VecRestoreArrayRead(net_->kernel(), &w));
+  PetscCall(VecRestoreArrayRead(kernel, &w));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, coef.data(), static_cast<int>(coef.size()), MPI_DOUBLE, MPI_SUM,
                              net_->comm()));
   const double best = *std::max_element(coef.begin(), coef.end());

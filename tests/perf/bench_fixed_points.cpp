@@ -33,7 +33,9 @@ struct GradientDescent {
     tau = n.spec().tau;
     PetscCall(GroupConvolution::create(n.comm(), n.group(), n.spec().fftPlanner, &transpose));
     PetscCall(n.createVec(reflected.address()));
-    PetscCall(invert(n.group(), n.kernel(), reflected));
+    VecHandle kernel;
+    PetscCall(n.kernelValues(kernel.address()));
+    PetscCall(invert(n.group(), kernel, reflected));
     PetscCall(transpose->setKernel(reflected));
     for (VecHandle *v : {&f, &g, &trial, &ftrial, &slope, &tmp})
       PetscCall(n.createVec(v->address()));

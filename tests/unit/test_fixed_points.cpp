@@ -68,7 +68,9 @@ TEST(Stability, ZeroStateSpectrumIsTheKernelsFourierCoefficients) {
     const Group &G   = net->group();
     const PetscInt N = G.order();
     // Analytic spectrum from the kernel values.
-    const auto w = gather(net->kernel());
+    VecHandle kernel;
+    ASSERT_EQ(net->kernelValues(kernel.address()), 0);
+    const auto w = gather(kernel);
     const auto n = G.factorOrders();
     std::vector<Eig> expected;
     for (PetscInt k = 0; k < N; ++k) {
