@@ -84,7 +84,8 @@ def load(path):
         if "trajectory/x" not in h5 and "trajectory/norm" in h5:
             return load_observables(path, h5, group, shape)
         subset = h5["trajectory"].attrs.get("subset_shape") if "trajectory" in h5 else None
-        if subset is not None:  # -trajectory_stride: every k-th point per axis, drawn on the kept grid
+        listed = "trajectory" in h5 and "indices_file" in h5["trajectory"].attrs
+        if subset is not None:  # stride, slab, channels: drawn on the kept grid; an index list: a row of neurons
             subset = subset.decode() if isinstance(subset, bytes) else str(subset)
             shape = tuple(int(v) for v in subset.split("x"))
         t = read_dataset(h5, "trajectory/t")
@@ -100,7 +101,7 @@ def load(path):
     # The last dimension of state_shape holds the finite parts x channels (q C + c) for a non-abelian group or
     # several channels: not an angle.
     components = None
-    if has_component_axis(group, int(params.get("channels", 1))):
+    if not listed and has_component_axis(group, int(params.get("channels", 1))):
         components = len(shape) - 1
     return dict(path=path, group=group, shape=shape, t=t, x=x, final=final, params=params, components=components)
 

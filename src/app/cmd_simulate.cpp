@@ -36,6 +36,22 @@ void declareParameters(ParameterSet &p, SimulateConfig &c) {
   p.integers("trajectory_stride", &c.trajectory.stride,
              "Keep every k-th point along each factor's axis in /trajectory/x, one k per factor (1: all)")
       .identity();
+  p.text("trajectory_slab", &c.trajectory.slab,
+         "Keep the axis points lo <= c < hi of each factor in /trajectory/x: lo:hi per factor, e.g. 0:64,: "
+         "(an empty bound is the axis' end; with -trajectory_stride, every k-th from lo)")
+      .identity();
+  p.integers("trajectory_channels", &c.trajectory.channels,
+             "Keep only these channels (0-based) in /trajectory/x (default: all)")
+      .identity();
+  p.text("trajectory_indices", &c.trajectory.indexFile,
+         "Keep only the neurons listed in FILE[:DATASET] (HDF5, default dataset /indices) in /trajectory/x")
+      .identity();
+  p.integer("trajectory_compression", &c.trajectory.compression,
+            "gzip level of /trajectory/x, 0 - 9 (0: none; with byte shuffle; parallel HDF5 writes it "
+            "collectively)")
+      .atLeast(0)
+      .atMost(9)
+      .identity();
   p.choice("trajectory_precision", &c.trajectory.precision, storagePrecisionNames(),
            "Precision of the states in /trajectory/x (single: half the bytes; /final/x and checkpoints stay "
            "double)")

@@ -90,7 +90,7 @@ bool makeFactor(const std::string &spec, const std::string &token, const std::st
     *error = "group '" + spec + "': " + token + " is too large (S<n> and A<n> are supported up to n = 6)";
     return false;
   }
-  if (n > std::numeric_limits<PetscInt>::max() / 8) {
+  if (n > kMaxGroupOrder) {
     *error = "group '" + spec + "' is too large for this PETSc build's integer size";
     return false;
   }
@@ -315,7 +315,7 @@ bool Group::parse(const std::string &spec, Group *group, std::string *error,
         finite && !finite->prepareIrreps(error))
       return false;
     order *= static_cast<long double>(f->order());
-    if (order > static_cast<long double>(std::numeric_limits<PetscInt>::max() / 8)) {
+    if (order > static_cast<long double>(kMaxGroupOrder)) {
       *error = "group '" + spec + "' is too large for this PETSc build's integer size";
       return false;
     }

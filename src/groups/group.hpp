@@ -17,9 +17,14 @@
 #include <petscsys.h>
 #include <memory>
 #include <string>
+#include <limits>
 #include <vector>
 
 namespace eqrnn {
+
+// The largest group order (neurons per channel) the index type allows: a ring's padded transform spans up to
+// 2N - 1 points, so 2 |G| must fit PetscInt (32-bit builds: about 1.07e9 neurons).
+constexpr PetscInt kMaxGroupOrder = std::numeric_limits<PetscInt>::max() / 2;
 
 class GroupFactor {
 public:

@@ -547,7 +547,7 @@ PetscErrorCode Hdf5File::writeVector(const std::string &path, Vec v) {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode Hdf5File::appendRow(const std::string &path, Vec v, hsize_t *rows, bool singlePrecision) {
+PetscErrorCode Hdf5File::appendRow(const std::string &path, Vec v, hsize_t *rows, RowStorage storage) {
   PetscInt lo = 0, n = 0, total = 0;
   PetscFunctionBeginUser;
   PetscCall(VecGetSize(v, &total));
@@ -563,9 +563,15 @@ PetscErrorCode Hdf5File::appendRow(const std::string &path, Vec v, hsize_t *rows
     H5Dataspace space(H5Screate_simple(2, dims, maxdims));
     H5Plist dcpl(H5Pcreate(H5P_DATASET_CREATE));
     H5Pset_chunk(dcpl, 2, chunk);
+    if (storage.compression > 0) {
+      // Byte shuffle first: the exponents of neighbouring neurons' values are alike, and gzip finds them.
+      H5Pset_shuffle(dcpl);
+      H5Pset_deflate(dcpl, static_cast<unsigned>(storage.compression));
+    }
     // Single precision on disk: HDF5 converts the doubles while writing (round to nearest), no copy here.
-    ds = H5Dataset(H5Dcreate2(file_, path.c_str(), singlePrecision ? H5T_IEEE_F32LE : H5T_NATIVE_DOUBLE,
-                              space, H5P_DEFAULT, dcpl, H5P_DEFAULT));
+    ds = H5Dataset(H5Dcreate2(file_, path.c_str(),
+                              storage.singlePrecision ? H5T_IEEE_F32LE : H5T_NATIVE_DOUBLE, space,
+                              H5P_DEFAULT, dcpl, H5P_DEFAULT));
   } else {
     ds = H5Dataset(H5Dopen2(file_, path.c_str(), H5P_DEFAULT)); // its type as created
   }

@@ -17,6 +17,13 @@ PetscErrorCode readVector(MPI_Comm comm, const std::string &path, const std::str
 PetscErrorCode datasetLength(MPI_Comm comm, const std::string &path, const std::string &dataset,
                              PetscInt *length);
 
+// How Hdf5File::appendRow stores a new dataset's rows: float32 (HDF5 rounds the doubles while writing) and
+// gzip level 0 - 9 (0: none; parallel HDF5 compresses each row's chunks in collective writes).
+struct RowStorage {
+  bool singlePrecision = false;
+  int compression      = 0;
+};
+
 class Hdf5File;
 // Small datasets written whole by rank 0 (prod(dims) values, C order; dims empty: a scalar), replacing one
 // that exists. Collective.
@@ -50,7 +57,7 @@ public:
   // Fixed-size dataset holding the distributed vector v.
   PetscErrorCode writeVector(const std::string &path, Vec v);
   // Extendible T x N dataset: creates it if missing, appends v as one row.
-  PetscErrorCode appendRow(const std::string &path, Vec v, hsize_t *rows, bool singlePrecision = false);
+  PetscErrorCode appendRow(const std::string &path, Vec v, hsize_t *rows, RowStorage storage = {});
   // Extendible 1-D dataset of scalars (the same value from every rank).
   PetscErrorCode appendScalar(const std::string &path, double value);
   // Shrinks an extendible dataset to its first `rows` rows (a restart drops samples after its checkpoint).

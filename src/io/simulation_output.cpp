@@ -1,7 +1,11 @@
 #include "io/simulation_output.hpp"
 
 #include "eqrnn/version.hpp"
+#include "core/collective.hpp"
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <unistd.h>
@@ -136,7 +140,8 @@ PetscErrorCode SimulationOutput::setContent(const TrajectoryContent &content, co
   PetscCall(
       file_.writeAttributes("/", {{"trajectory_states", static_cast<long long>(content_.states)},
                                   {"trajectory_observables", static_cast<long long>(content_.observables)},
-                                  {"trajectory_precision", std::string(single ? "single" : "double")}}));
+                                  {"trajectory_precision", std::string(single ? "single" : "double")},
+                                  {"trajectory_compression", static_cast<long long>(content_.compression)}}));
   if (resumedSamples_ > 0) { // a resumed run: later rows were written after the checkpoint, and come again
     PetscCall(file_.truncateRows("/trajectory/t", resumedSamples_));
     for (const auto &path : sampleDatasets())
@@ -146,53 +151,174 @@ PetscErrorCode SimulationOutput::setContent(const TrajectoryContent &content, co
   PetscFunctionReturn(0);
 }
 
+bool parseSlab(const std::string &text, const std::vector<PetscInt> &orders,
+               std::vector<std::pair<PetscInt, PetscInt>> *slab, std::string *why) {
+  slab->clear();
+  if (text.empty()) return true;
+  std::size_t at = 0;
+  while (at <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', at), text.size());
+    const std::string item  = text.substr(at, comma - at);
+    const std::size_t colon = item.find(':');
+    const std::size_t i     = slab->size();
+    if (colon == std::string::npos || i >= orders.size()) {
+      *why = colon == std::string::npos
+                 ? "'" + item + "' is not lo:hi"
+                 : "more ranges than the " + std::to_string(orders.size()) + " factor(s)";
+      return false;
+    }
+    auto bound = [&](const std::string &b, PetscInt fallback, PetscInt *v) {
+      if (b.empty()) return *v = fallback, true;
+      char *end             = nullptr;
+      const long long value = std::strtoll(b.c_str(), &end, 10);
+      *v                    = static_cast<PetscInt>(value);
+      return end && *end == '\0';
+    };
+    PetscInt lo = 0, hi = 0;
+    if (!bound(item.substr(0, colon), 0, &lo) || !bound(item.substr(colon + 1), orders[i], &hi)) {
+      *why = "'" + item + "': the bounds are not integers";
+      return false;
+    }
+    if (!(0 <= lo && lo < hi && hi <= orders[i])) {
+      *why = "'" + item + "' is not a non-empty range within 0:" + std::to_string(orders[i]);
+      return false;
+    }
+    slab->push_back({lo, hi});
+    at = comma + 1;
+  }
+  if (slab->size() != orders.size()) {
+    *why = std::to_string(slab->size()) + " range(s) for the " + std::to_string(orders.size()) +
+           " factor(s) (one per factor)";
+    return false;
+  }
+  return true;
+}
+
+PetscErrorCode SimulationOutput::readIndexList(MPI_Comm comm, PetscInt total,
+                                               std::vector<PetscInt> *list) const {
+  std::string path = content_.indexFile, dataset = "/indices";
+  PetscFunctionBeginUser;
+  list->clear();
+  if (path.empty()) PetscFunctionReturn(0);
+  const std::size_t colon = path.rfind(':');
+  if (colon != std::string::npos && colon + 1 < path.size() && path[colon + 1] == '/') {
+    dataset = path.substr(colon + 1);
+    path    = path.substr(0, colon);
+  }
+  bool exists = false;
+  PetscCall(fileExistsEverywhere(comm, path, &exists));
+  PetscCheck(exists, comm, PETSC_ERR_FILE_OPEN, "-trajectory_indices: cannot read '%s'", path.c_str());
+  Hdf5File f;
+  std::vector<double> values;
+  bool found = false;
+  PetscCall(Hdf5File::open(comm, path, &f, true));
+  PetscCall(readArray(f, dataset, &values, &found));
+  PetscCall(f.close());
+  PetscCheck(found, comm, PETSC_ERR_FILE_READ, "-trajectory_indices: '%s' has no dataset %s", path.c_str(),
+             dataset.c_str());
+  for (double v : values) {
+    // Every rank read the same values: the check agrees everywhere.
+    PetscCheck(std::isfinite(v) && v == std::floor(v) && v >= 0 && v < static_cast<double>(total), comm,
+               PETSC_ERR_USER_INPUT,
+               "-trajectory_indices: %g in %s:%s is not a neuron index in 0..%" PetscInt_FMT, v, path.c_str(),
+               dataset.c_str(), total - 1);
+    list->push_back(static_cast<PetscInt>(v));
+  }
+  std::sort(list->begin(), list->end());
+  list->erase(std::unique(list->begin(), list->end()), list->end());
+  PetscCheck(!list->empty(), comm, PETSC_ERR_USER_INPUT, "-trajectory_indices: %s:%s holds no index",
+             path.c_str(), dataset.c_str());
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SimulationOutput::setupSubset(const Group &group, PetscInt channels, Vec layout) {
-  const auto &orders = group.axisOrders();
-  const auto &stride = content_.stride;
-  MPI_Comm comm      = MPI_COMM_NULL;
-  PetscInt lo = 0, hi = 0;
+  const auto &orders           = group.axisOrders();
+  std::vector<PetscInt> stride = content_.stride;
+  std::vector<std::pair<PetscInt, PetscInt>> slab;
+  std::string why;
+  MPI_Comm comm = MPI_COMM_NULL;
+  PetscInt lo = 0, hi = 0, total = 0;
   PetscFunctionBeginUser;
   PetscCall(PetscObjectGetComm(reinterpret_cast<PetscObject>(layout), &comm));
+  PetscCall(VecGetSize(layout, &total));
   kept_.clear();
   subset_.reset();
-  bool any = false;
+  bool strided = false;
   for (PetscInt s : stride)
-    any = any || s != 1;
+    strided = strided || s != 1;
+  const bool any =
+      strided || !content_.slab.empty() || !content_.channels.empty() || !content_.indexFile.empty();
   if (!content_.states || !any) PetscFunctionReturn(0);
-  PetscCheck(stride.size() == orders.size(), comm, PETSC_ERR_USER_INPUT,
+  PetscCheck(parseSlab(content_.slab, orders, &slab, &why), comm, PETSC_ERR_USER_INPUT,
+             "-trajectory_slab '%s': %s", content_.slab.c_str(), why.c_str());
+  PetscCheck(stride.empty() || stride.size() == orders.size(), comm, PETSC_ERR_USER_INPUT,
              "-trajectory_stride: %zu value(s) for the %zu factor(s) of %s (one per factor)", stride.size(),
              orders.size(), group.spec().c_str());
+  for (PetscInt k : stride)
+    PetscCheck(k >= 1, comm, PETSC_ERR_USER_INPUT, "-trajectory_stride: %" PetscInt_FMT " is not >= 1", k);
+  for (PetscInt c : content_.channels)
+    PetscCheck(c >= 0 && c < channels, comm, PETSC_ERR_USER_INPUT,
+               "-trajectory_channels: %" PetscInt_FMT " is not a channel (0..%" PetscInt_FMT ")", c,
+               channels - 1);
+  stride.resize(orders.size(), 1);
+  if (slab.empty())
+    for (PetscInt n : orders)
+      slab.push_back({0, n});
+  std::vector<PetscInt> list;
+  PetscCall(readIndexList(comm, total, &list));
+  std::vector<bool> channelKept(static_cast<std::size_t>(channels), content_.channels.empty());
+  for (PetscInt c : content_.channels)
+    channelKept[static_cast<std::size_t>(c)] = true;
+  // subset_shape: the axes of stateShape, each cut to its kept points, then the kept finite parts x
+  // channels; a list of indices has no shape beyond its length.
   std::string shape;
-  PetscInt keptPerElement = 1;
+  PetscInt expected = 1;
   for (std::size_t i = 0; i < orders.size(); ++i) {
-    PetscCheck(stride[i] >= 1, comm, PETSC_ERR_USER_INPUT,
-               "-trajectory_stride: %" PetscInt_FMT " is not >= 1", stride[i]);
-    if (group.factor(i).isCyclic() || orders[i] > 1) { // the axes of stateShape, each cut to its kept points
-      const PetscInt kept = (orders[i] + stride[i] - 1) / stride[i];
+    const PetscInt kept = (slab[i].second - slab[i].first + stride[i] - 1) / stride[i];
+    if (group.factor(i).isCyclic() || orders[i] > 1)
       shape += (shape.empty() ? "" : "x") + std::to_string(kept);
-      keptPerElement *= kept;
+    expected *= kept;
+  }
+  const PetscInt keptChannels =
+      static_cast<PetscInt>(std::count(channelKept.begin(), channelKept.end(), true));
+  const PetscInt m = group.quotientOrder() * keptChannels;
+  expected *= m;
+  // The finite parts x channels axis stays when the whole state has one, even cut to a single value.
+  if (group.quotientOrder() * channels > 1 || shape.empty())
+    shape += (shape.empty() ? "" : "x") + std::to_string(m);
+  PetscCall(VecGetOwnershipRange(layout, &lo, &hi));
+  auto inList = [&](PetscInt g) { return list.empty() || std::binary_search(list.begin(), list.end(), g); };
+  if (hi > lo) {
+    AxisCursor cursor(group, lo / channels);
+    for (PetscInt gi = lo; gi < hi; ++gi) {
+      if (gi > lo && gi % channels == 0) cursor.next();
+      bool keep = channelKept[static_cast<std::size_t>(gi % channels)] && inList(gi);
+      for (std::size_t i = 0; i < orders.size() && keep; ++i) {
+        const PetscInt c = cursor.coordinates()[i];
+        keep             = c >= slab[i].first && c < slab[i].second && (c - slab[i].first) % stride[i] == 0;
+      }
+      if (keep) kept_.push_back(gi - lo);
     }
   }
-  const PetscInt m = group.quotientOrder() * channels;
-  if (m > 1 || shape.empty()) shape += (shape.empty() ? "" : "x") + std::to_string(m);
-  PetscCall(VecGetOwnershipRange(layout, &lo, &hi));
-  for (PetscInt gi = lo; gi < hi; ++gi) {
-    bool keep = true;
-    for (std::size_t i = 0; i < orders.size() && keep; ++i)
-      keep = group.axisCoordinate(gi / channels, i) % stride[i] == 0;
-    if (keep) kept_.push_back(gi - lo);
-  }
   PetscCall(VecCreateMPI(comm, static_cast<PetscInt>(kept_.size()), PETSC_DETERMINE, subset_.address()));
-  PetscInt total = 0;
-  PetscCall(VecGetSize(subset_, &total));
-  PetscCheck(total == keptPerElement * m, comm, PETSC_ERR_PLIB,
-             "-trajectory_stride: %" PetscInt_FMT " neurons kept, expected %" PetscInt_FMT, total,
-             keptPerElement * m);
-  std::string strides;
-  for (PetscInt s : stride)
-    strides += (strides.empty() ? "" : ",") + std::to_string(s);
+  PetscInt count = 0;
+  PetscCall(VecGetSize(subset_, &count));
+  if (!list.empty()) shape = std::to_string(count);
+  PetscCheck(!list.empty() || count == expected, comm, PETSC_ERR_PLIB,
+             "trajectory subset: %" PetscInt_FMT " neurons kept, expected %" PetscInt_FMT, count, expected);
+  PetscCheck(count > 0, comm, PETSC_ERR_USER_INPUT, "the trajectory selectors keep no neuron");
+  std::string strides, slabs, kept;
+  for (std::size_t i = 0; i < orders.size(); ++i) {
+    strides += (i ? "," : "") + std::to_string(stride[i]);
+    slabs += (i ? "," : "") + std::to_string(slab[i].first) + ":" + std::to_string(slab[i].second);
+  }
+  for (PetscInt c = 0; c < channels; ++c)
+    if (channelKept[static_cast<std::size_t>(c)]) kept += (kept.empty() ? "" : ",") + std::to_string(c);
   PetscCall(file_.ensureGroup("/trajectory"));
-  PetscCall(file_.writeAttributes("/trajectory", {{"stride", strides}, {"subset_shape", shape}}));
+  std::vector<Attribute> attrs{
+      {"stride", strides}, {"slab", slabs}, {"channels", kept}, {"subset_shape", shape}};
+  if (!content_.indexFile.empty()) attrs.push_back({"indices_file", content_.indexFile});
+  PetscCall(file_.writeAttributes("/trajectory", attrs));
   // The subset's columns as global neuron indices (exact in double up to 2^53).
   VecHandle index;
   PetscScalar *ia = nullptr;
@@ -235,7 +361,8 @@ PetscErrorCode SimulationOutput::sample(double t, Vec x) {
       PetscCall(VecRestoreArrayRead(x, &xa));
       row = subset_;
     }
-    PetscCall(file_.appendRow("/trajectory/x", row, &rows, content_.precision == StoragePrecision::Single));
+    PetscCall(file_.appendRow("/trajectory/x", row, &rows,
+                              {content_.precision == StoragePrecision::Single, content_.compression}));
   }
   if (content_.observables) {
     StateObservables o;

@@ -22,10 +22,20 @@ struct TrajectoryContent {
   bool states                = true;                     // the whole state
   bool observables           = true;                     // StateObservables
   StoragePrecision precision = StoragePrecision::Double; // of the states on disk (observables: double)
-  // Keep every stride[i]-th coordinate along the axis of factor i (empty or all 1: every neuron); every
-  // finite part and channel of a kept axis point is kept.
+  // The neurons in /trajectory/x (all of them by default). A neuron is kept when it passes every selector
+  // given: along the axis of factor i, its coordinate c lies in the slab [slab[i].first, slab[i].second)
+  // and c - slab[i].first is a multiple of stride[i]; its channel is one of `channels`; its index is in
+  // the list read from indexFile (FILE[:DATASET], an HDF5 dataset of neuron indices, default /indices).
   std::vector<PetscInt> stride;
+  std::string slab; // "lo:hi" per factor (parseSlab)
+  std::vector<PetscInt> channels;
+  std::string indexFile;
+  int compression = 0; // gzip level 0 - 9 of /trajectory/x (0: none)
 };
+// "lo:hi" per factor, comma-separated ("0:64,:" — an empty bound is the axis' end) into half-open ranges;
+// false with a reason for anything else.
+bool parseSlab(const std::string &text, const std::vector<PetscInt> &orders,
+               std::vector<std::pair<PetscInt, PetscInt>> *slab, std::string *why);
 
 class SimulationOutput {
 public:
@@ -57,6 +67,8 @@ private:
   PetscErrorCode setupSubset(const Group &group, PetscInt channels, Vec layout);
   std::vector<PetscInt> kept_;
   VecHandle subset_;
+  // The index list of content_.indexFile, sorted and without repeats (empty: no list).
+  PetscErrorCode readIndexList(MPI_Comm comm, PetscInt total, std::vector<PetscInt> *list) const;
 
   Hdf5File file_;
   TrajectoryContent content_;

@@ -16,6 +16,11 @@ PetscErrorCode RateNetwork::create(MPI_Comm comm, const NetworkSpec &spec,
   PetscCheck(spec.channels >= 1, comm, PETSC_ERR_USER_INPUT, "-channels must be >= 1 (got %" PetscInt_FMT ")",
              spec.channels);
   PetscCall(parseGroup(comm, spec.group, &group, spec.permutations));
+  // The kernel layout holds |G| C^2 values.
+  PetscCheck(static_cast<long double>(group.order()) * spec.channels * spec.channels <= kMaxGroupOrder, comm,
+             PETSC_ERR_USER_INPUT,
+             "%s with %" PetscInt_FMT " channels is too large for this PETSc build's integer size",
+             spec.group.c_str(), spec.channels);
   std::unique_ptr<RateNetwork> net(new RateNetwork());
   net->spec_ = spec;
   PetscCall(Kernel::create(comm, spec.kernel, group, spec.channels, &net->kernelModel_));

@@ -12,7 +12,8 @@ For each build, alternately (baseline, current, baseline, current, ...: drifts o
   slepc        eqrnn stability at the fixed point found: the leading eigenvalues (SLEPc, default settings).
 Each time is the best over --repeats of the command's own wall_seconds (the HDF5 attribute each command writes),
 and of the process wall time. Prints the times and the ratios baseline / current, and checks that both builds
-found the same fixed point and eigenvalues (to 1e-8 relative), so that the two are doing the same work.
+found the same fixed point up to a symmetry (equal sorted Fourier amplitudes) and the same eigenvalues (to 1e-8
+relative), so that the two are doing the same work.
 """
 import argparse
 import json
@@ -99,7 +100,11 @@ def main(argv=None):
                     w0, o0 = best[tag].get(k, (float("inf"), float("inf")))
                     best[tag][k] = (min(w0, wall), min(o0, own))
     (xb, eb), (xc, ec) = results["baseline"], results["current"]
-    same_x = np.linalg.norm(xb - xc) <= 1e-8 * max(1.0, np.linalg.norm(xb))
+    # The same fixed point up to a symmetry (the builds may draw other random states, and the cosine kernel's
+    # manifold is a continuous family): equal sorted Fourier amplitudes, which translations, reflections, the
+    # swap of the axes and x -> -x all keep.
+    ab, ac = (np.sort(np.abs(np.fft.fft2(v.reshape(a.n, a.n))).ravel()) for v in (xb, xc))
+    same_x = np.linalg.norm(ab - ac) <= 1e-8 * max(1.0, np.linalg.norm(ab))
     same_ev = len(eb) == len(ec) and np.allclose(eb, ec, rtol=1e-8, atol=1e-10)
     print(f"bench_versions: Z{a.n}xZ{a.n} ({a.n * a.n} neurons), {a.ranks} rank(s), best of {a.repeats}")
     print(f"  baseline {a.baseline}\n  current  {a.current}")
@@ -110,7 +115,7 @@ def main(argv=None):
         rows[k] = dict(baseline_wall=wb, baseline_own=ob, current_wall=wc, current_own=oc,
                        ratio_wall=wb / wc, ratio_own=ob / oc)
         print(f"{k:10s} {wb:11.2f} {ob:8.2f} {wc:10.2f} {oc:8.2f} {wb / wc:6.2f} {ob / oc:6.2f}")
-    print(f"same fixed point: {'yes' if same_x else 'NO'}; same eigenvalues: {'yes' if same_ev else 'NO'}")
+    print(f"same fixed point (up to a symmetry): {'yes' if same_x else 'NO'}; same eigenvalues: {'yes' if same_ev else 'NO'}")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(dict(n=a.n, ranks=a.ranks, repeats=a.repeats, rows=rows, same_x=bool(same_x),

@@ -1,6 +1,8 @@
 """Trajectory contents of `eqrnn simulate` (-trajectory_observables, -trajectory_states, -trajectory_precision,
--trajectory_stride): a strided subset is the corresponding entries of a full output (x_index names them), on 1
-and 2 ranks and after a restart;
+-trajectory_stride, -trajectory_slab, -trajectory_channels, -trajectory_indices, -trajectory_compression): a
+strided, slab, channel or listed subset is the corresponding entries of a full output (x_index names them), on
+1 and 2 ranks and after a restart; compressed states are the uncompressed ones bit for bit; bad selectors give
+one error line;
 single-precision states are the double run's states rounded to float32, bit for bit, on 1 and 2 ranks; every
 sample's mean,
 norm and first Fourier harmonic per cyclic axis equal numpy's recomputation from the full states of the same run
@@ -191,3 +193,77 @@ def test_strided_subset_resumed_bitwise_and_drawn(tmp_path):
 def test_bad_stride_one_error_line(tmp_path, ranks, stride, fragment):
     proc = simulate(tmp_path / "bad.h5", *TORUS, "-trajectory_stride", stride, ranks=ranks, check=False)
     assert_one_line_error(proc, fragment)
+
+
+def full_and_subset(tmp_path, ranks, *selectors, extra=()):
+    full, sub = tmp_path / "full.h5", tmp_path / "sub.h5"
+    simulate(full, *TORUS, *extra, ranks=ranks)
+    simulate(sub, *TORUS, *extra, *selectors, ranks=ranks)
+    with h5py.File(full, "r") as ff, h5py.File(sub, "r") as fs:
+        tr = fs["trajectory"]
+        index = tr["x_index"][()].astype(int) if "x_index" in tr else None
+        return (ff["trajectory/x"][()], tr["x"][()], index,
+                {k: (v.decode() if isinstance(v, bytes) else v) for k, v in tr.attrs.items()},
+                np.array_equal(fs["final/x"][()], ff["final/x"][()]), tr["x"])
+
+
+@pytest.mark.parametrize("ranks", [1, pytest.param(2, marks=pytest.mark.slow)])
+def test_slab_with_stride_is_the_full_outputs_entries(tmp_path, ranks):
+    X, S, index, attrs, final_same, _ = full_and_subset(tmp_path, ranks, "-trajectory_slab", "4:20,:9",
+                                                        "-trajectory_stride", "3,2")
+    grid = np.arange(24 * 16).reshape(24, 16)
+    assert np.array_equal(index, grid[4:20:3, 0:9:2].ravel())
+    assert np.array_equal(S, X.reshape(-1, 24, 16)[:, 4:20:3, 0:9:2].reshape(len(X), -1))
+    assert attrs["subset_shape"] == "6x5" and attrs["slab"] == "4:20,0:9" and final_same
+
+
+def test_channel_selection_is_the_full_outputs_channel(tmp_path):
+    channels = ["-channels", "2", "-kernel_channels", "1,-0.4,0.6,-0.2"]
+    X, S, index, attrs, final_same, _ = full_and_subset(tmp_path, 1, "-trajectory_channels", "1", extra=channels)
+    assert np.array_equal(index, np.arange(1, 24 * 16 * 2, 2))
+    assert np.array_equal(S, X.reshape(-1, 24, 16, 2)[..., 1].reshape(len(X), -1))
+    assert attrs["subset_shape"] == "24x16x1" and attrs["channels"] == "1" and final_same
+
+
+@pytest.mark.parametrize("ranks", [1, pytest.param(2, marks=pytest.mark.slow)])
+def test_index_list_from_a_file_is_the_full_outputs_columns(tmp_path, ranks):
+    listing = tmp_path / "neurons.h5"
+    with h5py.File(listing, "w") as f:
+        f["sel"] = np.array([383, 5, 3, 3, 100, 191, 192])  # unsorted, repeated: kept once each, ascending
+    X, S, index, attrs, final_same, _ = full_and_subset(tmp_path, ranks, "-trajectory_indices", f"{listing}:/sel")
+    expected = np.array([3, 5, 100, 191, 192, 383])
+    assert np.array_equal(index, expected) and np.array_equal(S, X[:, expected])
+    assert attrs["subset_shape"] == "6" and final_same
+
+
+@pytest.mark.parametrize("ranks", [1, pytest.param(2, marks=pytest.mark.slow)])
+def test_compressed_states_are_the_uncompressed_ones(tmp_path, ranks):
+    X, S, index, _, final_same, _ = full_and_subset(tmp_path, ranks, "-trajectory_compression", "6")
+    assert index is None and np.array_equal(S, X) and final_same  # lossless, same run and ranks: bitwise
+    with h5py.File(tmp_path / "sub.h5", "r") as f:
+        d = f["trajectory/x"]
+        assert d.compression == "gzip" and d.compression_opts == 6 and d.shuffle
+        assert f.attrs["trajectory_compression"] == 6
+
+
+@pytest.mark.parametrize("ranks", [1, pytest.param(2, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("option,value,fragment", [
+    ("-trajectory_slab", "0:30,:", "not a non-empty range"),
+    ("-trajectory_slab", "3:5", "one per factor"),
+    ("-trajectory_slab", "a:5,:", "not integers"),
+    ("-trajectory_channels", "1", "is not a channel"),
+    ("-trajectory_indices", "missing.h5", "cannot read"),
+    ("-trajectory_compression", "12", "trajectory_compression"),
+])
+def test_bad_selector_one_error_line(tmp_path, ranks, option, value, fragment):
+    proc = simulate(tmp_path / "bad.h5", *TORUS, option, value, ranks=ranks, check=False)
+    assert_one_line_error(proc, fragment)
+
+
+@pytest.mark.slow
+def test_index_out_of_range_one_error_line(tmp_path, ranks=2):
+    listing = tmp_path / "neurons.h5"
+    with h5py.File(listing, "w") as f:
+        f["indices"] = np.array([1, 384])
+    proc = simulate(tmp_path / "bad.h5", *TORUS, "-trajectory_indices", str(listing), ranks=ranks, check=False)
+    assert_one_line_error(proc, "is not a neuron index")

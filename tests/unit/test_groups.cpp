@@ -98,3 +98,21 @@ TEST(Groups, GeneratorsGenerateTheGroup) {
     EXPECT_TRUE(s);
   EXPECT_EQ(g.generators().size(), 2u); // the Z1 factor contributes no generator
 }
+
+// The cursor counts what axisCoordinates divides out: every element of products with finite parts (D_n,
+// S_3: |Q| > 1), size-1 axes and three axes, from every starting element.
+TEST(Groups, AxisCursorCountsTheCoordinatesOfConsecutiveElements) {
+  for (const char *spec : {"Z7", "Z5xZ1xZ3", "D6xZ4", "S3xZ5xZ2", "Z3xZ4xZ2"}) {
+    Group g;
+    std::string err;
+    ASSERT_TRUE(Group::parse(spec, &g, &err)) << err;
+    for (PetscInt start = 0; start < g.order(); start += 5) {
+      eqrnn::AxisCursor cursor(g, start);
+      for (PetscInt e = start; e < g.order(); ++e, cursor.next()) {
+        const std::vector<PetscInt> expected = g.axisCoordinates(e);
+        for (std::size_t i = 0; i < expected.size(); ++i)
+          ASSERT_EQ(cursor.coordinates()[i], expected[i]) << spec << " element " << e << " axis " << i;
+      }
+    }
+  }
+}
