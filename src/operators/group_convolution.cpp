@@ -1,5 +1,6 @@
 #include "operators/group_convolution.hpp"
 
+#include <petscao.h>
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -106,6 +107,8 @@ const char *strategyName(ConvolutionStrategy strategy) {
     return "line";
   case ConvolutionStrategy::LinePadded:
     return "line-padded";
+  case ConvolutionStrategy::LineReal:
+    return "line-real";
   }
   return "unknown";
 }
@@ -279,9 +282,126 @@ PetscErrorCode ConvolutionEngine::setupSlab(unsigned flags) {
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode ConvolutionEngine::setupLineReal(unsigned flags, bool *ok) {
+  const ptrdiff_t n = dims_[0], h = n / 2;
+  ptrdiff_t li = 0, lis = 0, lo = 0, los = 0, bi = 0, bis = 0, bo = 0, bos = 0;
+  PetscFunctionBeginUser;
+  *ok = false;
+  const ptrdiff_t alloc =
+      fftw_mpi_local_size_1d(h, comm_, FFTW_FORWARD, FFTW_MPI_SCRAMBLED_OUT, &li, &lis, &lo, &los);
+  fftw_mpi_local_size_1d(h, comm_, FFTW_BACKWARD, FFTW_MPI_SCRAMBLED_IN, &bi, &bis, &bo, &bos);
+  const ptrdiff_t room = (flags & FFTW_ESTIMATE) ? alloc : std::max<ptrdiff_t>(alloc, h); // see setupLine
+  complex_.reset(fftw_alloc_complex(static_cast<size_t>(std::max<ptrdiff_t>(room, 1))));
+  forward_  = FftwPlan(fftw_mpi_plan_dft_1d(h, complex_.get(), complex_.get(), comm_, FFTW_FORWARD,
+                                            flags | FFTW_MPI_SCRAMBLED_OUT));
+  backward_ = FftwPlan(fftw_mpi_plan_dft_1d(h, complex_.get(), complex_.get(), comm_, FFTW_BACKWARD,
+                                            flags | FFTW_MPI_SCRAMBLED_IN));
+  int good  = forward_ && backward_ && bi == lo && bis == los && bo == li && bos == lis;
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &good, 1, MPI_INT, MPI_MIN, comm_));
+  if (!good) {
+    forward_  = FftwPlan();
+    backward_ = FftwPlan();
+    PetscFunctionReturn(0);
+  }
+  strategy_        = ConvolutionStrategy::LineReal;
+  allocComplex_    = room;
+  transformLength_ = static_cast<PetscInt>(n);
+  lineLocal_       = li;
+  lineStart_       = lis;
+  nFreq_           = lo;
+  localN_          = static_cast<PetscInt>(2 * li);
+  start_           = static_cast<PetscInt>(2 * lis);
+  // Each local position's frequency, read off the transform of z = e_1 (neuron 2): Z_k = e^{-2 pi i k / h}.
+  for (ptrdiff_t i = 0; i < room; ++i)
+    complex_[i][0] = complex_[i][1] = 0.0;
+  if (lis <= 1 && 1 < lis + li) complex_[1 - lis][0] = 1.0;
+  fftw_execute(forward_);
+  packedFreq_.resize(static_cast<std::size_t>(lo));
+  int consistent = 1;
+  for (ptrdiff_t p = 0; p < lo; ++p) {
+    const double turns = -std::atan2(complex_[p][1], complex_[p][0]) / (2 * M_PI) * static_cast<double>(h);
+    const long k       = std::lround(turns);
+    if (std::abs(std::hypot(complex_[p][0], complex_[p][1]) - 1.0) > 1e-6 ||
+        std::abs(turns - static_cast<double>(k)) > 1e-3)
+      consistent = 0;
+    packedFreq_[static_cast<std::size_t>(p)] = static_cast<PetscInt>(((k % h) + h) % h);
+  }
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &consistent, 1, MPI_INT, MPI_MIN, comm_));
+  PetscCheck(consistent, comm_, PETSC_ERR_PLIB, "line-real: the transform of an impulse is not a pure phase");
+  // The partner of frequency k is h - k (mod h): where it lives, from an application ordering (frequency ->
+  // global position of the scrambled output).
+  PetscInt offset = 0, count = static_cast<PetscInt>(lo);
+  PetscCallMPI(MPI_Exscan(&count, &offset, 1, MPIU_INT, MPI_SUM, comm_));
+  PetscMPIInt rank = 0;
+  PetscCallMPI(MPI_Comm_rank(comm_, &rank));
+  if (rank == 0) offset = 0;
+  // At least one element each: a rank with no frequencies must still pass non-null arrays (PETSc reads a null
+  // one as the natural ordering and takes another, collective, path).
+  const std::size_t slots = std::max<std::size_t>(static_cast<std::size_t>(lo), 1);
+  std::vector<PetscInt> app(slots, 0), position(slots, 0), partner(slots, 0), mine(slots, 0);
+  std::copy(packedFreq_.begin(), packedFreq_.end(), app.begin());
+  for (ptrdiff_t p = 0; p < lo; ++p) {
+    position[static_cast<std::size_t>(p)] = offset + static_cast<PetscInt>(p);
+    mine[static_cast<std::size_t>(p)]     = offset + static_cast<PetscInt>(p);
+    partner[static_cast<std::size_t>(p)] =
+        static_cast<PetscInt>((h - packedFreq_[static_cast<std::size_t>(p)]) % h);
+  }
+  AO ao = nullptr;
+  PetscCall(AOCreateMemoryScalable(comm_, count, app.data(), position.data(), &ao));
+  PetscCall(AOApplicationToPetsc(ao, count, partner.data()));
+  PetscCall(AODestroy(&ao));
+  partner_.reset(fftw_alloc_complex(static_cast<size_t>(std::max<ptrdiff_t>(lo, 1))));
+  PetscCall(
+      VecCreateMPIWithArray(comm_, 2, 2 * count, PETSC_DECIDE, &complex_[0][0], spectrumVec_.address()));
+  PetscCall(VecCreateMPIWithArray(comm_, 2, 2 * count, PETSC_DECIDE, &partner_[0][0], partnerVec_.address()));
+  ISHandle from, to;
+  PetscCall(ISCreateBlock(comm_, 2, count, partner.data(), PETSC_COPY_VALUES, from.address()));
+  PetscCall(ISCreateBlock(comm_, 2, count, mine.data(), PETSC_COPY_VALUES, to.address()));
+  PetscCall(VecScatterCreate(spectrumVec_, from, partnerVec_, to, partnerScatter_.address()));
+  *ok = true;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ConvolutionEngine::exchangePartners() {
+  PetscFunctionBeginUser;
+  PetscCall(VecScatterBegin(partnerScatter_, spectrumVec_, partnerVec_, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecScatterEnd(partnerScatter_, spectrumVec_, partnerVec_, INSERT_VALUES, SCATTER_FORWARD));
+  PetscFunctionReturn(0);
+}
+
+void ConvolutionEngine::packedFactors(Complex w1, Complex w2, ptrdiff_t p, fftw_complex alpha,
+                                      fftw_complex beta) const {
+  // With t = e^{-2 pi i k / N}: X_k = A + B, X_{k+h} = A - B for A = (Z + Zc)/2, B = -i t (Z - Zc)/2
+  // (Zc = conj Z_{h-k}); Y = W X; V = (Y_k + Y_{k+h}) + i conj(t) (Y_k - Y_{k+h}), whose inverse transform
+  // of length h is y_2j + i y_2j+1. Collected: V = alpha Z + beta Zc.
+  const double angle = -2.0 * M_PI * static_cast<double>(packedFreq_[static_cast<std::size_t>(p)]) /
+                       static_cast<double>(transformLength_);
+  const Complex I(0.0, 1.0), t = std::polar(1.0, angle), tc = std::conj(t);
+  const Complex a = (1.0 + I * tc) * w1 * (0.5 * (1.0 - I * t)) + (1.0 - I * tc) * w2 * (0.5 * (1.0 + I * t));
+  const Complex b = (1.0 + I * tc) * w1 * (0.5 * (1.0 + I * t)) + (1.0 - I * tc) * w2 * (0.5 * (1.0 - I * t));
+  alpha[0]        = a.real();
+  alpha[1]        = a.imag();
+  beta[0]         = b.real();
+  beta[1]         = b.imag();
+}
+
+void ConvolutionEngine::packedProduct(const fftw_complex *alpha, const fftw_complex *beta,
+                                      fftw_complex *c) const {
+  for (ptrdiff_t p = 0; p < nFreq_; ++p) {
+    const double zr = c[p][0], zi = c[p][1], pr = partner_[p][0], pi = -partner_[p][1]; // conj(partner)
+    c[p][0] = alpha[p][0] * zr - alpha[p][1] * zi + beta[p][0] * pr - beta[p][1] * pi;
+    c[p][1] = alpha[p][0] * zi + alpha[p][1] * zr + beta[p][0] * pi + beta[p][1] * pr;
+  }
+}
+
 PetscErrorCode ConvolutionEngine::setupLine(unsigned flags) {
   const ptrdiff_t n = dims_[0], M = blockM_;
   PetscFunctionBeginUser;
+  if (M == 1 && n % 2 == 0 && n >= 4) {
+    bool packed = false;
+    PetscCall(setupLineReal(flags, &packed));
+    if (packed) PetscFunctionReturn(0);
+  }
   strategy_ = ConvolutionStrategy::Line;
   // The direct length first; if FFTW-MPI cannot split it, the smallest smooth L >= 2N-1 that it can.
   std::vector<ptrdiff_t> candidates{n};
@@ -467,6 +587,13 @@ PetscErrorCode ConvolutionEngine::forward(Vec x, bool periodicEmbedding, fftw_co
     PetscCall(copyRowsIn(x, map));
     *spectrum = reinterpret_cast<fftw_complex *>(real_.get());
     break;
+  case ConvolutionStrategy::LineReal: // the state's neuron pairs are the complex input
+    PetscCall(VecGetArrayRead(x, &xa));
+    copyMapped(xa, &complex_[0][0], static_cast<std::size_t>(localN_), 0, map);
+    PetscCall(VecRestoreArrayRead(x, &xa));
+    fftw_execute(forward_);
+    *spectrum = complex_.get();
+    break;
   case ConvolutionStrategy::Line:
   case ConvolutionStrategy::LinePadded: { // complex transform of a real signal
     const bool padded = strategy_ == ConvolutionStrategy::LinePadded;
@@ -590,6 +717,22 @@ PetscErrorCode ConvolutionEngine::computeSpectrum(Vec w, KernelSpectrum *s) {
   if (K == 1) {
     fftw_complex *c = nullptr;
     PetscCall(forward(w, true, &c));
+    if (strategy_ == ConvolutionStrategy::LineReal) {
+      // Unpack W_k and W_{k+h} from the packed transform of w, and keep them as the product's factors.
+      PetscCall(exchangePartners());
+      out.complex_.reset(fftw_alloc_complex(static_cast<size_t>(std::max<ptrdiff_t>(nFreq_, 1))));
+      out.partnerFactor_.reset(fftw_alloc_complex(static_cast<size_t>(std::max<ptrdiff_t>(nFreq_, 1))));
+      const Complex I(0.0, 1.0);
+      for (ptrdiff_t p = 0; p < nFreq_; ++p) {
+        const double angle = -2.0 * M_PI * static_cast<double>(packedFreq_[static_cast<std::size_t>(p)]) /
+                             static_cast<double>(transformLength_);
+        const Complex z(c[p][0], c[p][1]), zc(partner_[p][0], -partner_[p][1]), t = std::polar(1.0, angle);
+        const Complex a = 0.5 * (z + zc), b = -0.5 * I * t * (z - zc);
+        packedFactors(scale * (a + b), scale * (a - b), p, out.complex_[p], out.partnerFactor_[p]);
+      }
+      *s = std::move(out);
+      PetscFunctionReturn(0);
+    }
     PetscCall(keepSpectrum(c, scale, &out));
     *s = std::move(out);
     PetscFunctionReturn(0);
@@ -661,6 +804,10 @@ PetscErrorCode ConvolutionEngine::computeSpectrumFromState(Vec y, StateKernel mo
 }
 
 void ConvolutionEngine::multiplyBySpectrum(const KernelSpectrum &s, fftw_complex *c) {
+  if (strategy_ == ConvolutionStrategy::LineReal) { // partners exchanged by the caller
+    packedProduct(s.complex_.get(), s.partnerFactor_.get(), c);
+    return;
+  }
   if (s.real_) {
     const double *r = s.realValues_.get();
     double *z       = &c[0][0];
@@ -695,6 +842,7 @@ PetscErrorCode ConvolutionEngine::apply(const KernelSpectrum &s, Vec x, Vec y, c
   PetscCheck(s.modes_ == nFreq_ && s.components_ == kernelComponents_, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG,
              "ConvolutionEngine::apply: the kernel spectrum was computed for another layout");
   PetscCall(forward(x, false, &c, maps.input));
+  if (strategy_ == ConvolutionStrategy::LineReal) PetscCall(exchangePartners());
   multiplyBySpectrum(s, c);
   PetscCall(backward(y, maps.output));
   PetscFunctionReturn(0);
@@ -727,6 +875,12 @@ PetscErrorCode ConvolutionEngine::backward(Vec y, const PointwiseMap *map) {
     }
     break;
   }
+  case ConvolutionStrategy::LineReal:
+    fftw_execute(backward_);
+    PetscCall(VecGetArray(y, &ya));
+    copyMapped(&complex_[0][0], ya, static_cast<std::size_t>(localN_), 0, map);
+    PetscCall(VecRestoreArray(y, &ya));
+    break;
   case ConvolutionStrategy::Serial:
     if (inPlace_) {
       PetscCall(copyRowsOut(y, map));
@@ -766,6 +920,11 @@ PetscErrorCode ConvolutionEngine::findFrequencies() {
   const PetscInt M    = blockM_;
   PetscFunctionBeginUser;
   if (haveFrequencies_) PetscFunctionReturn(0);
+  if (strategy_ == ConvolutionStrategy::LineReal) { // known since the set-up (packed: half the ring)
+    freqIndex_.assign(packedFreq_.begin(), packedFreq_.end());
+    haveFrequencies_ = true;
+    PetscFunctionReturn(0);
+  }
   // The layouts differ by strategy (r2c halves the last axis, the slab output is transposed, the line output
   // scrambled in an order FFTW does not document): read each frequency off the transform of an impulse at
   // coordinate 1 along each axis, whose spectrum is e^{-2 pi i k / n} at frequency k along that axis.
@@ -833,6 +992,21 @@ PetscErrorCode ConvolutionEngine::applyAxisFilter(const AxisFilter &filter, Vec 
     PetscCall(forward(kv, true, &c));
     for (ptrdiff_t f = 0; f < nFreq_; ++f)
       factor[f] = scale * Complex(c[f * freqStride_][0], c[f * freqStride_][1]);
+  } else if (strategy_ == ConvolutionStrategy::LineReal) {
+    // m(k) and m(k + N/2) for each local position, combined as a kernel's spectra are.
+    const auto &m     = filter.multiplier[dimAxis_[0]];
+    const ptrdiff_t h = dims_[0] / 2;
+    FftwArray<fftw_complex> alpha(fftw_alloc_complex(static_cast<size_t>(std::max<ptrdiff_t>(nFreq_, 1))));
+    FftwArray<fftw_complex> beta(fftw_alloc_complex(static_cast<size_t>(std::max<ptrdiff_t>(nFreq_, 1))));
+    for (ptrdiff_t p = 0; p < nFreq_; ++p) {
+      const std::size_t k = static_cast<std::size_t>(packedFreq_[static_cast<std::size_t>(p)]);
+      packedFactors(scale * m[k], scale * m[k + static_cast<std::size_t>(h)], p, alpha[p], beta[p]);
+    }
+    PetscCall(forward(x, false, &c));
+    PetscCall(exchangePartners());
+    packedProduct(alpha.get(), beta.get(), c);
+    PetscCall(backward(y));
+    PetscFunctionReturn(0);
   } else {
     PetscCall(findFrequencies());
     for (ptrdiff_t f = 0; f < nFreq_; ++f) {
@@ -875,6 +1049,9 @@ std::size_t ConvolutionEngine::memoryBytes() const {
   case ConvolutionStrategy::LinePadded:
     bytes += sizeof(fftw_complex) * allocComplex_ + sizeof(double) * lineLocal_ * M;
     break;
+  case ConvolutionStrategy::LineReal:
+    bytes += sizeof(fftw_complex) * (allocComplex_ + modes) + sizeof(PetscInt) * modes;
+    break;
   }
   return bytes;
 }
@@ -882,7 +1059,8 @@ std::size_t ConvolutionEngine::memoryBytes() const {
 std::size_t KernelSpectrum::memoryBytes() const {
   const std::size_t modes = static_cast<std::size_t>(std::max<ptrdiff_t>(modes_, 0));
   return real_ ? sizeof(double) * modes
-               : sizeof(fftw_complex) * modes * std::max<std::size_t>(components_, 1);
+               : sizeof(fftw_complex) * modes *
+                     (std::max<std::size_t>(components_, 1) + (partnerFactor_ ? 1 : 0));
 }
 
 GroupConvolution::~GroupConvolution() = default;

@@ -23,7 +23,11 @@
 //           transform with SCRAMBLED_OUT/IN (order irrelevant for a per-frequency product). FFTW-MPI cannot
 //           split some lengths (primes, small N); then the circular convolution on Z_N is embedded exactly
 //           into one on Z_L, L >= 2N-1 smooth, and the state is scattered into the length-L layout
-//           (line-padded).
+//           (line-padded). A ring of even order with one component (M = 1) takes the real-data packing
+//           instead (line-real): z_j = x_2j + i x_2j+1, one complex transform of half the length, and per
+//           frequency k the product V_k = alpha_k Z_k + beta_k conj(Z_{N/2-k}) (the unpacking, the kernel's
+//           W_k, W_{k+N/2} and the repacking in two complex factors), the partners exchanged by one
+//           VecScatter: half the transform and half the communication of the complex line.
 // Size-1 axes are dropped from the transform (FFTW-MPI mishandles N x 1 shapes); they do not change the
 // index.
 //
@@ -48,9 +52,9 @@ enum class FftPlanner { Estimate, Measure, Patient };
 PetscErrorCode parseFftPlanner(MPI_Comm comm, const std::string &name, FftPlanner *planner);
 
 // How the transform is laid out and distributed (see above).
-enum class ConvolutionStrategy { Dense, Serial, Slab, Line, LinePadded };
+enum class ConvolutionStrategy { Dense, Serial, Slab, Line, LinePadded, LineReal };
 // "dense", "serial", "slab", "line", "line-padded": the names written to output files.
-const char *strategyName(ConvolutionStrategy strategy);
+const char *strategyName(ConvolutionStrategy strategy); // ... and "line-real"
 
 // A state y (state layout) as the kernel: Diagonal w_cc'(g) = delta_cc' y_c(g) (then J r = (1/|G|) y * r per
 // channel: with r an impulse at a, |G| J r = L_a y), or Rows w_cc'(g) = y_c'(g) (every output channel sums
@@ -76,10 +80,11 @@ private:
   ptrdiff_t modes_        = 0; // local frequencies and kernel components: the layout it was computed in
   std::size_t components_ = 0;
   bool real_              = false;
-  FftwArray<double> realValues_;        // M = 1, even kernel
-  FftwArray<fftw_complex> complex_;     // M = 1, other kernels: [frequency]
-  FftwArray<double> blockRe_, blockIm_; // M > 1: [chunk][component][kBlockChunk]
-  std::vector<double> diagonal_;        // per channel
+  FftwArray<double> realValues_;          // M = 1, even kernel
+  FftwArray<fftw_complex> complex_;       // M = 1, other kernels: [frequency]; line-real: alpha
+  FftwArray<fftw_complex> partnerFactor_; // line-real: beta
+  FftwArray<double> blockRe_, blockIm_;   // M > 1: [chunk][component][kBlockChunk]
+  std::vector<double> diagonal_;          // per channel
 };
 
 // A filter along the cyclic axes acting alike on every finite part and channel, y(a, q) = sum_b D(b) x(a - b,
@@ -145,6 +150,14 @@ private:
   PetscErrorCode setupSerial(unsigned flags);
   PetscErrorCode setupSlab(unsigned flags);
   PetscErrorCode setupLine(unsigned flags);
+  PetscErrorCode setupLineReal(unsigned flags, bool *ok);
+  // line-real: partner_[p] = Z at the frequency N/2 - k of local position p (k = packedFreq_[p]).
+  PetscErrorCode exchangePartners();
+  // line-real: c_p <- alpha_p c_p + beta_p conj(partner_p).
+  void packedProduct(const fftw_complex *alpha, const fftw_complex *beta, fftw_complex *c) const;
+  // line-real: alpha and beta of local position p for the spectra W_k and W_{k+N/2} of a real filter.
+  void packedFactors(std::complex<double> w1, std::complex<double> w2, ptrdiff_t p, fftw_complex alpha,
+                     fftw_complex beta) const;
   void setupBlockTable();
   // Loads a state-layout Vec (through the map, if any) into the transform input and transforms; returns the
   // spectrum (nFreq_ x M).
@@ -191,6 +204,12 @@ private:
   // line strategy with padding: state (length N M) <-> work vector (length L M, FFTW's input layout).
   VecHandle padded_, mapped_; // mapped_: a mapped input before its scatter (made on first use)
   ScatterHandle embed_, wrap_;
+  // line-real: the frequency of each local position, the partners' values, and the Vecs over the spectrum and
+  // partner arrays for their exchange.
+  std::vector<PetscInt> packedFreq_;
+  FftwArray<fftw_complex> partner_;
+  VecHandle spectrumVec_, partnerVec_;
+  ScatterHandle partnerScatter_;
   ptrdiff_t lineLocal_ = 0, lineStart_ = 0;
 };
 

@@ -459,7 +459,8 @@ PetscInt axisElement(const Group &G, const std::vector<PetscInt> &a) {
 } // namespace
 
 TEST(Orbits, MultipliersAgreeWithTheConvolutionKernels) {
-  // Every strategy: serial (1 rank), slab, line and line-padded (Z97, D97, Z15 on several ranks), dense (S4);
+  // Every strategy: serial (1 rank), slab, line, line-padded (Z97, D97, Z15 on several ranks) and line-real
+  // (Z16, Z360), dense (S4);
   // rings of even, odd and prime order, tori, D_n, S3 x Z_n, channels.
   const std::vector<std::pair<const char *, PetscInt>> cases{
       {"Z16", 1},    {"Z15", 1},      {"Z97", 1},      {"Z97", 2},   {"Z360", 1}, {"Z12xZ10", 1},
@@ -516,7 +517,7 @@ TEST(Orbits, MultipliersAgreeWithTheConvolutionKernels) {
   if (commSize() == 1) {
     EXPECT_TRUE(seen.count("serial"));
   } else {
-    for (const char *s : {"slab", "line", "line-padded"})
+    for (const char *s : {"slab", "line", "line-padded", "line-real"})
       EXPECT_TRUE(seen.count(s)) << "no " << s << " case on " << commSize() << " ranks";
   }
 }
