@@ -369,14 +369,18 @@ PetscErrorCode ConvolutionEngine::exchangePartners() {
   PetscFunctionReturn(0);
 }
 
+Complex ConvolutionEngine::packedTwiddle(ptrdiff_t p) const {
+  const double angle = -2.0 * M_PI * static_cast<double>(packedFreq_[static_cast<std::size_t>(p)]) /
+                       static_cast<double>(transformLength_);
+  return std::polar(1.0, angle);
+}
+
 void ConvolutionEngine::packedFactors(Complex w1, Complex w2, ptrdiff_t p, fftw_complex alpha,
                                       fftw_complex beta) const {
   // With t = e^{-2 pi i k / N}: X_k = A + B, X_{k+h} = A - B for A = (Z + Zc)/2, B = -i t (Z - Zc)/2
   // (Zc = conj Z_{h-k}); Y = W X; V = (Y_k + Y_{k+h}) + i conj(t) (Y_k - Y_{k+h}), whose inverse transform
   // of length h is y_2j + i y_2j+1. Collected: V = alpha Z + beta Zc.
-  const double angle = -2.0 * M_PI * static_cast<double>(packedFreq_[static_cast<std::size_t>(p)]) /
-                       static_cast<double>(transformLength_);
-  const Complex I(0.0, 1.0), t = std::polar(1.0, angle), tc = std::conj(t);
+  const Complex I(0.0, 1.0), t = packedTwiddle(p), tc = std::conj(t);
   const Complex a = (1.0 + I * tc) * w1 * (0.5 * (1.0 - I * t)) + (1.0 - I * tc) * w2 * (0.5 * (1.0 + I * t));
   const Complex b = (1.0 + I * tc) * w1 * (0.5 * (1.0 + I * t)) + (1.0 - I * tc) * w2 * (0.5 * (1.0 - I * t));
   alpha[0]        = a.real();
@@ -724,9 +728,7 @@ PetscErrorCode ConvolutionEngine::computeSpectrum(Vec w, KernelSpectrum *s) {
       out.partnerFactor_.reset(fftw_alloc_complex(static_cast<size_t>(std::max<ptrdiff_t>(nFreq_, 1))));
       const Complex I(0.0, 1.0);
       for (ptrdiff_t p = 0; p < nFreq_; ++p) {
-        const double angle = -2.0 * M_PI * static_cast<double>(packedFreq_[static_cast<std::size_t>(p)]) /
-                             static_cast<double>(transformLength_);
-        const Complex z(c[p][0], c[p][1]), zc(partner_[p][0], -partner_[p][1]), t = std::polar(1.0, angle);
+        const Complex z(c[p][0], c[p][1]), zc(partner_[p][0], -partner_[p][1]), t = packedTwiddle(p);
         const Complex a = 0.5 * (z + zc), b = -0.5 * I * t * (z - zc);
         packedFactors(scale * (a + b), scale * (a - b), p, out.complex_[p], out.partnerFactor_[p]);
       }

@@ -156,6 +156,8 @@ private:
   // line-real: c_p <- alpha_p c_p + beta_p conj(partner_p).
   void packedProduct(const fftw_complex *alpha, const fftw_complex *beta, fftw_complex *c) const;
   // line-real: alpha and beta of local position p for the spectra W_k and W_{k+N/2} of a real filter.
+  // t_k = e^{-2 pi i k / N} for the frequency k at local position p of the packed transform.
+  std::complex<double> packedTwiddle(ptrdiff_t p) const;
   void packedFactors(std::complex<double> w1, std::complex<double> w2, ptrdiff_t p, fftw_complex alpha,
                      fftw_complex beta) const;
   void setupBlockTable();
