@@ -16,20 +16,33 @@
 #
 # Environment (all optional):
 #   EQRNN_ROOT            the repository (default: the folder above this file)
-#   EQRNN_BIN             the eqrnn executable (default: $BUILD_DIR/eqrnn, BUILD_DIR default $EQRNN_ROOT/build)
+#   EQRNN_BIN             the eqrnn executable (default: $BUILD_DIR/eqrnn, BUILD_DIR default $EQRNN_ROOT/build;
+#                         installed: PREFIX/bin/eqrnn)
+#   EQRNN_PYTHON          the Python of the figure scripts (default /usr/bin/python3)
 #   EQRNN_NRANKS          MPI ranks (default: SLURM_NTASKS, else 1)
 #   EQRNN_LAUNCHER        how to start the ranks (default: "mpirun --quiet -n $EQRNN_NRANKS"; e.g. "srun")
 #   EQRNN_CHECKPOINT_OPTS checkpoint options (default: the command's own, from `eqrnn -list-commands`:
 #                         simulate and train "-checkpoint_walltime 300", fixedpoints "-checkpoint_starts 10",
 #                         continue "-checkpoint_branches 1")
 #   EQRNN_MAX_REQUEUES    stop requeueing after this many restarts of the job (default 20)
+#   EQRNN_SIGNAL_GRACE    seconds after the launch before a signal is passed on to eqrnn (default 2)
 #   EQRNN_KEEP_CHECKPOINTS=1  keep OUTPUT.ckpt*.h5 after a complete run (default: removed, the output is whole)
 #   EQRNN_PLOT=0          no figure after a complete run (default: a PNG next to OUTPUT, drawn by the
 #                         command's figure script from `eqrnn -list-commands`)
 
 EQRNN_EXIT_REQUEUE=85 # kExitRequeue in src/io/checkpoint.hpp
 EQRNN_ROOT="${EQRNN_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
-EQRNN_PYTHON=/usr/bin/python3 # Debian's, with h5py/numpy/matplotlib
+# A source tree has CMakeLists.txt; an installed one (cmake --install: PREFIX/share/eqrnn) has the executable in
+# PREFIX/bin and writes its runs under the folder it runs in (a job's working folder: the submission folder, or
+# sbatch -D), not under the prefix.
+if [ -f "$EQRNN_ROOT/CMakeLists.txt" ]; then
+  EQRNN_DEFAULT_BIN="${BUILD_DIR:-$EQRNN_ROOT/build}/eqrnn"
+  EQRNN_RUNS="$EQRNN_ROOT/runs"
+else
+  EQRNN_DEFAULT_BIN="$(cd "$EQRNN_ROOT/../.." && pwd)/bin/eqrnn"
+  EQRNN_RUNS="$PWD/runs"
+fi
+EQRNN_PYTHON="${EQRNN_PYTHON:-/usr/bin/python3}" # with h5py/numpy/matplotlib (jobs/setup.sh finds one)
 
 # OpenMPI refuses to run as root without these; more ranks than cores need oversubscription.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
@@ -52,10 +65,13 @@ eqrnn_command_facts() { # BIN COMMAND
   IFS='|' read -r EQRNN_RESUMES EQRNN_COMMAND_CHECKPOINTS EQRNN_FIGURE <<<"$facts"
 }
 
-eqrnn_forward_signal() { # SIGNAL: remember it and ask eqrnn (through the launcher) to checkpoint and stop
-  EQRNN_JOB_SIGNAL="$1"
-  eqrnn_job_log "received SIG$1: asking eqrnn to checkpoint and stop"
-  [ -n "${EQRNN_JOB_CHILD:-}" ] && kill -USR1 "$EQRNN_JOB_CHILD" 2>/dev/null || true
+eqrnn_forward_signal() { # SIGNAL: remember it; the wait loop of eqrnn_job passes it on to eqrnn
+  EQRNN_JOB_SIGNAL="$1" EQRNN_JOB_PENDING="$1"
+  if [ -z "${EQRNN_JOB_CHILD:-}" ]; then
+    eqrnn_job_log "received SIG$1 before eqrnn started"
+  else
+    eqrnn_job_log "received SIG$1: asking eqrnn to checkpoint and stop"
+  fi
 }
 
 eqrnn_requeue_self() {
@@ -88,8 +104,8 @@ eqrnn_plot() { # OUTPUT (the command's figure script: EQRNN_FIGURE)
 eqrnn_job() { # COMMAND DECK OUTPUT [extra options...]
   local command="$1" deck="$2" output="$3"
   shift 3
-  local bin="${EQRNN_BIN:-${BUILD_DIR:-$EQRNN_ROOT/build}/eqrnn}"
-  [ -x "$bin" ] || eqrnn_job_die "no eqrnn executable at '$bin' (build first: bash jobs/setup.sh)"
+  local bin="${EQRNN_BIN:-$EQRNN_DEFAULT_BIN}"
+  [ -x "$bin" ] || eqrnn_job_die "no eqrnn executable at '$bin' (build first: bash jobs/setup.sh, or set EQRNN_BIN)"
   [ -f "$deck" ] || eqrnn_job_die "deck '$deck' not found"
   local nranks="${EQRNN_NRANKS:-${SLURM_NTASKS:-1}}"
   local launcher="${EQRNN_LAUNCHER:-mpirun --quiet -n $nranks}"
@@ -99,16 +115,32 @@ eqrnn_job() { # COMMAND DECK OUTPUT [extra options...]
   [ "$EQRNN_RESUMES" = 1 ] && resume=(-restart auto ${EQRNN_CHECKPOINT_OPTS-$EQRNN_COMMAND_CHECKPOINTS})
   mkdir -p "$(dirname "$output")"
 
-  EQRNN_JOB_SIGNAL="" EQRNN_JOB_CHILD=""
+  EQRNN_JOB_SIGNAL="" EQRNN_JOB_PENDING="" EQRNN_JOB_CHILD=""
   trap 'eqrnn_forward_signal USR1' USR1
   trap 'eqrnn_forward_signal TERM' TERM
   eqrnn_job_log "$command $deck -> $output on $nranks rank(s), job ${SLURM_JOB_ID:-none}, restart ${SLURM_RESTART_COUNT:-0}"
+  if [ "$EQRNN_JOB_SIGNAL" = TERM ]; then
+    trap - USR1 TERM
+    eqrnn_job_log "SIGTERM before eqrnn started: not starting it"
+    return "$EQRNN_EXIT_REQUEUE"
+  fi
   # shellcheck disable=SC2086 # the launcher is a command line
   $launcher "$bin" "$command" -options_file_yaml "$deck" -output "$output" "${resume[@]}" "$@" &
   EQRNN_JOB_CHILD=$!
-  local status
-  while true; do # a trapped signal interrupts wait (status > 128) while eqrnn runs on: wait again
+  local launched=$SECONDS status grace="${EQRNN_SIGNAL_GRACE:-2}"
+  while true; do
+    # A signal is passed on (as USR1, which eqrnn turns into "checkpoint and stop") once the launcher and eqrnn
+    # have had EQRNN_SIGNAL_GRACE seconds to install their handlers: sooner, USR1's default action would kill
+    # them with nothing saved. SLURM sends its time-limit warning as soon as a job has less than the warning
+    # time plus 30 s left, so a short job gets it the moment it starts. eqrnn keeps a signal that arrives
+    # during its set-up and stops at its first checkpoint.
+    if [ -n "$EQRNN_JOB_PENDING" ]; then
+      [ $((launched + grace - SECONDS)) -gt 0 ] && sleep $((launched + grace - SECONDS))
+      EQRNN_JOB_PENDING=""
+      kill -USR1 "$EQRNN_JOB_CHILD" 2>/dev/null || true
+    fi
     wait "$EQRNN_JOB_CHILD" && status=0 || status=$?
+    # A trapped signal interrupts wait (status > 128) while eqrnn runs on: pass it on, then wait again.
     kill -0 "$EQRNN_JOB_CHILD" 2>/dev/null || break
   done
   trap - USR1 TERM

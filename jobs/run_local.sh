@@ -8,12 +8,14 @@
 # Runs resume like SLURM jobs: an interrupted run (Ctrl-C: SIGINT is not trapped; kill -USR1/-TERM to
 # checkpoint first) continues from its newest checkpoint when the same command is run again.
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
-source "$EQRNN_ROOT/jobs/job_common.sh"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# In a source tree: set up and build first; installed (no setup.sh beside it): the installed eqrnn.
+if [ -f "$here/setup.sh" ]; then source "$here/setup.sh"; fi
+source "$here/job_common.sh"
 DECK="${1:-$EQRNN_ROOT/input/ring.yaml}"
 [ $# -gt 0 ] && shift
 export EQRNN_NRANKS="${NRANKS:-2}"
-OUTDIR="${OUTDIR:-$EQRNN_ROOT/runs}"
+OUTDIR="${OUTDIR:-$EQRNN_RUNS}"
 command="${EQRNN_COMMAND:-simulate}"
 if [ -z "${EQRNN_GRID:-}" ]; then
   eqrnn_job "$command" "$DECK" "$OUTDIR/$(basename "$DECK" .yaml).h5" "$@"

@@ -1,4 +1,5 @@
 #include "app/command.hpp"
+#include "core/signals.hpp"
 
 #include "core/collective.hpp"
 #include "core/session.hpp"
@@ -6,6 +7,7 @@
 #include "io/checkpoint.hpp"
 #include <algorithm>
 #include <exception>
+#include <optional>
 #include <sstream>
 
 namespace eqrnn {
@@ -187,6 +189,11 @@ int runCommandLine(int argc, char **argv, HelpMode help, bool version) {
                                   command.c_str(), commandList().c_str()));
   int status          = 0;
   PetscErrorCode code = 0;
+  // A resumable command catches SIGUSR1/SIGTERM from here on: during its set-up (seconds to minutes at scale)
+  // PETSc's handler or the default action would end the process with nothing saved; the flag is read at the
+  // run's first checkpoint.
+  std::optional<PreemptionSignals> early;
+  if (c->facts.resumes && help == HelpMode::None) early.emplace();
   try {
     code = runCommand(comm, *c, help, &status);
   } catch (const std::exception &e) { // a library's exception is one line too, never std::terminate

@@ -14,7 +14,8 @@ PreemptionSignals::PreemptionSignals() {
   sa.sa_handler = onSignal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
-  received    = 0;
+  // The flag is not cleared: a signal caught by the handlers that runCommandLine installs before a resumable
+  // command's set-up must still stop the run at its first checkpoint.
   sigaction(SIGUSR1, &sa, &oldUsr1_);
   sigaction(SIGTERM, &sa, &oldTerm_);
 }

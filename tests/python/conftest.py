@@ -51,6 +51,16 @@ def eqrnn_binary():
     return EQRNN
 
 
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory):
+    """`cmake --install` of the build tree that holds EQRNN_BIN into a fresh prefix; returns the prefix."""
+    prefix = tmp_path_factory.mktemp("prefix")
+    proc = subprocess.run(["cmake", "--install", str(Path(EQRNN).parent), "--prefix", str(prefix)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return prefix
+
+
 @pytest.fixture
 def outdir(tmp_path_factory):
     """A fresh folder for figures, beside a module's shared input files."""

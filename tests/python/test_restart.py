@@ -177,6 +177,29 @@ def test_sigusr1_checkpoints_and_exits_for_requeue(tmp_path, reference):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("ranks", [1, 2])
+def test_sigusr1_during_the_set_up_stops_at_the_first_checkpoint(tmp_path, ranks):
+    """A signal that arrives while the run is still setting up (here: FFTW measuring its plans, about 3 s on
+    2 shared cores; at scale, the state, the plans and the files take tens of seconds) is kept, not fatal: the
+    run checkpoints at its first chance and exits for requeue, and the resumed run completes."""
+    out = tmp_path / "s.h5"
+    args = [EQRNN, "simulate", "-group", "Z262144", "-J1", "3", "-fft_planner", "measure", "-t_final", "1",
+            "-checkpoint_interval", "0.5", "-restart", "auto", "-output", str(out)]
+    launcher = [*MPIEXEC, "--quiet", "-n", str(ranks), "--oversubscribe"] if ranks > 1 else []
+    p = subprocess.Popen([*launcher, *args], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    p.send_signal(signal.SIGUSR1)
+    stdout, stderr = p.communicate(timeout=120)
+    assert p.returncode == REQUEUE, stdout + stderr
+    assert "signal 10: checkpoint at t = 0.5 written" in stdout, stdout
+    done = subprocess.run([*launcher, *args], env=ENV, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    with h5py.File(out, "r") as f:
+        assert int(f.attrs["restarts"]) == 1
+        assert f["trajectory/t"][-1] == pytest.approx(1.0)
+
+
+@pytest.mark.slow
 def test_damaged_newest_checkpoint_falls_back_to_the_previous(tmp_path, reference):
     out = tmp_path / "d.h5"
     assert run(out, "-stop_after_checkpoints", 3, check=False).returncode == REQUEUE
